@@ -1,0 +1,62 @@
+# Ritual Criteria: the commands the README shows.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+RC_PORT ?= 8000
+export RC_PORT
+
+.PHONY: run test lint format bench install install-dev clean-data
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s); set PYTHON=/path/to/python3.11" % sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python requirements.txt
+	$(PIP) install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+## run: install, migrate, create the HR admin and demo data once, then start web + Celery worker + beat.
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py ensure_admin
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "  Admin (HR):   http://127.0.0.1:$(RC_PORT)/admin/"
+	@echo "  Health:       http://127.0.0.1:$(RC_PORT)/healthz"
+	@echo "  API schema:   http://127.0.0.1:$(RC_PORT)/api/schema/"
+	@echo "  Demo logins are in data/demo-logins.json. Ctrl-C stops web, worker and beat."
+	@echo ""
+	$(VENV)/bin/honcho -f Procfile start
+
+## test: lint, migration check, then the test suite (DATABASE_URL / REDIS_URL select real services).
+test: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run --settings=ritualcriteria.settings.test
+	$(VENV)/bin/pytest
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## bench: the speed and memory scripts under bench/ (figures go to docs/benchmarks.md).
+bench: install-dev
+	$(PY) bench/engine.py
+
+## clean-data: forget the embedded database, broker queue and demo logins.
+clean-data:
+	rm -rf data/

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CommonConfig(AppConfig):
+    """Small shared pieces: request context, health check, base models, demo data entry point."""
+
+    name = "apps.common"
+    label = "common"

@@ -1,0 +1,70 @@
+"""Liveness and readiness: can we reach the database and the Celery broker?"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from kombu import Connection
+
+HEARTBEAT_CACHE_KEY = "worker-heartbeat"
+
+
+def check_database() -> tuple[bool, str]:
+    """Run `SELECT 1` on the default database."""
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"; the message says which
+        return False, f"{type(exc).__name__}: {exc}"
+    return True, connections["default"].vendor
+
+
+def check_broker() -> tuple[bool, str]:
+    """Open a connection to the Celery broker with a short timeout."""
+    url = settings.CELERY_BROKER_URL
+    options = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+    if url.startswith("filesystem://"):
+        folder = Path(str(options["data_folder_in"]))
+        if not folder.is_dir():
+            return False, f"broker folder {folder} does not exist"
+    try:
+        with Connection(url, transport_options=options, connect_timeout=settings.HEALTHZ_BROKER_TIMEOUT) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=3)
+            transport = conn.transport_cls
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"
+        return False, f"{type(exc).__name__}: {exc}"
+    return True, str(transport)
+
+
+def worker_heartbeat_age() -> float | None:
+    """Seconds since a Celery worker last ran the heartbeat task, or None if never seen."""
+    try:
+        last = cache.get(HEARTBEAT_CACHE_KEY)
+    except Exception:  # noqa: BLE001 - a cache outage must not break the health check
+        return None
+    return None if last is None else round(time.time() - float(last), 1)
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Report database and broker state: 200 when both answer, 503 naming what failed."""
+    db_ok, db_detail = check_database()
+    broker_ok, broker_detail = check_broker()
+    failed = [name for name, ok in (("database", db_ok), ("broker", broker_ok)) if not ok]
+    body = {
+        "status": "ok" if not failed else "unavailable",
+        "failed": failed,
+        "database": {"ok": db_ok, "detail": db_detail},
+        "broker": {"ok": broker_ok, "detail": broker_detail},
+        "worker_heartbeat_age_seconds": worker_heartbeat_age(),
+    }
+    return JsonResponse(body, status=200 if not failed else 503)

@@ -1,0 +1,74 @@
+"""Reads of the org structure; the tree is loaded in one query and walked in memory."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .models import Employee, OrgUnit
+
+
+@dataclass(slots=True)
+class OrgTree:
+    """The whole org-unit tree, for ancestor and descendant walks without further queries."""
+
+    parent_of: dict[int, int | None]
+    layer_of: dict[int, int]
+    name_of: dict[int, str]
+    children_of: dict[int | None, list[int]] = field(default_factory=dict)
+
+    def ancestors(self, unit_id: int, *, include_self: bool = True) -> list[int]:
+        """Return the unit's ancestors, nearest first (the unit itself first when include_self)."""
+        chain: list[int] = [unit_id] if include_self else []
+        seen = {unit_id}
+        node = self.parent_of.get(unit_id)
+        while node is not None and node not in seen:
+            chain.append(node)
+            seen.add(node)
+            node = self.parent_of.get(node)
+        return chain
+
+    def descendants(self, unit_id: int, *, include_self: bool = True) -> list[int]:
+        """Return every unit under `unit_id`, breadth first."""
+        found: list[int] = [unit_id] if include_self else []
+        queue = list(self.children_of.get(unit_id, []))
+        seen = {unit_id}
+        while queue:
+            node = queue.pop(0)
+            if node in seen:
+                continue
+            seen.add(node)
+            found.append(node)
+            queue.extend(self.children_of.get(node, []))
+        return found
+
+
+def org_tree_get() -> OrgTree:
+    """Load the org tree in a single query."""
+    parent_of: dict[int, int | None] = {}
+    layer_of: dict[int, int] = {}
+    name_of: dict[int, str] = {}
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, parent_id, layer, name in OrgUnit.objects.values_list("id", "parent_id", "customer_layer", "name"):
+        parent_of[pk] = parent_id
+        layer_of[pk] = layer
+        name_of[pk] = name
+        children[parent_id].append(pk)
+    return OrgTree(parent_of=parent_of, layer_of=layer_of, name_of=name_of, children_of=dict(children))
+
+
+def employee_for_user(user_id: int) -> Employee | None:
+    """Return the employee record of a login, if any."""
+    return Employee.objects.select_related("org_unit", "manager").filter(user_id=user_id).first()
+
+
+def manager_chain_ids(employee: Employee) -> list[int]:
+    """Return the ids of the employee's managers, nearest first (one query per level, levels are few)."""
+    chain: list[int] = []
+    seen = {employee.pk}
+    node = employee.manager
+    while node is not None and node.pk not in seen:
+        chain.append(node.pk)
+        seen.add(node.pk)
+        node = node.manager
+    return chain

@@ -1,0 +1,20 @@
+"""Test settings: fast hashing, in-memory mail; DATABASE_URL and REDIS_URL still select real services."""
+
+import tempfile
+
+from .base import *  # noqa: F403
+from .env import env_str
+
+DEBUG = False
+SECRET_KEY = env_str("SECRET_KEY", "test-only-secret-key-not-for-production")
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = tempfile.mkdtemp(prefix="rc-test-media-")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if not REDIS_URL:  # noqa: F405
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STATIC_ROOT = tempfile.mkdtemp(prefix="rc-test-static-")

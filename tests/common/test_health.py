@@ -1,0 +1,55 @@
+"""/healthz tells operators whether the database and the broker answer."""
+
+import pytest
+
+
+@pytest.mark.django_db
+def test_healthz_is_ok_when_database_and_broker_answer(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] is True
+    assert body["broker"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_healthz_names_the_broker_when_it_is_unreachable(client, settings):
+    # Nothing listens on port 1: the connection is refused at once.
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1}
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failed"] == ["broker"]
+    assert body["broker"]["ok"] is False
+    assert body["database"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_healthz_names_the_database_when_it_fails(client, monkeypatch):
+    from apps.common import health
+
+    monkeypatch.setattr(health, "check_database", lambda: (False, "OperationalError: connection refused"))
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["database"]
+
+
+def test_healthz_refuses_post(client):
+    assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_every_response_carries_a_request_id(client):
+    response = client.get("/healthz", headers={"X-Request-ID": "abcdef123456"})
+    assert response["X-Request-ID"] == "abcdef123456"
+
+    hostile = client.get("/healthz", headers={"X-Request-ID": "bad id\nwith newline"})
+    assert hostile["X-Request-ID"] != "bad id\nwith newline"
+    assert len(hostile["X-Request-ID"]) == 32

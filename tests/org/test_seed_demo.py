@@ -1,0 +1,44 @@
+"""seed_demo builds a realistic company, once."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.org.models import Employee, OrgUnit
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_an_org_over_four_customer_layers_with_managed_employees():
+    call_command("seed_demo", "--employees", "200")
+
+    assert 18 <= OrgUnit.objects.count() <= 25
+    assert set(OrgUnit.objects.values_list("customer_layer", flat=True)) == {0, 1, 2, 3}
+    assert Employee.objects.count() == 200
+    # Everyone but the chief executive has a manager.
+    assert Employee.objects.filter(manager__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_does_not_duplicate(capsys):
+    call_command("seed_demo", "--employees", "50")
+    call_command("seed_demo", "--employees", "50")
+
+    assert Employee.objects.count() == 50
+    assert "already present" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_seed_demo_scales_with_employees_option():
+    call_command("seed_demo", "--employees", "1500")
+
+    assert Employee.objects.count() == 1500
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_a_silly_size():
+    with pytest.raises(CommandError, match="between 25 and 200000"):
+        call_command("seed_demo", "--employees", "3")
