@@ -103,3 +103,8 @@ def set_request(value: Any) -> contextvars.Token[Any]:
 def reset_request(token: contextvars.Token[Any]) -> None:
     """Undo `set_request`."""
     _request.reset(token)
+
+
+def has_actor() -> bool:
+    """True when an explicit actor (acting_as) or a current request says who is acting."""
+    return _actor.get() is not None or _request.get() is not None

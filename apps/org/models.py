@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 
+from apps.audit.querysets import AuditedQuerySet
+
 from .constants import MAX_CUSTOMER_LAYER, JobFunction, JobLevel
 
 code_validator = RegexValidator(
@@ -22,7 +24,7 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"'{value}' is not a known time zone; use an IANA name such as 'Europe/Paris'.")
 
 
-class OrgUnitQuerySet(models.QuerySet["OrgUnit"]):
+class OrgUnitQuerySet(AuditedQuerySet["OrgUnit"]):
     """Reusable filters for org units."""
 
     def active(self) -> OrgUnitQuerySet:
@@ -79,7 +81,7 @@ class OrgUnit(models.Model):
             node = node.parent
 
 
-class EmployeeQuerySet(models.QuerySet["Employee"]):
+class EmployeeQuerySet(AuditedQuerySet["Employee"]):
     """Reusable filters for employees."""
 
     def active(self) -> EmployeeQuerySet:
@@ -146,6 +148,8 @@ class JourneyStage(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
     description = models.TextField(blank=True)
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
         ordering = ["order", "name"]
 
@@ -169,6 +173,8 @@ class Touchpoint(models.Model):
     )
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["stage__order", "name"]

@@ -17,6 +17,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # Above django.contrib.admin so its admin template override (the "Audit trail" link) wins.
+    "apps.audit",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -27,7 +29,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "apps.common",
-    "apps.audit",
     "apps.org",
     "apps.policies",
     "apps.evidence",

@@ -5,6 +5,8 @@ import random
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from apps.audit.constants import AuditAction
+from apps.audit.services import audit_record
 from apps.common.context import acting_as, system_actor
 from apps.common.demo import seed_all
 from apps.org.models import OrgUnit
@@ -29,6 +31,11 @@ class Command(BaseCommand):
             return
         with acting_as(system_actor("seed_demo")), transaction.atomic():
             summary = seed_all(employees=employees, rng=random.Random(options["seed"]))
+            audit_record(
+                action=AuditAction.DEMO_SEEDED,
+                object_repr="demo company",
+                context={"employees": employees, "seed": options["seed"], "summary": summary[:1]},
+            )
         for line in summary:
             self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS("Demo data created."))

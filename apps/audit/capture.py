@@ -1,0 +1,364 @@
+"""Automatic capture: one event per create, update and delete of every audited model, with old and new values.
+
+Old values come from a snapshot taken when the instance is built (post_init, so also for rows read from the
+database), which is refreshed after each save: a save costs no extra query to know what it changed. Only when
+the snapshot lacks a field that is being written (a deferred field, a fixture load, a new instance with a
+hand-set primary key) are the old values read from the database first.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import connections, models, router, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete, pre_save
+
+from .actor import current_actor, current_request_id
+from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
+from .models import AuditEvent
+from .registry import TrackedModel, tracked_m2m, tracked_many_to_many, tracked_senders, tracked_spec
+from .serialization import json_safe
+
+SNAPSHOT_ATTR = "_audit_snapshot"
+_M2M_PENDING_ATTR = "_audit_m2m_pending"
+_MUTABLE_TYPES = (dict, list)
+
+
+# ---------------------------------------------------------------------------------------------------- values
+
+
+def _snapshot_of(spec: TrackedModel, instance: models.Model) -> dict[str, Any]:
+    loaded = instance.__dict__
+    snapshot = {}
+    for field in spec.fields:
+        if field.attname in loaded:
+            value = loaded[field.attname]
+            snapshot[field.attname] = copy.deepcopy(value) if isinstance(value, _MUTABLE_TYPES) else value
+    return snapshot
+
+
+def _read_from_db(spec: TrackedModel, instance: models.Model, using: str, attnames: Iterable[str]) -> dict[str, Any]:
+    row = spec.model._base_manager.using(using).filter(pk=instance.pk).values(*attnames).first()
+    return row or {}
+
+
+def _same(field: models.Field, old: Any, new: Any) -> bool:
+    if old == new:
+        return True
+    if old is None or new is None or type(old) is type(new):
+        return False
+    # A value assigned as text ("2026-01-31") equals the date read back from the database.
+    try:
+        return field.to_python(old) == field.to_python(new)
+    except Exception:  # an unparsable value is simply a change
+        return False
+
+
+def _pair(spec: TrackedModel, field: models.Field, old: Any, new: Any) -> list[Any]:
+    if field.name in spec.masked:
+        return [None if old is None else MASK_OLD, None if new is None else MASK_CHANGED]
+    return [json_safe(old), json_safe(new)]
+
+
+def changes_between(
+    spec: TrackedModel, old: dict[str, Any], new: dict[str, Any], attnames: Iterable[str] | None = None
+) -> dict[str, list[Any]]:
+    """Return {field name: [old, new]} for the fields whose value differs between two attname->value maps."""
+    wanted = None if attnames is None else set(attnames)
+    changes = {}
+    for field in spec.fields:
+        if wanted is not None and field.attname not in wanted:
+            continue
+        before, after = old.get(field.attname), new.get(field.attname)
+        if not _same(field, before, after):
+            changes[field.name] = _pair(spec, field, before, after)
+    return changes
+
+
+def values_of(spec: TrackedModel, instance: models.Model) -> dict[str, Any]:
+    """Return the instance's loaded field values by attname."""
+    loaded = instance.__dict__
+    return {f.attname: loaded[f.attname] for f in spec.fields if f.attname in loaded}
+
+
+def object_repr(instance: models.Model) -> str:
+    """Return the object's text as shown on events, cut to the column's length."""
+    try:
+        text = str(instance)
+    except Exception:  # a broken __str__ must not stop the change from being audited
+        text = f"{instance._meta.object_name} {instance.pk}"
+    return text[:OBJECT_REPR_MAX_LENGTH]
+
+
+# ---------------------------------------------------------------------------------------------------- events
+
+
+def draft_event(
+    *,
+    action: str,
+    object_type: str = "",
+    object_id: Any = "",
+    object_repr: str = "",
+    changes: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Build an unsaved event attributed to the current actor and request."""
+    actor = current_actor()
+    return AuditEvent(
+        actor_user_id=actor.user_id,
+        actor_name=actor.name[:150],
+        actor_ip=actor.ip or "",
+        request_id=current_request_id()[:64],
+        action=action,
+        object_type=object_type or "",
+        object_id="" if object_id is None else str(object_id),
+        object_repr=(object_repr or "")[:OBJECT_REPR_MAX_LENGTH],
+        changes=changes or {},
+        context=context or {},
+    )
+
+
+def model_event(
+    spec: TrackedModel, instance: models.Model, action: str, changes: dict[str, Any], **context: Any
+) -> AuditEvent:
+    """Build an unsaved create/update/delete event for `instance`."""
+    return draft_event(
+        action=action,
+        object_type=spec.label,
+        object_id=instance.pk,
+        object_repr=object_repr(instance),
+        changes=changes,
+        context=context,
+    )
+
+
+def _append(events: list[AuditEvent], using: str) -> None:
+    from .chain import append_events
+
+    append_events(events, using=using)
+
+
+def created_changes(spec: TrackedModel, instance: models.Model) -> dict[str, list[Any]]:
+    """Return [None, value] for every field of a new object."""
+    values = values_of(spec, instance)
+    return {f.name: _pair(spec, f, None, values.get(f.attname)) for f in spec.fields}
+
+
+# ---------------------------------------------------------------------------------------------------- receivers
+
+
+def _remember(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    spec = tracked_spec(sender)
+    if spec is not None:
+        instance.__dict__[SNAPSHOT_ATTR] = _snapshot_of(spec, instance)
+
+
+def _before_save(
+    sender: type[models.Model],
+    instance: models.Model,
+    raw: bool,
+    using: str,
+    update_fields: frozenset[str] | None,
+    **kwargs: Any,
+) -> None:
+    spec = tracked_spec(sender)
+    if spec is None:
+        return
+    state = instance._state
+    if state.adding and (instance.pk is None or spec.pk_has_default) and not raw:
+        return  # a plain insert: nothing to compare with
+    snapshot: dict[str, Any] = instance.__dict__.setdefault(SNAPSHOT_ATTR, {})
+    if state.adding or raw:
+        # The row may exist already (fixture load, hand-set primary key): compare with what is stored.
+        snapshot.clear()
+        snapshot.update(_read_from_db(spec, instance, using, [f.attname for f in spec.fields]))
+        return
+    writing = (
+        [f.attname for f in spec.fields]
+        if update_fields is None
+        else [f.attname for f in spec.fields if f.name in update_fields or f.attname in update_fields]
+    )
+    missing = [name for name in writing if name not in snapshot]
+    if missing:
+        snapshot.update(_read_from_db(spec, instance, using, missing))
+
+
+def _after_save(
+    sender: type[models.Model],
+    instance: models.Model,
+    created: bool,
+    raw: bool,
+    using: str,
+    update_fields: frozenset[str] | None,
+    **kwargs: Any,
+) -> None:
+    spec = tracked_spec(sender)
+    if spec is None:
+        return
+    snapshot: dict[str, Any] = instance.__dict__.get(SNAPSHOT_ATTR) or {}
+    current = values_of(spec, instance)
+    context = {"raw": True} if raw else {}
+    if created:
+        event = model_event(spec, instance, AuditAction.CREATE, created_changes(spec, instance), **context)
+        saved = current
+    else:
+        if update_fields is None:
+            saved = current
+        else:
+            saved = {
+                f.attname: current[f.attname]
+                for f in spec.fields
+                if (f.name in update_fields or f.attname in update_fields) and f.attname in current
+            }
+        changes = changes_between(spec, snapshot, current, saved)
+        event = None
+        if changes.keys() - spec.auto_now:
+            event = model_event(spec, instance, AuditAction.UPDATE, changes, **context)
+    if event is not None:
+        _append([event], using)
+    refreshed = dict(snapshot) if not created else {}
+    refreshed.update({k: copy.deepcopy(v) if isinstance(v, _MUTABLE_TYPES) else v for k, v in saved.items()})
+    instance.__dict__[SNAPSHOT_ATTR] = refreshed
+
+
+def _on_delete_target(rel: models.ForeignObjectRel) -> tuple[bool, Any]:
+    on_delete = rel.on_delete
+    if on_delete is models.SET_NULL:
+        return True, None
+    if on_delete is models.SET_DEFAULT:
+        return True, rel.field.get_default()
+    deconstruct = getattr(on_delete, "deconstruct", None)
+    if deconstruct is not None:  # models.SET(value)
+        value = deconstruct()[1][0]
+        value = value() if callable(value) else value
+        return True, value.pk if isinstance(value, models.Model) else value
+    return False, None
+
+
+def _before_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
+    spec = tracked_spec(sender)
+    if spec is None:
+        return
+    snapshot: dict[str, Any] = instance.__dict__.setdefault(SNAPSHOT_ATTR, {})
+    missing = [f.attname for f in spec.fields if f.attname not in snapshot]
+    if missing:
+        snapshot.update(_read_from_db(spec, instance, using, missing))
+    # Rows that point here with on_delete=SET_NULL / SET_DEFAULT / SET(...) are changed by Django with a
+    # plain UPDATE that sends no signal: record those changes now.
+    cause = {"cause": f"{spec.label} {instance.pk} deleted"}
+    events = []
+    for rel in instance._meta.related_objects:
+        if rel.many_to_many or not rel.field.concrete:
+            continue
+        sets_value, new_value = _on_delete_target(rel)
+        related_spec = tracked_spec(rel.related_model)
+        if not sets_value or related_spec is None:
+            continue
+        field = rel.field
+        for related in related_spec.model._base_manager.using(using).filter(**{field.name: instance}):
+            old = getattr(related, field.attname)
+            changes = {field.name: _pair(related_spec, field, old, new_value)}
+            events.append(model_event(related_spec, related, AuditAction.UPDATE, changes, **cause))
+    if events:
+        _append(events, using)
+
+
+def _after_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
+    spec = tracked_spec(sender)
+    if spec is None:
+        return
+    old = {**values_of(spec, instance), **(instance.__dict__.get(SNAPSHOT_ATTR) or {})}
+    changes = {f.name: _pair(spec, f, old.get(f.attname), None) for f in spec.fields}
+    _append([model_event(spec, instance, AuditAction.DELETE, changes)], using)
+
+
+def _memberships(through: type[models.Model], source: str, target: str, using: str, ids: Iterable[Any]) -> dict:
+    members: dict[Any, set[Any]] = {source_id: set() for source_id in ids}
+    rows = through._base_manager.using(using).filter(**{f"{source}__in": list(members)}).values_list(source, target)
+    for source_id, target_id in rows:
+        members[source_id].add(target_id)
+    return members
+
+
+def _m2m_changed(
+    sender: type[models.Model],
+    instance: models.Model,
+    action: str,
+    reverse: bool,
+    model: type[models.Model],
+    pk_set: set[Any] | None,
+    using: str,
+    **kwargs: Any,
+) -> None:
+    m2m = tracked_m2m(sender)
+    if m2m is None:
+        return
+    phase, _, kind = action.partition("_")
+    pending: dict[tuple[Any, str], Any] = instance.__dict__.setdefault(_M2M_PENDING_ATTR, {})
+    if phase == "pre":
+        if not reverse:
+            sources = [instance.pk]
+        elif pk_set is not None:
+            sources = list(pk_set)
+        else:  # reverse clear: every source linked to this target
+            sources = list(
+                sender._base_manager.using(using)
+                .filter(**{m2m.target_attname: instance.pk})
+                .values_list(m2m.source_attname, flat=True)
+            )
+        pending[(sender, kind)] = _memberships(sender, m2m.source_attname, m2m.target_attname, using, sources)
+        return
+    before = pending.pop((sender, kind), None)
+    if before is None:
+        return
+    after = _memberships(sender, m2m.source_attname, m2m.target_attname, using, before)
+    changed = [source_id for source_id in before if before[source_id] != after[source_id]]
+    if not changed:
+        return
+    spec = m2m.source
+    objects = {instance.pk: instance} if not reverse else spec.model._base_manager.using(using).in_bulk(changed)
+    events = []
+    for source_id in changed:
+        obj = objects.get(source_id)
+        if obj is None:
+            continue
+        pair = [json_safe(sorted(before[source_id])), json_safe(sorted(after[source_id]))]
+        events.append(model_event(spec, obj, AuditAction.UPDATE, {m2m.field.name: pair}))
+    _append(events, using)
+
+
+# ---------------------------------------------------------------------------------------------------- wiring
+
+
+def _atomic_save_base(original: Callable[..., Any]) -> Callable[..., Any]:
+    # Django sends post_save after the save's own statement has committed when no transaction is open, so the
+    # event would be written in a second transaction: run every save of an audited model in one instead.
+    @functools.wraps(original)
+    def save_base(self: models.Model, *args: Any, **kwargs: Any) -> Any:
+        using = kwargs.get("using") or (args[3] if len(args) > 3 else None)
+        using = using or router.db_for_write(self.__class__, instance=self)
+        if connections[using].in_atomic_block:
+            return original(self, *args, **kwargs)
+        with transaction.atomic(using=using):
+            return original(self, *args, **kwargs)
+
+    save_base._audit_atomic = True  # type: ignore[attr-defined]
+    return save_base
+
+
+def connect_capture() -> None:
+    """Connect the capture to every audited model; called once from AuditConfig.ready()."""
+    for sender in tracked_senders():
+        uid = f"audit:{sender._meta.label_lower}"
+        post_init.connect(_remember, sender=sender, weak=False, dispatch_uid=uid)
+        pre_save.connect(_before_save, sender=sender, weak=False, dispatch_uid=uid)
+        post_save.connect(_after_save, sender=sender, weak=False, dispatch_uid=uid)
+        pre_delete.connect(_before_delete, sender=sender, weak=False, dispatch_uid=uid)
+        post_delete.connect(_after_delete, sender=sender, weak=False, dispatch_uid=uid)
+        if not getattr(sender.save_base, "_audit_atomic", False):
+            sender.save_base = _atomic_save_base(sender.save_base)  # type: ignore[method-assign]
+    for through in tracked_many_to_many():
+        m2m_changed.connect(_m2m_changed, sender=through, weak=False, dispatch_uid=f"audit:{through._meta.label}")

@@ -1,0 +1,78 @@
+"""The audit trail: append-only events, each chained to the previous one by a SHA-256 hash."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+
+from .constants import AuditAction
+from .errors import AppendOnlyViolation
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    """Reads of the trail; every bulk write that would change or remove events is refused."""
+
+    def for_object(self, object_type: str, object_id: str) -> AuditEventQuerySet:
+        return self.filter(object_type=object_type, object_id=str(object_id))
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyViolation("Audit events are append-only: they cannot be updated.")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> NoReturn:
+        raise AppendOnlyViolation("Audit events are append-only: they cannot be updated.")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyViolation("Audit events are append-only: they cannot be deleted.")
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[AuditEvent]:
+        """Append the events to the chain (sequence and hashes are assigned here, whatever was set)."""
+        from .chain import append_events
+
+        return append_events(list(objs), using=self.db)
+
+
+class AuditEvent(models.Model):
+    """One change or domain event: who, when, under which request, what changed, chained by hash."""
+
+    sequence = models.PositiveBigIntegerField(
+        primary_key=True, help_text="Position in the chain: 1, 2, 3... without gaps, in commit order."
+    )
+    occurred_at = models.DateTimeField(db_index=True)
+    actor_user_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, help_text="Id of the user who acted; empty for system processes."
+    )
+    actor_name = models.CharField(max_length=150, db_index=True, help_text="Copy of the actor's name at the time.")
+    actor_ip = models.CharField(max_length=45, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    action = models.CharField(max_length=40, choices=AuditAction.choices, db_index=True)
+    object_type = models.CharField(max_length=100, blank=True, help_text="'app_label.model_name' of the object.")
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True, help_text="{field: [old, new]}.")
+    context = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sequence"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_event_object_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.object_type} {self.object_repr}".strip()
+
+    def save(self, *args: Any, using: str | None = None, **kwargs: Any) -> None:
+        """Append a new event to the chain; an existing event can never be saved again."""
+        from .chain import append_events
+
+        if not self._state.adding:
+            raise AppendOnlyViolation("Audit events are append-only: an existing event cannot be changed.")
+        append_events([self], using=using)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Refuse: the trail keeps every event."""
+        raise AppendOnlyViolation("Audit events are append-only: they cannot be deleted.")
