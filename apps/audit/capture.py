@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connections, models, router, transaction
+from django.db.models.base import ModelState
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete, pre_save
 
 from .actor import current_actor, current_request_id
@@ -24,19 +25,17 @@ from .serialization import json_safe
 
 SNAPSHOT_ATTR = "_audit_snapshot"
 _M2M_PENDING_ATTR = "_audit_m2m_pending"
-_MUTABLE_TYPES = (dict, list)
+_PLAIN_TYPES = frozenset({type(None), bool, int, str})
 
 
 # ---------------------------------------------------------------------------------------------------- values
 
 
-def _snapshot_of(spec: TrackedModel, instance: models.Model) -> dict[str, Any]:
-    loaded = instance.__dict__
-    snapshot = {}
-    for field in spec.fields:
-        if field.attname in loaded:
-            value = loaded[field.attname]
-            snapshot[field.attname] = copy.deepcopy(value) if isinstance(value, _MUTABLE_TYPES) else value
+def _snapshot_of(spec: TrackedModel, values: dict[str, Any]) -> dict[str, Any]:
+    snapshot = {name: values[name] for name in spec.attnames if name in values}
+    for name in spec.mutable:
+        if name in snapshot:
+            snapshot[name] = copy.deepcopy(snapshot[name])
     return snapshot
 
 
@@ -81,7 +80,7 @@ def changes_between(
 def values_of(spec: TrackedModel, instance: models.Model) -> dict[str, Any]:
     """Return the instance's loaded field values by attname."""
     loaded = instance.__dict__
-    return {f.attname: loaded[f.attname] for f in spec.fields if f.attname in loaded}
+    return {name: loaded[name] for name in spec.attnames if name in loaded}
 
 
 def object_repr(instance: models.Model) -> str:
@@ -104,21 +103,30 @@ def draft_event(
     object_repr: str = "",
     changes: dict[str, Any] | None = None,
     context: dict[str, Any] | None = None,
+    changes_are_safe: bool = False,
 ) -> AuditEvent:
-    """Build an unsaved event attributed to the current actor and request."""
+    """Build an unsaved event attributed to the current actor and request, its data made JSON-safe."""
     actor = current_actor()
-    return AuditEvent(
+    # Built without Model.__init__ (as Django's from_db does): this runs once per audited save.
+    event = AuditEvent.__new__(AuditEvent)
+    event._state = ModelState()
+    event.__dict__.update(
+        sequence=None,
+        occurred_at=None,
         actor_user_id=actor.user_id,
         actor_name=actor.name[:150],
         actor_ip=actor.ip or "",
         request_id=current_request_id()[:64],
-        action=action,
+        action=str.__str__(action),
         object_type=object_type or "",
-        object_id="" if object_id is None else str(object_id),
+        object_id="" if object_id is None else str(object_id)[:64],
         object_repr=(object_repr or "")[:OBJECT_REPR_MAX_LENGTH],
-        changes=changes or {},
-        context=context or {},
+        changes=(changes if changes_are_safe else json_safe(changes)) or {},
+        context=json_safe(context) if context else {},
+        prev_hash="",
+        hash="",
     )
+    return event
 
 
 def model_event(
@@ -132,19 +140,27 @@ def model_event(
         object_repr=object_repr(instance),
         changes=changes,
         context=context,
+        changes_are_safe=True,
     )
 
 
 def _append(events: list[AuditEvent], using: str) -> None:
     from .chain import append_events
 
-    append_events(events, using=using)
+    append_events(events, using=using, safe=True)
 
 
 def created_changes(spec: TrackedModel, instance: models.Model) -> dict[str, list[Any]]:
     """Return [None, value] for every field of a new object."""
-    values = values_of(spec, instance)
-    return {f.name: _pair(spec, f, None, values.get(f.attname)) for f in spec.fields}
+    loaded = instance.__dict__
+    changes = {}
+    for field in spec.fields:
+        value = loaded.get(field.attname)
+        changes[field.name] = [None, value if type(value) in _PLAIN_TYPES else json_safe(value)]
+    for name in spec.masked:
+        if name in changes:
+            changes[name] = [None, None if changes[name][1] is None else MASK_CHANGED]
+    return changes
 
 
 # ---------------------------------------------------------------------------------------------------- receivers
@@ -152,8 +168,9 @@ def created_changes(spec: TrackedModel, instance: models.Model) -> dict[str, lis
 
 def _remember(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     spec = tracked_spec(sender)
-    if spec is not None:
-        instance.__dict__[SNAPSHOT_ATTR] = _snapshot_of(spec, instance)
+    # A new object without a primary key has nothing stored to compare with; its first save is a create.
+    if spec is not None and instance.pk is not None:
+        instance.__dict__[SNAPSHOT_ATTR] = _snapshot_of(spec, instance.__dict__)
 
 
 def _before_save(
@@ -219,9 +236,8 @@ def _after_save(
             event = model_event(spec, instance, AuditAction.UPDATE, changes, **context)
     if event is not None:
         _append([event], using)
-    refreshed = dict(snapshot) if not created else {}
-    refreshed.update({k: copy.deepcopy(v) if isinstance(v, _MUTABLE_TYPES) else v for k, v in saved.items()})
-    instance.__dict__[SNAPSHOT_ATTR] = refreshed
+    refreshed = _snapshot_of(spec, saved)
+    instance.__dict__[SNAPSHOT_ATTR] = refreshed if created else {**snapshot, **refreshed}
 
 
 def _on_delete_target(rel: models.ForeignObjectRel) -> tuple[bool, Any]:

@@ -75,12 +75,12 @@ class AuditedQuerySet(models.QuerySet[_M]):
                     changes = changes_between(spec, old_values, new_values)
                     if changes.keys() - spec.auto_now:
                         events.append(model_event(spec, new, AuditAction.UPDATE, changes, bulk="audited_update"))
-                append_events(events, using=self.db)
+                append_events(events, using=self.db, safe=True)
         return updated
 
     def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
         """Insert objects like bulk_create(), writing one create event per object."""
-        from .capture import SNAPSHOT_ATTR, created_changes, model_event, values_of
+        from .capture import SNAPSHOT_ATTR, _snapshot_of, created_changes, model_event, values_of
         from .chain import append_events
         from .constants import AuditAction
 
@@ -102,7 +102,7 @@ class AuditedQuerySet(models.QuerySet[_M]):
                 model_event(spec, obj, AuditAction.CREATE, created_changes(spec, obj), bulk="bulk_create")
                 for obj in created
             ]
-            append_events(events, using=self.db)
+            append_events(events, using=self.db, safe=True)
         for obj in created:
-            obj.__dict__[SNAPSHOT_ATTR] = values_of(spec, obj)
+            obj.__dict__[SNAPSHOT_ATTR] = _snapshot_of(spec, values_of(spec, obj))
         return created

@@ -15,15 +15,30 @@ from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.utils.duration import duration_iso_string
 
+_PLAIN = frozenset({type(None), bool, int, str})
+
 
 def json_safe(value: Any) -> Any:
-    """Return `value` as JSON-safe data: dates ISO, Decimals as strings, bytes as a digest, FKs as ids."""
-    if value is None or isinstance(value, bool | int | str):
+    """Return `value` as JSON-safe data: dates ISO, Decimals as strings, bytes as a digest, FKs as ids.
+
+    The result is also canonical for hashing: an integral float becomes an int (PostgreSQL's jsonb would
+    give it back as one), so what is stored is exactly what was hashed.
+    """
+    value_type = type(value)
+    if value_type in _PLAIN:
         return value
+    if value_type is dict:
+        return {str(key): json_safe(item) for key, item in value.items()}
     if isinstance(value, enum.Enum):
         return json_safe(value.value)
+    if isinstance(value, str):
+        return str.__str__(value)  # a plain str, not a subclass such as SafeString
+    if isinstance(value, int):
+        return int(value)
     if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
+        if not math.isfinite(value):
+            return str(value)
+        return int(value) if value.is_integer() else value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dt.datetime):
@@ -57,19 +72,11 @@ def _sorted(items: list[Any]) -> list[Any]:
         return sorted(items, key=repr)
 
 
-def _normalised(value: Any) -> Any:
-    # PostgreSQL's jsonb may give back an integral float such as 1e20 as an int; hash both the same way.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _normalised(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_normalised(item) for item in value]
-    return value
+def canonical_json_text(data: Any) -> str:
+    """Serialise JSON-safe `data` the one way the chain hashes it: sorted keys, no spaces."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def canonical_json(data: dict[str, Any]) -> bytes:
-    """Serialise `data` the one way the chain hashes it: sorted keys, no spaces, UTF-8."""
-    return json.dumps(
-        _normalised(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    """Return the canonical JSON of `data` as UTF-8 bytes."""
+    return canonical_json_text(data).encode()

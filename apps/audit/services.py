@@ -41,7 +41,7 @@ def audit_record(
         changes=changes,
         context=context,
     )
-    append_events([event])
+    append_events([event], safe=True)
     return event
 
 
