@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 RC_PORT ?= 8000
 export RC_PORT
 
-.PHONY: run test lint format bench install install-dev clean-data
+.PHONY: run test test-e2e lint format bench install install-dev clean-data
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s); set PYTHON=/path/to/python3.11" % sys.version.split()[0])'
@@ -44,6 +44,10 @@ test: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run --settings=ritualcriteria.settings.test
 	$(VENV)/bin/pytest
+
+## test-e2e: only the browser tests (Playwright + /usr/bin/chromium; they skip when either is missing).
+test-e2e: install-dev
+	$(VENV)/bin/pytest -m e2e tests/e2e -rs
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

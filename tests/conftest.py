@@ -20,3 +20,26 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def ensure_builtin_catalogue() -> None:
+    """Re-create the rows the data migrations insert (transactional tests flush them)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("apps.policies.migrations.0002_builtin_rituals_and_categories")
+    migration.create(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _builtin_catalogue_in_transactional_tests(request):
+    """Transactional tests truncate every table afterwards; give each one the built-in rituals and categories."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        ensure_builtin_catalogue()
+    yield

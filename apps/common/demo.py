@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import random
 
+from django.utils import timezone
+
+from apps.cases.demo import seed_cases
 from apps.common.credentials import new_password, remember_credentials
 from apps.common.roles import Role, ensure_role_groups
+from apps.evidence.demo import seed_evidence
 from apps.org.demo import seed_org
+from apps.policies.demo import seed_policies
 
 
 def seed_all(*, employees: int, rng: random.Random) -> list[str]:
@@ -15,16 +20,20 @@ def seed_all(*, employees: int, rng: random.Random) -> list[str]:
 
     groups = ensure_role_groups()
     org = seed_org(employees=employees, rng=rng)
+    policies = seed_policies(units=org.units, today=timezone.localdate())
 
     # Logins for a few personas, so every role can be tried at once.
     user_model = get_user_model()
     personas = {
-        "dana": (org.employees[-1], []),
+        "dana": (next(e for e in org.employees if e.manager_id == org.heads["front-desk"].pk), []),
         "manager": (org.heads["front-desk"], []),
         "reviewer": (org.heads["contact-centre"], [Role.CX_REVIEWER]),
         "leader": (org.heads["acme"], [Role.LEADERSHIP]),
+        "hr": (org.heads["people"], [Role.HR]),
+        "hr2": (org.heads["legal"], [Role.HR]),
     }
     logins: dict[str, str] = {}
+    users = {}
     for username, (employee, roles) in personas.items():
         password = new_password()
         user = user_model.objects.create_user(
@@ -38,9 +47,20 @@ def seed_all(*, employees: int, rng: random.Random) -> list[str]:
         employee.user = user
         employee.save(update_fields=["user"])
         logins[username] = password
+        users[username] = user
     remember_credentials(logins)
+    evidence = seed_evidence(
+        employees=org.employees, units=org.units, reviewer=users["reviewer"], rng=rng, showcase=personas["dana"][0]
+    )
+    cases = seed_cases(units=org.units, heads=org.heads, users=users, today=timezone.localdate(), rng=rng)
 
     return [
         f"Org: {len(org.units)} units over customer layers 0-3, {len(org.employees)} employees.",
+        f"Policies: a baseline for each of {len(policies.baselines)} rituals, "
+        f"{len(policies.versions)} versions (last year's, this year's, a draft for next year, group additions).",
+        "Evidence: "
+        + ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in sorted(evidence.items()))
+        + ".",
+        "Cases: " + ", ".join(f"{count} {status.lower()}" for status, count in cases.items()) + ".",
         "Demo logins: " + ", ".join(f"{name} / {password}" for name, password in logins.items()),
     ]

@@ -15,3 +15,31 @@ class Role(models.TextChoices):
 def ensure_role_groups() -> dict[str, Group]:
     """Create the role groups if missing and return them by name."""
     return {role.value: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+
+
+def user_role_names(user: object) -> frozenset[str]:
+    """The role groups a user belongs to, cached on the user object for the rest of the request."""
+    cached = getattr(user, "_rc_roles", None)
+    if cached is not None:
+        return cached
+    if not getattr(user, "is_authenticated", False):
+        roles: frozenset[str] = frozenset()
+    else:
+        roles = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+    user._rc_roles = roles  # type: ignore[attr-defined]
+    return roles
+
+
+def is_hr(user: object) -> bool:
+    """HR (or a superuser) sees and administers everything."""
+    return bool(getattr(user, "is_superuser", False)) or Role.HR in user_role_names(user)
+
+
+def is_leadership(user: object) -> bool:
+    """Leadership reads compliance reports."""
+    return bool(getattr(user, "is_superuser", False)) or Role.LEADERSHIP in user_role_names(user)
+
+
+def is_cx_reviewer(user: object) -> bool:
+    """Members of the CX reviewers group review anyone's evidence but their own."""
+    return Role.CX_REVIEWER in user_role_names(user)

@@ -116,10 +116,11 @@ def seed_org(*, employees: int, rng: random.Random) -> OrgSeed:
     levels = [level for level, _ in LEVELS_BY_WEIGHT]
     weights = [weight for _, weight in LEVELS_BY_WEIGHT]
     leaf_codes = [code for code, *_ in UNITS if code != "acme"]
-    members = [
-        make(code, rng.choices(levels, weights)[0], dict((u[0], u[4]) for u in UNITS)[code], heads[code])
-        for code in (rng.choice(leaf_codes) for _ in range(max(0, employees - len(heads))))
-    ]
+    functions = {u[0]: u[4] for u in UNITS}
+    count = max(0, employees - len(heads))
+    # The front desk always has a few people: the demo personas and showcase cases live there.
+    codes = ["front-desk"] * min(6, count) + [rng.choice(leaf_codes) for _ in range(count - min(6, count))]
+    members = [make(code, rng.choices(levels, weights)[0], functions[code], heads[code]) for code in codes]
     # bulk_create keeps `seed_demo --employees 50000` quick; the seed is recorded as one audit event by the caller.
     people.extend(Employee.objects.bulk_create(members, batch_size=1000))
     return OrgSeed(units=units, employees=people, heads=heads)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models.expressions import RawSQL
+
 from .models import Employee, OrgUnit
 
 
@@ -72,3 +74,20 @@ def manager_chain_ids(employee: Employee) -> list[int]:
         seen.add(node.pk)
         node = node.manager
     return chain
+
+
+def reports_subtree_sql(manager_id: int) -> RawSQL:
+    """A subquery of the ids of everyone under a manager, at any depth (recursive CTE, one round trip)."""
+    table = Employee._meta.db_table
+    return RawSQL(  # noqa: S611 - no user input in the SQL text; the id is a bound parameter
+        f"WITH RECURSIVE subtree(id) AS ("  # noqa: S608 - table name from model meta, value bound as a parameter
+        f"SELECT id FROM {table} WHERE manager_id = %s "
+        f"UNION SELECT e.id FROM {table} e JOIN subtree s ON e.manager_id = s.id"
+        f") SELECT id FROM subtree",
+        [manager_id],
+    )
+
+
+def is_in_manager_chain(*, manager_id: int, employee_id: int) -> bool:
+    """True when `manager_id` manages `employee_id` directly or through others."""
+    return Employee.objects.filter(pk=employee_id, pk__in=reports_subtree_sql(manager_id)).exists()

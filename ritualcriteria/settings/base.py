@@ -26,8 +26,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "apps.common",
     "apps.org",
     "apps.policies",
@@ -165,7 +167,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# The portal's sign-in page (the admin keeps its own); sign-out is a POST that lands back on it.
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:my-evidence"
+LOGOUT_REDIRECT_URL = "portal:login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -181,7 +186,10 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated API call then gets 401 with "WWW-Authenticate: Token" (not a browser's
+    # Basic-auth prompt). Session logins need the CSRF token on writes.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
@@ -190,12 +198,24 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "apps.common.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ritual Criteria API",
     "DESCRIPTION": "Customer-impact evidence, policies, cases and compliance reports.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page's Swagger UI and Redoc come from the drf-spectacular-sidecar package's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; name each choice set after its model instead of a hash.
+    "ENUM_NAME_OVERRIDES": {
+        "EvidenceStatusEnum": "apps.evidence.constants.EvidenceStatus",
+        "CaseStatusEnum": "apps.cases.constants.CaseStatus",
+        "CycleStatusEnum": "apps.cases.constants.CycleStatus",
+        "ExceptionStatusEnum": "apps.cases.constants.ExceptionStatus",
+    },
 }
 
 LOGGING = {
@@ -212,5 +232,9 @@ LOGGING = {
 }
 
 # Product settings.
+EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+# Form fields (not files) larger than this are refused; files above 2 MB stream to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 HEALTHZ_BROKER_TIMEOUT = 3
 DEMO_ADMIN_USERNAME = env_str("DEMO_ADMIN_USERNAME", "hr-admin")

@@ -1,0 +1,302 @@
+"""HR admin for cycles, cases, approval routes, delegations and exceptions."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html
+
+from apps.common.errors import InvalidTransition
+from apps.policies.models import PolicyVersion
+
+from .forms import DecisionNoteForm, NominationsForm
+from .models import ApprovalRoute, ApprovalStep, Attestation, Case, Cycle, Delegation, PolicyException, StepRecord
+from .nominations import COLUMNS, cycle_nominations_import
+from .preview import policy_preview
+from .selectors import case_checklists, checklist_rows, evidence_titles
+from .services import case_exception_decide, case_step_decide
+
+
+@admin.register(Cycle)
+class CycleAdmin(admin.ModelAdmin):
+    list_display = ("name", "ritual_type", "status", "opens_on", "evidence_deadline", "decision_deadline")
+    list_filter = ("ritual_type", "status")
+    search_fields = ("name",)
+    date_hierarchy = "opens_on"
+    change_form_template = "admin/cases/cycle/change_form.html"
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        view = self.admin_site.admin_view(self.nominations_view)
+        return [path("<int:pk>/nominations/", view, name="cases_cycle_nominations"), *super().get_urls()]
+
+    def nominations_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Open the cycle's cases from a CSV of nominations, all or nothing."""
+        cycle = get_object_or_404(Cycle.objects.select_related("ritual_type"), pk=pk)
+        if not self.has_change_permission(request, cycle):
+            raise PermissionDenied
+        form = NominationsForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            result = cycle_nominations_import(cycle=cycle, content=form.cleaned_data["file"].read())
+            if result.ok:
+                self.message_user(request, f"Opened {result.opened} cases in {cycle}.", messages.SUCCESS)
+                return redirect(f"{self.admin_site.name}:cases_case_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Open cases in {cycle} from nominations",
+            "cycle": cycle,
+            "form": form,
+            "result": result,
+            "columns": COLUMNS[cycle.ritual_type.subject_kind],
+        }
+        return TemplateResponse(request, "admin/cases/cycle/nominations.html", context)
+
+
+class ComplianceFilter(admin.SimpleListFilter):
+    """Filter on the stored compliance (refreshed when evidence is reviewed, frozen at decision)."""
+
+    title = "compliance"
+    parameter_name = "compliant"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        return [("yes", "Meets policy"), ("no", "Short of policy"), ("unknown", "Not evaluated yet")]
+
+    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        value = self.value()
+        if value == "yes":
+            return queryset.filter(compliant=True)
+        if value == "no":
+            return queryset.filter(compliant=False)
+        if value == "unknown":
+            return queryset.filter(compliant__isnull=True)
+        return queryset
+
+
+class CaseChangeList(ChangeList):
+    """Evaluates the open cases of the page in one batch, so the compliance column needs no query per row."""
+
+    def get_results(self, request):  # type: ignore[no-untyped-def]
+        super().get_results(request)
+        self.result_list = list(self.result_list)
+        open_cases = [case for case in self.result_list if case.is_open]
+        evaluations = case_checklists(open_cases, today=timezone.localdate()) if open_cases else {}
+        for case in self.result_list:
+            case.live_evaluation = evaluations.get(case.pk)
+
+
+class StepRecordInline(admin.TabularInline):
+    model = StepRecord
+    fields = ("order", "step_name", "decision", "by", "on_behalf_of", "comment", "at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class AttestationInline(admin.TabularInline):
+    model = Attestation
+    fields = ("role", "by", "note", "at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ("subject", "cycle", "ritual", "policy_unit", "status", "compliance", "opened_on")
+    list_filter = ("status", ComplianceFilter, "cycle__ritual_type", "cycle", "policy_unit__customer_layer")
+    search_fields = (
+        "subject_employee__full_name", "subject_employee__employee_number", "subject_unit__name", "candidate_name",
+        "cycle__name",
+    )  # fmt: skip
+    list_select_related = ("cycle", "cycle__ritual_type", "subject_employee", "subject_unit", "policy_unit")
+    autocomplete_fields = ("policy_unit",)
+    readonly_fields = (
+        "cycle", "subject_employee", "subject_unit", "candidate_name", "candidate_email", "policy_unit",
+        "nominated_by", "opened_at", "opened_on", "status", "decided_by", "decided_at", "decision_note", "compliant",
+    )  # fmt: skip
+    fields = readonly_fields
+    inlines = [StepRecordInline, AttestationInline]
+    actions = ["approve_selected", "reject_selected"]
+    change_form_template = "admin/cases/case/change_form.html"
+
+    def get_changelist(self, request, **kwargs):  # type: ignore[no-untyped-def]
+        return CaseChangeList
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.display(description="subject", ordering="subject_employee__full_name")
+    def subject(self, obj: Case) -> str:
+        return obj.subject_name
+
+    @admin.display(description="ritual", ordering="cycle__ritual_type__order")
+    def ritual(self, obj: Case) -> str:
+        return obj.cycle.ritual_type.name
+
+    @admin.display(description="compliance")
+    def compliance(self, obj: Case) -> str:
+        evaluation = getattr(obj, "live_evaluation", None)
+        if evaluation is not None:
+            met = sum(1 for r in evaluation.results if r.met)
+            label = "meets policy" if evaluation.compliant else "short"
+            return format_html(
+                '<span class="{}">{} ({}/{} met)</span>',
+                "rc-ok" if evaluation.compliant else "rc-short",
+                label,
+                met,
+                len(evaluation.results),
+            )
+        if obj.frozen_evaluation:
+            return "met at decision" if obj.frozen_evaluation.get("compliant") else "not met at decision"
+        return "-"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+        case = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if case is not None:
+            evaluation = None
+            if case.is_open:
+                evaluation = case_checklists([case], today=timezone.localdate())[case.pk]
+            rows = checklist_rows(case, evaluation)
+            titles = evidence_titles(i for row in rows for i in row["counted_ids"])
+            extra["checklist"] = [
+                {**row, "counted": [(i, titles.get(i, f"#{i}")) for i in row["counted_ids"]]} for row in rows
+            ]
+            extra["frozen"] = not case.is_open
+            extra["exceptions"] = case.exceptions.prefetch_related("waived_requirements").select_related(
+                "requested_by", "decided_by"
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Case], decision: str, comment: str) -> None:
+        done = 0
+        for case in queryset.select_related("cycle"):
+            try:
+                case_step_decide(case=case, by=request.user, decision=decision, comment=comment)
+                done += 1
+            except (ValidationError, PermissionDenied, InvalidTransition) as exc:
+                text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                self.message_user(request, f"{case.subject_name}: {text}", messages.ERROR)
+        if done:
+            verb = "Recorded approval of" if decision == "approve" else "Rejected"
+            self.message_user(request, f"{verb} {done} case(s).", messages.SUCCESS)
+
+    @admin.action(description="Approve selected cases (your step of their route)")
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
+        self._decide(request, queryset, "approve", "")
+
+    @admin.action(description="Reject selected cases (asks for a note)")
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet[Case]) -> HttpResponse | None:
+        form = DecisionNoteForm(request.POST if "comment" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._decide(request, queryset, "reject", form.cleaned_data["comment"])
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Reject cases",
+            "cases": queryset.select_related("cycle", "subject_employee", "subject_unit"),
+            "form": form,
+            "action": "reject_selected",
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "admin/cases/case/reject_note.html", context)
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        view = self.admin_site.admin_view(self.preview_view)
+        return [path("preview/<int:version_id>/", view, name="cases_case_preview"), *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest, version_id: int) -> HttpResponse:
+        """Which open cases would change compliance if this (draft) version were in force."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        version = get_object_or_404(PolicyVersion.objects.select_related("policy"), pk=version_id)
+        preview = policy_preview(version=version, today=timezone.localdate())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Preview of {version}",
+            "preview": preview,
+            "version": version,
+        }
+        return TemplateResponse(request, "admin/cases/case/preview.html", context)
+
+
+@admin.register(PolicyException)
+class PolicyExceptionAdmin(admin.ModelAdmin):
+    list_display = ("case", "status", "requested_by", "requested_at", "decided_by", "decided_at")
+    list_filter = ("status", "case__cycle__ritual_type", "case__cycle")
+    search_fields = ("case__subject_employee__full_name", "case__candidate_name", "justification")
+    list_select_related = ("case__cycle", "case__subject_employee", "case__subject_unit", "requested_by", "decided_by")
+    readonly_fields = (
+        "case", "justification", "status", "requested_by", "requested_at", "decided_by", "decided_at", "decision_note",
+    )  # fmt: skip
+    fields = (*readonly_fields, "waived_requirements")
+    filter_horizontal = ()
+    actions = ["grant_selected", "refuse_selected"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return (*self.readonly_fields, "waived_requirements")
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[PolicyException], grant: bool) -> None:
+        for exception in queryset:
+            try:
+                case_exception_decide(exception=exception, by=request.user, grant=grant)
+                verb = "Granted" if grant else "Refused"
+                self.message_user(request, f"{verb}: {exception}.", messages.SUCCESS)
+            except (PermissionDenied, InvalidTransition, ValidationError) as exc:
+                self.message_user(request, f"{exception}: {exc}", messages.ERROR)
+
+    @admin.action(description="Grant selected exceptions (four eyes: not your own requests)")
+    def grant_selected(self, request: HttpRequest, queryset: QuerySet[PolicyException]) -> None:
+        self._decide(request, queryset, True)
+
+    @admin.action(description="Refuse selected exceptions")
+    def refuse_selected(self, request: HttpRequest, queryset: QuerySet[PolicyException]) -> None:
+        self._decide(request, queryset, False)
+
+
+class ApprovalStepInline(admin.TabularInline):
+    model = ApprovalStep
+    fields = ("order", "name", "role", "group")
+    extra = 0
+
+
+@admin.register(ApprovalRoute)
+class ApprovalRouteAdmin(admin.ModelAdmin):
+    list_display = ("name", "ritual_type")
+    search_fields = ("name", "ritual_type__name")
+    list_select_related = ("ritual_type",)
+    inlines = [ApprovalStepInline]
+
+
+@admin.register(Delegation)
+class DelegationAdmin(admin.ModelAdmin):
+    list_display = ("delegate", "principal", "step", "starts_on", "ends_on", "reason")
+    list_filter = ("starts_on", "ends_on")
+    search_fields = ("delegate__username", "principal__username", "reason")
+    list_select_related = ("delegate", "principal", "step")
+    autocomplete_fields = ("delegate", "principal")

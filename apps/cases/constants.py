@@ -1,0 +1,65 @@
+"""Choices and rules for cycles, cases, approval routes and exceptions."""
+
+from django.db import models
+
+
+class CycleStatus(models.TextChoices):
+    """Whether cases can be opened in a cycle."""
+
+    PLANNED = "planned", "Planned"
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class CaseStatus(models.TextChoices):
+    """Where a case stands; every status but OPEN is a decision and read-only."""
+
+    OPEN = "open", "Open"
+    APPROVED = "approved", "Approved"
+    APPROVED_WITH_EXCEPTION = "approved_with_exception", "Approved with exception"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+DECIDED_STATUSES = frozenset(
+    {CaseStatus.APPROVED, CaseStatus.APPROVED_WITH_EXCEPTION, CaseStatus.REJECTED, CaseStatus.WITHDRAWN}
+)
+
+
+class StepRole(models.TextChoices):
+    """Who acts on an approval step."""
+
+    MANAGER = "manager", "The subject's manager"
+    SKIP_LEVEL_MANAGER = "skip_level_manager", "The manager's manager"
+    HR = "hr", "HR"
+    LEADERSHIP = "leadership", "Leadership"
+    GROUP = "group", "A named group"
+
+
+class StepDecision(models.TextChoices):
+    """What an approver did at a step."""
+
+    APPROVE = "approve", "Approve / recommend"
+    REJECT = "reject", "Reject"
+
+
+class ExceptionStatus(models.TextChoices):
+    """A policy exception is requested by one person and granted (or refused) by another, in HR."""
+
+    REQUESTED = "requested", "Requested"
+    GRANTED = "granted", "Granted"
+    REFUSED = "refused", "Refused"
+
+
+class AttestationRole(models.TextChoices):
+    """Roles whose attestation a policy may require (matches the engine's attestation roles)."""
+
+    MANAGER = "manager", "Manager"
+    SKIP_LEVEL_MANAGER = "skip_level_manager", "Skip-level manager"
+    HR = "hr", "HR"
+    LEADERSHIP = "leadership", "Leadership"
+
+
+DEFAULT_REMINDER_OFFSETS = [14, 7, 1]
+MIN_JUSTIFICATION_WORDS = 6
+MIN_NOTE_LENGTH = 5

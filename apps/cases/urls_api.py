@@ -1,0 +1,14 @@
+"""Routes of the cases API, included under /api/ by the project's URL map."""
+
+from rest_framework.routers import SimpleRouter
+
+from .api import CaseViewSet, CycleViewSet, ExceptionViewSet
+
+app_name = "cases_api"
+
+router = SimpleRouter()
+router.register("cases", CaseViewSet, basename="case")
+router.register("cycles", CycleViewSet, basename="cycle")
+router.register("exceptions", ExceptionViewSet, basename="exception")
+
+urlpatterns = router.urls

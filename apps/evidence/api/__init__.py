@@ -1,0 +1,1 @@
+"""The evidence REST API: serializers, per-request abilities and viewsets (routed by apps.evidence.urls_api)."""

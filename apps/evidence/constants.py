@@ -1,0 +1,68 @@
+"""Choices and limits for evidence and attachments."""
+
+from django.db import models
+
+
+class EvidenceStatus(models.TextChoices):
+    """Where an evidence item is in its review."""
+
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    VERIFIED = "verified", "Verified"
+    REJECTED = "rejected", "Rejected"
+
+
+EDITABLE_STATUSES = frozenset({EvidenceStatus.DRAFT, EvidenceStatus.CHANGES_REQUESTED})
+
+
+class SourceType(models.TextChoices):
+    """Where the customer's words were heard (Listen)."""
+
+    INTERVIEW = "interview", "Interview"
+    SUPPORT_TICKET = "support_ticket", "Support ticket"
+    SURVEY_VERBATIM = "survey_verbatim", "Survey verbatim"
+    SALES_CALL = "sales_call", "Sales call"
+    SOCIAL = "social", "Social media"
+    OTHER = "other", "Other"
+
+
+class CustomerType(models.TextChoices):
+    """Whose experience changed: an external customer, or an internal group that receives one's output."""
+
+    EXTERNAL = "external", "External customer"
+    INTERNAL = "internal", "Internal customer (another group)"
+
+
+class MetricKind(models.TextChoices):
+    """Operational metrics (a KPI the person could move) count more than outcome scores (NPS, CSAT)."""
+
+    OPERATIONAL = "operational", "Operational KPI"
+    OUTCOME = "outcome", "Outcome score (NPS, CSAT)"
+
+
+class Direction(models.TextChoices):
+    """Which way the metric is better."""
+
+    INCREASE = "increase", "Higher is better"
+    DECREASE = "decrease", "Lower is better"
+
+
+class FlagCode(models.TextChoices):
+    """Reasons a reviewer must look twice before verifying."""
+
+    SCORE_SOLICITATION = "score_solicitation", "Score solicitation"
+    OUTCOME_ONLY = "outcome_only", "Outcome score only"
+
+
+# Upload rules; the size limit is the setting EVIDENCE_MAX_UPLOAD_BYTES.
+MAX_ATTACHMENTS_PER_EVIDENCE = 10
+ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "text/plain": (".txt", ".md", ".log"),
+    "text/csv": (".csv",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+}

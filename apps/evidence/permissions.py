@@ -1,0 +1,104 @@
+"""Who may see, edit and review evidence: the one place these rules live, for pages, API and lists alike.
+
+- The owner sees their items and edits drafts and items sent back for changes.
+- The owner's managers (at any level) and members of "CX reviewers" see submitted and reviewed items and review
+  submitted ones; nobody reviews their own evidence.
+- HR sees everything. Nobody else sees an item.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from apps.common.roles import is_cx_reviewer, is_hr
+from apps.org.models import Employee
+from apps.org.selectors import is_in_manager_chain, reports_subtree_sql
+
+from .constants import EDITABLE_STATUSES, EvidenceStatus
+from .models import Evidence, EvidenceQuerySet
+
+
+def employee_of(user: object) -> Employee | None:
+    """The employee record of a login, cached on the user for the rest of the request."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, "_rc_employee"):
+        user._rc_employee = Employee.objects.filter(user_id=user.pk).first()  # type: ignore[attr-defined]
+    return user._rc_employee  # type: ignore[attr-defined]
+
+
+def evidence_visible_to(user: object, queryset: EvidenceQuerySet | None = None) -> EvidenceQuerySet:
+    """Filter evidence down to what `user` may see (used by every list, page and API view)."""
+    queryset = queryset if queryset is not None else Evidence.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    if is_hr(user):
+        return queryset
+    employee = employee_of(user)
+    beyond_draft = ~Q(status=EvidenceStatus.DRAFT)
+    rule = Q(pk__in=[])
+    if employee is not None:
+        rule |= Q(owner_id=employee.pk)
+        rule |= Q(owner_id__in=reports_subtree_sql(employee.pk)) & beyond_draft
+    if is_cx_reviewer(user):
+        rule |= beyond_draft
+    return queryset.filter(rule)
+
+
+def review_queue_for(user: object, queryset: EvidenceQuerySet | None = None) -> EvidenceQuerySet:
+    """Submitted items `user` may review: their reports' (any depth), or anyone's for CX reviewers and HR."""
+    queryset = (queryset if queryset is not None else Evidence.objects.all()).awaiting_review()
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    employee = employee_of(user)
+    if employee is not None:
+        queryset = queryset.exclude(owner_id=employee.pk)
+    if is_hr(user) or is_cx_reviewer(user):
+        return queryset
+    if employee is None:
+        return queryset.none()
+    return queryset.filter(owner_id__in=reports_subtree_sql(employee.pk))
+
+
+def can_view(user: object, evidence: Evidence) -> bool:
+    """May `user` see this item?"""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if is_hr(user):
+        return True
+    employee = employee_of(user)
+    if employee is not None and evidence.owner_id == employee.pk:
+        return True
+    if evidence.status == EvidenceStatus.DRAFT:
+        return False
+    if is_cx_reviewer(user):
+        return True
+    return employee is not None and is_in_manager_chain(manager_id=employee.pk, employee_id=evidence.owner_id)
+
+
+def can_edit(user: object, evidence: Evidence) -> bool:
+    """Only the owner edits, and only drafts and items sent back for changes."""
+    employee = employee_of(user)
+    return employee is not None and evidence.owner_id == employee.pk and evidence.status in EDITABLE_STATUSES
+
+
+def can_review(user: object, evidence: Evidence) -> bool:
+    """Managers of the owner, CX reviewers and HR review; never the owner."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    employee = employee_of(user)
+    if employee is not None and evidence.owner_id == employee.pk:
+        return False
+    if is_hr(user) or is_cx_reviewer(user):
+        return True
+    return employee is not None and is_in_manager_chain(manager_id=employee.pk, employee_id=evidence.owner_id)
+
+
+def review_refusal(user: object, evidence: Evidence) -> str | None:
+    """Why `user` may not review this item now, or None when they may."""
+    employee = employee_of(user)
+    if employee is not None and evidence.owner_id == employee.pk:
+        return "You cannot review your own evidence."
+    if not can_review(user, evidence):
+        return "Only the owner's managers, CX reviewers and HR can review this item."
+    return None

@@ -1,0 +1,309 @@
+"""Writes for evidence: drafting, attachments, submission, review and corrections; each one transaction."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.constants import AuditAction
+from apps.audit.services import audit_record
+from apps.common.errors import InvalidTransition
+from apps.org.models import Employee
+
+from .constants import EDITABLE_STATUSES, MAX_ATTACHMENTS_PER_EVIDENCE, EvidenceStatus, MetricKind
+from .gaming import gaming_flags
+from .hooks import evidence_event
+from .models import Attachment, Evidence
+from .permissions import employee_of, review_refusal
+from .uploads import check_upload
+
+# Fields the owner fills in; everything else is set by the workflow.
+EDITABLE_FIELDS = (
+    "category", "title", "customer_quote", "source_type", "source_reference", "interpretation", "response",
+    "metric_name", "metric_kind", "baseline", "result", "metric_unit", "direction", "metric_period",
+    "customer_type", "internal_customer_unit", "touchpoint", "impact_date",
+)  # fmt: skip
+
+
+def _apply(evidence: Evidence, data: dict[str, Any]) -> None:
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
+    for name, value in data.items():
+        setattr(evidence, name, value)
+
+
+def _validate(evidence: Evidence) -> None:
+    """Model validation plus the rule that the impact cannot lie in the future."""
+    evidence.full_clean(exclude=["owner", "previous"])
+    if evidence.impact_date and evidence.impact_date > timezone.localdate():
+        raise ValidationError({"impact_date": "The impact date cannot be in the future."})
+
+
+def _owner_of(by: AbstractBaseUser) -> Employee:
+    employee = employee_of(by)
+    if employee is None:
+        raise PermissionDenied("Only employees can own evidence; your login has no employee record.")
+    return employee
+
+
+@transaction.atomic
+def evidence_create(*, by: AbstractBaseUser, data: dict[str, Any]) -> Evidence:
+    """Save a new draft owned by the signed-in employee."""
+    evidence = Evidence(owner=_owner_of(by), created_by=by)
+    _apply(evidence, data)
+    _validate(evidence)
+    evidence.save()
+    return evidence
+
+
+@transaction.atomic
+def evidence_update(*, evidence: Evidence, by: AbstractBaseUser, data: dict[str, Any]) -> Evidence:
+    """Change a draft or an item sent back for changes; only its owner may."""
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    _require_owner(by, evidence, "edit this item")
+    if evidence.status not in EDITABLE_STATUSES:
+        raise InvalidTransition(f"This item is {evidence.get_status_display().lower()} and can no longer be edited.")
+    _apply(evidence, data)
+    _validate(evidence)
+    evidence.save()
+    return evidence
+
+
+def _require_owner(by: AbstractBaseUser, evidence: Evidence, what: str) -> None:
+    """Refuse anyone but the owner (checked before the state, so others learn nothing about it)."""
+    employee = employee_of(by)
+    if employee is None or employee.pk != evidence.owner_id:
+        raise PermissionDenied(f"Only the owner can {what}.")
+
+
+@transaction.atomic
+def evidence_delete(*, evidence: Evidence, by: AbstractBaseUser) -> None:
+    """Delete a draft that was never submitted, a started correction included (its files go after commit)."""
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    _require_owner(by, evidence, "delete this item")
+    if evidence.status != EvidenceStatus.DRAFT or evidence.submitted_at is not None:
+        raise InvalidTransition("Only a draft that was never submitted can be deleted.")
+    if evidence.case_links.exists():
+        raise InvalidTransition("This draft is linked to a case; unlink it there first.")
+    names = [attachment.file.name for attachment in evidence.attachments.all()]
+    for attachment in evidence.attachments.all():
+        attachment.delete()
+    evidence.delete()
+    storage = Attachment._meta.get_field("file").storage
+
+    def remove_unshared() -> None:
+        for name in names:
+            if not Attachment.objects.filter(file=name).exists():
+                storage.delete(name)
+
+    transaction.on_commit(remove_unshared)
+
+
+def _completeness_errors(evidence: Evidence) -> dict[str, str]:
+    """What a submitted item must tell: what it meant and what was done, plus the metric for metric categories."""
+    errors: dict[str, str] = {}
+    if not evidence.interpretation.strip():
+        errors["interpretation"] = "Say what this meant for the customer before submitting."
+    if not evidence.response.strip():
+        errors["response"] = "Say what you did about it before submitting."
+    if not (evidence.customer_quote.strip() or evidence.metric_name):
+        errors["customer_quote"] = "Add the customer's words (Listen) or a metric (Monitor) before submitting."
+    if evidence.category.kind in {"operational_metric", "outcome_metric"} and evidence.baseline is None:
+        errors["baseline"] = f"{evidence.category} needs a metric with a baseline and a result."
+    if evidence.category.kind == "operational_metric" and evidence.metric_kind == MetricKind.OUTCOME:
+        errors["metric_kind"] = "An operational KPI improvement needs an operational metric, not a survey score."
+    return errors
+
+
+def _flags_for(evidence: Evidence) -> list[dict[str, str]]:
+    flags = gaming_flags(
+        texts=[evidence.title, evidence.customer_quote, evidence.interpretation, evidence.response],
+        is_outcome=evidence.is_outcome,
+        has_operational_metric=evidence.metric_kind == MetricKind.OPERATIONAL and evidence.baseline is not None,
+    )
+    return [flag.as_dict() for flag in flags]
+
+
+@transaction.atomic
+def evidence_submit(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
+    """Send a draft (or a corrected item) for review; reviewers are told after commit."""
+    evidence = Evidence.objects.select_for_update().select_related("category").get(pk=evidence.pk)
+    _require_owner(by, evidence, "submit this item")
+    if evidence.status not in EDITABLE_STATUSES:
+        raise InvalidTransition(f"This item is already {evidence.get_status_display().lower()}.")
+    errors = _completeness_errors(evidence)
+    if errors:
+        raise ValidationError(errors)
+    evidence.status = EvidenceStatus.SUBMITTED
+    evidence.submitted_at = timezone.now()
+    evidence.gaming_flags = _flags_for(evidence)
+    evidence.flags_acknowledged = False
+    evidence.save()
+    audit_record(
+        action=AuditAction.EVIDENCE_SUBMITTED,
+        obj=evidence,
+        context={"flags": [flag["code"] for flag in evidence.gaming_flags], "version": evidence.version},
+    )
+    evidence_event(evidence_id=evidence.pk, event="submitted")
+    return evidence
+
+
+def _lock_for_review(evidence: Evidence, by: AbstractBaseUser) -> Evidence:
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if evidence.status != EvidenceStatus.SUBMITTED:
+        raise InvalidTransition(
+            f"Only submitted items can be reviewed; this one is {evidence.get_status_display().lower()}."
+        )
+    refusal = review_refusal(by, evidence)
+    if refusal:
+        raise PermissionDenied(refusal)
+    return evidence
+
+
+def _record_review(evidence: Evidence, by: AbstractBaseUser, status: str, comment: str, action: str) -> Evidence:
+    evidence.status = status
+    evidence.reviewer = by
+    evidence.review_comment = comment
+    evidence.reviewed_at = timezone.now()
+    evidence.save()
+    audit_record(action=action, obj=evidence, context={"comment": comment[:500]})
+    evidence_event(evidence_id=evidence.pk, event=status)
+    return evidence
+
+
+@transaction.atomic
+def evidence_verify(
+    *, evidence: Evidence, by: AbstractBaseUser, comment: str = "", acknowledge_flags: bool = False
+) -> Evidence:
+    """Verify a submitted item; flagged items need the reviewer to acknowledge the flags first."""
+    evidence = _lock_for_review(evidence, by)
+    if evidence.gaming_flags and not acknowledge_flags:
+        reasons = " ".join(flag["reason"] for flag in evidence.gaming_flags)
+        raise ValidationError(
+            {"acknowledge_flags": f"This item is flagged: {reasons} Acknowledge the flags to verify."}
+        )
+    evidence.flags_acknowledged = bool(evidence.gaming_flags)
+    if evidence.previous_id:
+        # The correction replaces the old version from now on; the old one stays for the record.
+        old = Evidence.objects.select_for_update().get(pk=evidence.previous_id)
+        old.is_current = False
+        old.save()
+    return _record_review(evidence, by, EvidenceStatus.VERIFIED, comment.strip(), AuditAction.EVIDENCE_VERIFIED)
+
+
+def _required(comment: str, what: str) -> str:
+    comment = (comment or "").strip()
+    if len(comment) < 5:
+        raise ValidationError({"comment": f"Explain to the owner why you {what} (a sentence at least)."})
+    return comment
+
+
+@transaction.atomic
+def evidence_request_changes(*, evidence: Evidence, by: AbstractBaseUser, comment: str) -> Evidence:
+    """Send a submitted item back to its owner with what to change."""
+    comment = _required(comment, "ask for changes")
+    evidence = _lock_for_review(evidence, by)
+    return _record_review(
+        evidence, by, EvidenceStatus.CHANGES_REQUESTED, comment, AuditAction.EVIDENCE_CHANGES_REQUESTED
+    )
+
+
+@transaction.atomic
+def evidence_reject(*, evidence: Evidence, by: AbstractBaseUser, comment: str) -> Evidence:
+    """Reject a submitted item for good, saying why."""
+    comment = _required(comment, "reject it")
+    evidence = _lock_for_review(evidence, by)
+    return _record_review(evidence, by, EvidenceStatus.REJECTED, comment, AuditAction.EVIDENCE_REJECTED)
+
+
+@transaction.atomic
+def evidence_correct(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
+    """Start a correction of a verified item: a new draft version linked to it; the verified one is untouched."""
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    _require_owner(by, evidence, "correct this item")
+    if evidence.status != EvidenceStatus.VERIFIED or not evidence.is_current:
+        raise InvalidTransition("Only the current verified version of an item can be corrected.")
+    if Evidence.objects.filter(previous_id=evidence.pk).exists():
+        raise InvalidTransition("A correction of this item already exists; continue that one.")
+    copy = Evidence(owner_id=evidence.owner_id, created_by=by, previous=evidence, version=evidence.version + 1)
+    for name in EDITABLE_FIELDS:
+        setattr(copy, name, getattr(evidence, name))
+    copy.save()
+    for attachment in evidence.attachments.all():
+        # The new version refers to the same stored bytes; files are never overwritten, only added.
+        Attachment.objects.create(
+            evidence=copy,
+            file=attachment.file.name,
+            original_name=attachment.original_name,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            sha256=attachment.sha256,
+            uploaded_by=attachment.uploaded_by,
+        )
+    return copy
+
+
+@transaction.atomic
+def attachment_add(*, evidence: Evidence, by: AbstractBaseUser, file: IO[bytes], name: str, size: int) -> Attachment:
+    """Check and store a file on an editable item; nothing is stored when a check fails."""
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    _require_owner(by, evidence, "add files to this item")
+    if evidence.status not in EDITABLE_STATUSES:
+        raise InvalidTransition("Files can only be added to drafts and items sent back for changes.")
+    if evidence.attachments.count() >= MAX_ATTACHMENTS_PER_EVIDENCE:
+        raise ValidationError({"file": f"An item can have at most {MAX_ATTACHMENTS_PER_EVIDENCE} files."})
+    checked = check_upload(file, name=name, size=size, max_bytes=settings.EVIDENCE_MAX_UPLOAD_BYTES)
+    attachment = Attachment(
+        evidence=evidence,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=by,
+    )
+    attachment.file.save(checked.name, File(file), save=False)
+    # If the row cannot be written, the stored file must not linger.
+    try:
+        attachment.save()
+    except Exception:
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+@transaction.atomic
+def attachment_remove(*, attachment: Attachment, by: AbstractBaseUser) -> None:
+    """Remove a file from an editable item (the bytes stay if an older version still uses them)."""
+    evidence = Evidence.objects.select_for_update().get(pk=attachment.evidence_id)
+    _require_owner(by, evidence, "remove files from this item")
+    if evidence.status not in EDITABLE_STATUSES:
+        raise InvalidTransition("Files can only be removed from drafts and items sent back for changes.")
+    shared = Attachment.objects.filter(file=attachment.file.name).exclude(pk=attachment.pk).exists()
+    name = attachment.file.name
+    attachment.delete()
+    if not shared:
+        transaction.on_commit(lambda: attachment.file.storage.delete(name))
+
+
+@transaction.atomic
+def evidence_revoke(*, evidence: Evidence, by: AbstractBaseUser, comment: str) -> Evidence:
+    """HR withdraws the verification of an item found to be wrong (e.g. gaming found later): it becomes rejected.
+
+    Open cases stop counting it at once; decided cases keep the evaluation frozen at their decision.
+    """
+    from apps.common.roles import is_hr
+
+    comment = _required(comment, "revoke the verification")
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if evidence.status != EvidenceStatus.VERIFIED:
+        raise InvalidTransition("Only verified items can have their verification revoked.")
+    if not is_hr(by):
+        raise PermissionDenied("Only HR can revoke a verification.")
+    return _record_review(evidence, by, EvidenceStatus.REJECTED, comment, AuditAction.EVIDENCE_REJECTED)

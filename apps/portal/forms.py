@@ -1,0 +1,159 @@
+"""Forms of the employee and reviewer pages; the rules themselves live in apps.evidence.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.evidence.constants import EvidenceStatus
+from apps.evidence.models import Evidence
+from apps.evidence.services import EDITABLE_FIELDS
+from apps.org.models import OrgUnit, Touchpoint
+from apps.policies.models import EvidenceCategory
+
+from .constants import ReviewDecision
+
+
+class MultipleFileInput(forms.FileInput):
+    """A file input that lets the user pick several files at once."""
+
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A list of uploaded files; every check of their content is left to attachment_add."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Empty files are refused by the upload checks, with their message, not by the form.
+        super().__init__(allow_empty_file=True, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+FIELDSETS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("About", "What this is, when it happened and whose experience changed.", (
+        "title", "category", "impact_date", "customer_type", "internal_customer_unit", "touchpoint",
+    )),
+    ("Listen", "What the customer said, and where you heard it.", (
+        "customer_quote", "source_type", "source_reference",
+    )),
+    ("Interpret", "Why it mattered: the need or the pain behind the words.", ("interpretation",)),
+    ("Respond", "The change you made, for this customer and for the next ones.", ("response",)),
+    ("Monitor", "The metric you moved: its value before and after. Operational metrics count more than survey "
+     "scores.", (
+        "metric_name", "metric_kind", "baseline", "result", "metric_unit", "direction", "metric_period",
+    )),
+)  # fmt: skip
+
+
+class EvidenceForm(forms.ModelForm):
+    """The owner's form over the fields they fill in, grouped Listen / Interpret / Respond / Monitor."""
+
+    files = MultipleFileField(
+        required=False,
+        label="Attach files",
+        help_text="PDF, PNG, JPEG, plain text, CSV, DOCX or XLSX; you can choose several.",
+    )
+
+    class Meta:
+        model = Evidence
+        fields = EDITABLE_FIELDS
+        widgets = {
+            "impact_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "customer_quote": forms.Textarea(attrs={"rows": 4}),
+            "interpretation": forms.Textarea(attrs={"rows": 4}),
+            "response": forms.Textarea(attrs={"rows": 4}),
+        }
+        labels = {
+            "customer_quote": "Customer's words",
+            "source_type": "Where you heard it",
+            "source_reference": "Source reference",
+            "interpretation": "What it meant",
+            "response": "What you did",
+            "customer_type": "Customer",
+            "internal_customer_unit": "Receiving group (internal customer)",
+            "direction": "Good direction",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Active categories only, but an item keeps the category it already has.
+        current = self.instance.category_id if self.instance.pk else None
+        self.fields["category"].queryset = EvidenceCategory.objects.filter(Q(active=True) | Q(pk=current))
+        self.fields["internal_customer_unit"].queryset = OrgUnit.objects.active()
+        self.fields["touchpoint"].queryset = Touchpoint.objects.filter(active=True)
+        self.fields["impact_date"].widget.attrs["max"] = timezone.localdate().isoformat()
+        self.fields["customer_type"].widget.attrs["data-customer-type"] = ""
+        self.fields["internal_customer_unit"].widget.attrs["data-internal-unit"] = ""
+
+    def fieldsets(self) -> list[tuple[str, str, list[forms.BoundField]]]:
+        """The bound fields grouped for the template."""
+        return [(legend, hint, [self[name] for name in names]) for legend, hint, names in FIELDSETS]
+
+    def service_data(self) -> dict[str, Any]:
+        """The cleaned values the evidence services accept."""
+        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
+
+
+class MyEvidenceFilterForm(forms.Form):
+    """Filters of "My evidence"; invalid values are ignored."""
+
+    status = forms.ChoiceField(choices=[("", "All statuses"), *EvidenceStatus.choices], required=False)
+    category = forms.ModelChoiceField(
+        queryset=EvidenceCategory.objects.all(), required=False, empty_label="All categories"
+    )
+
+
+class ReviewFilterForm(forms.Form):
+    """Filters of the review queue."""
+
+    category = forms.ModelChoiceField(
+        queryset=EvidenceCategory.objects.all(), required=False, empty_label="All categories"
+    )
+    flagged = forms.BooleanField(required=False, label="Flagged only")
+
+
+class ReviewForm(forms.Form):
+    """A reviewer's decision; the comment and flag rules are the service's, shown next to these fields."""
+
+    decision = forms.ChoiceField(choices=ReviewDecision.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Required when you request changes or reject: the owner reads it.",
+    )
+    acknowledge_flags = forms.BooleanField(
+        required=False,
+        label="I have read the flags above and the evidence stands on what was done for the customer.",
+    )
+
+    def __init__(self, *args: Any, flagged: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not flagged:
+            del self.fields["acknowledge_flags"]
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError, *, rename: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError on the form: field errors next to their fields, the rest on top."""
+    rename = rename or {}
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, messages in exc.message_dict.items():
+        field = rename.get(name, name)
+        if field in form.fields:
+            form.add_error(field, messages)
+        else:
+            form.add_error(None, messages)

@@ -1,0 +1,28 @@
+"""Employee and reviewer pages."""
+
+from django.urls import path
+
+from .views import account, evidence, review
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", account.home, name="home"),
+    path("accounts/login/", account.login, name="login"),
+    path("accounts/logout/", account.logout, name="logout"),
+    path("me/evidence/", evidence.my_evidence, name="my-evidence"),
+    path("me/evidence/new/", evidence.evidence_new, name="evidence-new"),
+    path("me/evidence/<int:pk>/edit/", evidence.evidence_edit, name="evidence-edit"),
+    path("me/evidence/<int:pk>/submit/", evidence.evidence_submit_view, name="evidence-submit"),
+    path("me/evidence/<int:pk>/delete/", evidence.evidence_delete_view, name="evidence-delete"),
+    path("me/evidence/<int:pk>/correct/", evidence.evidence_correct_view, name="evidence-correct"),
+    path(
+        "me/evidence/<int:pk>/attachments/<int:attachment_pk>/remove/",
+        evidence.attachment_remove_view,
+        name="attachment-remove",
+    ),
+    path("evidence/<int:pk>/", evidence.evidence_detail, name="evidence-detail"),
+    path("attachments/<int:pk>/download/", evidence.attachment_download, name="attachment-download"),
+    path("review/", review.review_queue, name="review-queue"),
+    path("review/<int:pk>/", review.review_item, name="review"),
+]

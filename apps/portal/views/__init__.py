@@ -1,0 +1,1 @@
+"""Views of the employee and reviewer pages, one module per area."""
