@@ -96,15 +96,17 @@ def _cached_head(connection: BaseDatabaseWrapper) -> _CachedHead | None:
 def _lock_and_read_head(connection: BaseDatabaseWrapper, cached: _CachedHead | None) -> tuple[int, str]:
     if cached is not None:
         return cached.sequence, cached.hash
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Held to the end of the transaction: appenders queue here, so the chain never forks and sequence
-            # numbers follow commit order. SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-        cursor.execute(f"SELECT sequence, hash FROM {table} ORDER BY sequence DESC LIMIT 1")  # noqa: S608
+            # Takes a transaction-level advisory lock, held to the end of the transaction, then reads the head:
+            # appenders queue here, so the chain never forks and sequence numbers follow commit order
+            # (function from migration 0004). SQLite needs no lock: BEGIN IMMEDIATE already serialises writers.
+            cursor.execute("SELECT head_sequence, head_hash FROM audit_lock_chain_head(%s)", [CHAIN_LOCK_KEY])
+        else:
+            table = connection.ops.quote_name(AuditEvent._meta.db_table)
+            cursor.execute(f"SELECT sequence, hash FROM {table} ORDER BY sequence DESC LIMIT 1")  # noqa: S608
         head = cursor.fetchone()
-    return (head[0], head[1]) if head is not None else (0, GENESIS_HASH)
+    return (head[0], head[1]) if head is not None and head[0] is not None else (0, GENESIS_HASH)
 
 
 _insert_sql_by_vendor: dict[str, str] = {}
