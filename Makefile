@@ -32,8 +32,9 @@ run: install
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "  Admin (HR):   http://127.0.0.1:$(RC_PORT)/admin/"
+	@echo "  Portal:       http://127.0.0.1:$(RC_PORT)/  (employees: My evidence, My cases; reviewers: Review queue)"
+	@echo "  API docs:     http://127.0.0.1:$(RC_PORT)/api/docs/"
 	@echo "  Health:       http://127.0.0.1:$(RC_PORT)/healthz"
-	@echo "  API schema:   http://127.0.0.1:$(RC_PORT)/api/schema/"
 	@echo "  Demo logins are in data/demo-logins.json. Ctrl-C stops web, worker and beat."
 	@echo ""
 	$(VENV)/bin/honcho -f Procfile start

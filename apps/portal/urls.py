@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import account, evidence, review
+from .views import account, cases, evidence, review
 
 app_name = "portal"
 
@@ -25,4 +25,7 @@ urlpatterns = [
     path("attachments/<int:pk>/download/", evidence.attachment_download, name="attachment-download"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/<int:pk>/", review.review_item, name="review"),
+    path("me/cases/", cases.my_cases, name="my-cases"),
+    path("cases/<int:pk>/", cases.case_detail, name="case-detail"),
+    path("cases/<int:pk>/decide/", cases.case_decide, name="case-decide"),
 ]

@@ -294,3 +294,18 @@ def test_evidence_after_the_evidence_deadline_does_not_count(cycle, org):
     case = case_open(cycle=cycle, subject_employee=org["dana"], today=cycle.opens_on)
 
     assert not case_checklist(case, today=timezone.localdate()).compliant
+
+
+def test_verifying_evidence_refreshes_the_stored_compliance_of_open_cases(
+    cycle, org, django_capture_on_commit_callbacks
+):
+    from apps.cases.models import Case
+    from apps.evidence.services import evidence_verify
+
+    case = case_open(cycle=cycle, subject_employee=org["dana"])
+    story = EvidenceFactory(owner=org["dana"], status=EvidenceStatus.SUBMITTED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence_verify(evidence=story, by=org["manager"].user)
+
+    assert Case.objects.get(pk=case.pk).compliant is True

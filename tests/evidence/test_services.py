@@ -259,3 +259,32 @@ def test_accepted_upload_is_stored_under_a_random_name_with_its_hash(people, set
     stored = tmp_path / attachment.file.name
     assert stored.read_bytes() == data
     assert stored.resolve().is_relative_to(tmp_path.resolve())
+
+
+def test_a_started_correction_can_be_abandoned(people):
+    original = EvidenceFactory(owner=people["owner"], status=EvidenceStatus.VERIFIED)
+    correction = evidence_correct(evidence=original, by=people["owner"].user)
+
+    evidence_delete(evidence=correction, by=people["owner"].user)
+
+    assert not Evidence.objects.filter(pk=correction.pk).exists()
+    assert Evidence.objects.get(pk=original.pk).is_current
+
+
+def test_only_the_owner_is_told_about_state(people):
+    submitted = EvidenceFactory(owner=people["owner"], status=EvidenceStatus.SUBMITTED)
+    with pytest.raises(PermissionDenied):
+        evidence_update(evidence=submitted, by=people["manager"].user, data={"title": "x"})
+
+
+def test_hr_revokes_a_verification_with_a_reason(people):
+    from apps.evidence.services import evidence_revoke
+
+    item = EvidenceFactory(owner=people["owner"], status=EvidenceStatus.VERIFIED)
+    with pytest.raises(PermissionDenied):
+        evidence_revoke(evidence=item, by=people["manager"].user, comment="Gaming found later on.")
+    with pytest.raises(ValidationError):
+        evidence_revoke(evidence=item, by=people["hr"], comment="")
+
+    evidence_revoke(evidence=item, by=people["hr"], comment="The survey was solicited; see ticket 88.")
+    assert Evidence.objects.get(pk=item.pk).status == EvidenceStatus.REJECTED
