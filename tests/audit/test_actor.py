@@ -176,3 +176,24 @@ def test_a_task_run_by_a_real_worker_acts_as_the_task_under_the_request_id_that_
 
     (update,) = events_of(unit, AuditAction.UPDATE)
     assert (update.actor_name, update.request_id) == ("system: tests.audit.rename_unit", "req-queued-from-web")
+
+
+def test_submitting_evidence_through_the_real_api_records_who_and_which_request(client):
+    from apps.evidence.models import Evidence
+    from tests.factories.evidence import EvidenceFactory
+    from tests.factories.org import EmployeeFactory
+
+    user = UserFactory(username="owner")
+    evidence = EvidenceFactory(owner=EmployeeFactory(user=user))
+    client.force_login(user)
+
+    response = client.post(f"/api/evidence/{evidence.pk}/submit/", headers={"X-Request-ID": REQUEST_ID})
+
+    assert response.status_code == 200, response.content
+    (submitted,) = events_of(evidence, AuditAction.EVIDENCE_SUBMITTED)
+    assert (submitted.actor_user_id, submitted.actor_name, submitted.request_id) == (user.pk, "owner", REQUEST_ID)
+    # The status change is captured too, under the same request.
+    (update,) = [e for e in events_of(evidence, AuditAction.UPDATE) if "status" in e.changes]
+    assert update.changes["status"] == ["draft", "submitted"]
+    assert update.request_id == REQUEST_ID
+    assert Evidence.objects.get(pk=evidence.pk).status == "submitted"
