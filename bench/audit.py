@@ -111,7 +111,7 @@ def main() -> int:
         call_command("migrate", verbosity=0)  # the file database in the temporary RC_DATA_DIR
         old_config = None
     else:
-        old_config = setup_databases(verbosity=0, interactive=False)
+        old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
     try:
         from apps.audit.models import AuditEvent
         from apps.evidence.models import Evidence

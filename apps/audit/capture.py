@@ -31,7 +31,8 @@ _PLAIN_TYPES = frozenset({type(None), bool, int, str})
 # ---------------------------------------------------------------------------------------------------- values
 
 
-def _snapshot_of(spec: TrackedModel, values: dict[str, Any]) -> dict[str, Any]:
+def snapshot_of(spec: TrackedModel, values: dict[str, Any]) -> dict[str, Any]:
+    """Return the values to compare the next save with (mutable values deep-copied)."""
     snapshot = {name: values[name] for name in spec.attnames if name in values}
     for name in spec.mutable:
         if name in snapshot:
@@ -170,7 +171,7 @@ def _remember(sender: type[models.Model], instance: models.Model, **kwargs: Any)
     spec = tracked_spec(sender)
     # A new object without a primary key has nothing stored to compare with; its first save is a create.
     if spec is not None and instance.pk is not None:
-        instance.__dict__[SNAPSHOT_ATTR] = _snapshot_of(spec, instance.__dict__)
+        instance.__dict__[SNAPSHOT_ATTR] = snapshot_of(spec, instance.__dict__)
 
 
 def _before_save(
@@ -236,7 +237,7 @@ def _after_save(
             event = model_event(spec, instance, AuditAction.UPDATE, changes, **context)
     if event is not None:
         _append([event], using)
-    refreshed = _snapshot_of(spec, saved)
+    refreshed = snapshot_of(spec, saved)
     instance.__dict__[SNAPSHOT_ATTR] = refreshed if created else {**snapshot, **refreshed}
 
 

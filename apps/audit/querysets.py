@@ -80,7 +80,7 @@ class AuditedQuerySet(models.QuerySet[_M]):
 
     def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
         """Insert objects like bulk_create(), writing one create event per object."""
-        from .capture import SNAPSHOT_ATTR, _snapshot_of, created_changes, model_event, values_of
+        from .capture import SNAPSHOT_ATTR, created_changes, model_event, snapshot_of, values_of
         from .chain import append_events
         from .constants import AuditAction
 
@@ -104,5 +104,5 @@ class AuditedQuerySet(models.QuerySet[_M]):
             ]
             append_events(events, using=self.db, safe=True)
         for obj in created:
-            obj.__dict__[SNAPSHOT_ATTR] = _snapshot_of(spec, values_of(spec, obj))
+            obj.__dict__[SNAPSHOT_ATTR] = snapshot_of(spec, values_of(spec, obj))
         return created
