@@ -23,7 +23,7 @@ def _date(option: str, value: str | None) -> dt.date | None:
 
 
 class Command(BaseCommand):
-    help = "Write the audit events that occurred between two dates (both included, UTC days) to a CSV file."
+    help = "Write the audit events that occurred between two dates (both included, TIME_ZONE days) to a CSV file."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--since", help="First day, YYYY-MM-DD (default: the first event).")
