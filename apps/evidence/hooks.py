@@ -1,7 +1,12 @@
-"""The notification hook of the evidence workflow: one call per event, after the change commits.
+"""The notification hook of the evidence workflow: one call per event, in two phases.
 
-Reminders (issue "Reminders and escalations") subscribe here to e-mail reviewers and owners; until then events are
-only logged. Receivers are registered at import time by the apps that send mail, never connected at runtime.
+- In-transaction receivers run at once, inside the transaction of the change, each in a savepoint: what they write
+  (the reminders app's outbox rows) commits or rolls back with the change. A failing receiver is logged and its
+  savepoint rolled back; it never breaks the change.
+- After-commit receivers run once the change commits (never for a rolled-back change), e.g. refreshing stored
+  compliance.
+
+Receivers are registered at import time by the apps that use them, never connected at runtime.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 Receiver = Callable[[int, str], None]
 _receivers: list[Receiver] = []
+_in_transaction_receivers: list[Receiver] = []
 
 EVENTS = frozenset({"submitted", *(s.value for s in EvidenceStatus)})
 
@@ -27,8 +33,20 @@ def register(receiver: Receiver) -> Receiver:
     return receiver
 
 
+def register_in_transaction(receiver: Receiver) -> Receiver:
+    """Decorator: call `receiver(evidence_id, event)` inside the transaction of each evidence event."""
+    _in_transaction_receivers.append(receiver)
+    return receiver
+
+
 def evidence_event(*, evidence_id: int, event: str) -> None:
-    """Announce an evidence event once the surrounding transaction commits (never for a rolled-back change)."""
+    """Announce an evidence event: in-transaction receivers now, the others once the transaction commits."""
+    for receiver in list(_in_transaction_receivers):
+        try:
+            with transaction.atomic():
+                receiver(evidence_id, event)
+        except Exception:  # a failing notification must never undo or break the change itself
+            logger.exception("evidence hook %r failed for evidence %s (%s)", receiver, evidence_id, event)
 
     def deliver() -> None:
         logger.info("evidence %s: %s", evidence_id, event)

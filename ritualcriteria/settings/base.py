@@ -238,3 +238,41 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 HEALTHZ_BROKER_TIMEOUT = 3
 DEMO_ADMIN_USERNAME = env_str("DEMO_ADMIN_USERNAME", "hr-admin")
+
+# Reminders and escalations (docs/reminders.md).
+# Absolute links in e-mails start with this (no trailing slash).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Mail goes out between these local hours of the recipient (start inclusive, end exclusive).
+REMINDERS_SEND_START_HOUR = env_int("REMINDERS_SEND_START_HOUR", 9)
+REMINDERS_SEND_END_HOUR = env_int("REMINDERS_SEND_END_HOUR", 18)
+# Reviewers are reminded of an item waiting this many days; HR is told after REMINDERS_ESCALATION_DAYS.
+REMINDERS_REVIEW_WAITING_DAYS = env_int("REMINDERS_REVIEW_WAITING_DAYS", 3)
+REMINDERS_ESCALATION_DAYS = env_int("REMINDERS_ESCALATION_DAYS", 7)
+# Day of the weekly manager digest, 0 = Monday ... 6 = Sunday (in each manager's time zone).
+REMINDERS_DIGEST_WEEKDAY = env_int("REMINDERS_DIGEST_WEEKDAY", 0)
+# Seconds between planner passes and between outbox sweeps (Celery beat).
+REMINDERS_PLAN_EVERY = env_int("REMINDERS_PLAN_EVERY", 300)
+REMINDERS_SWEEP_EVERY = env_int("REMINDERS_SWEEP_EVERY", 60)
+# A due reminder handed to the broker this many seconds ago and still pending is handed over again.
+REMINDERS_REPUBLISH_AFTER = env_int("REMINDERS_REPUBLISH_AFTER", 900)
+# A reminder claimed by a worker this many seconds ago and never finished is marked failed (never resent by itself).
+REMINDERS_SENDING_TIMEOUT = env_int("REMINDERS_SENDING_TIMEOUT", 900)
+# Publishing a send task gives up after this many seconds, then waits REMINDERS_BROKER_RETRY_AFTER seconds
+# before trying again from a web request (the sweeper hands the rows over once the broker answers).
+REMINDERS_PUBLISH_TIMEOUT = env_int("REMINDERS_PUBLISH_TIMEOUT", 2)
+REMINDERS_BROKER_RETRY_AFTER = env_int("REMINDERS_BROKER_RETRY_AFTER", 30)
+# At most this many send tasks are published per planner pass or sweep; the rest wait for the next sweep.
+REMINDERS_PUBLISH_BATCH = env_int("REMINDERS_PUBLISH_BATCH", 1000)
+# A failed send is retried with exponential backoff starting at this many seconds (jittered, capped at 10 min).
+REMINDERS_RETRY_BACKOFF = env_int("REMINDERS_RETRY_BACKOFF", 5)
+REMINDERS_MAX_RETRIES = env_int("REMINDERS_MAX_RETRIES", 8)
+CELERY_BEAT_SCHEDULE["reminders-plan"] = {
+    "task": "reminders.plan",
+    "schedule": float(REMINDERS_PLAN_EVERY),
+    "options": {"expires": float(REMINDERS_PLAN_EVERY)},
+}
+CELERY_BEAT_SCHEDULE["reminders-sweep"] = {
+    "task": "reminders.sweep",
+    "schedule": float(REMINDERS_SWEEP_EVERY),
+    "options": {"expires": float(REMINDERS_SWEEP_EVERY)},
+}

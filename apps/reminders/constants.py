@@ -1,0 +1,45 @@
+"""Choices and fixed values of reminders and notifications."""
+
+from django.db import models
+
+
+class ReminderKind(models.TextChoices):
+    """What a reminder is about; each kind has its own e-mail templates."""
+
+    EVIDENCE_DUE = "evidence_due", "Evidence due"
+    REVIEW_REQUESTED = "review_requested", "Review requested"
+    REVIEW_WAITING = "review_waiting", "Review waiting"
+    ESCALATION = "escalation", "Escalation to HR"
+    DIGEST = "digest", "Weekly manager digest"
+    EVIDENCE_REVIEWED = "evidence_reviewed", "Evidence reviewed"
+
+
+class ReminderStatus(models.TextChoices):
+    """Where a reminder stands: pending rows are the outbox; only a claimed row is ever sent."""
+
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Kinds a recipient can never turn off (only the weekly digest can be).
+MANDATORY_KINDS = frozenset(
+    {
+        ReminderKind.EVIDENCE_DUE,
+        ReminderKind.REVIEW_REQUESTED,
+        ReminderKind.REVIEW_WAITING,
+        ReminderKind.ESCALATION,
+        ReminderKind.EVIDENCE_REVIEWED,
+    }
+)
+
+# Occasions of an escalation about a cycle: the deadline that passed with cases still short.
+OCCASION_EVIDENCE_DEADLINE = "evidence-deadline-passed"
+OCCASION_DECISION_DEADLINE = "decision-deadline-passed"
+
+# How many short cases an escalation or digest lists by name; the rest are counted.
+MAX_LISTED_CASES = 25
+# Longest error text kept on a reminder row.
+MAX_ERROR_LENGTH = 2000

@@ -1,0 +1,70 @@
+"""Render a reminder as an e-mail: a subject line, a text body and an HTML alternative from templates."""
+
+from __future__ import annotations
+
+from email.utils import formataddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from .constants import ReminderKind
+from .models import Reminder
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def subject_for(reminder: Reminder, content: dict[str, Any]) -> str:
+    """The subject line: what it is about and what to do, in a few words."""
+    kind = reminder.kind
+    if kind == ReminderKind.EVIDENCE_DUE:
+        days = content.get("days_left", 0)
+        when = "today" if days <= 0 else f"in {_plural(days, 'day')}"
+        return f"{content['cycle']}: evidence for {content['subject']} is due {when}"
+    if kind == ReminderKind.REVIEW_REQUESTED:
+        return f"Please review “{content['title']}” by {content['owner']}"
+    if kind == ReminderKind.REVIEW_WAITING:
+        return f"“{content['title']}” has waited {_plural(content.get('waited_days', 0), 'day')} for review"
+    if kind == ReminderKind.ESCALATION and reminder.cycle_id:
+        return (
+            f"Escalation: {_plural(content['short_count'], 'open case')} short of policy after the "
+            f"{content['deadline_kind']} deadline of {content['cycle']}"
+        )
+    if kind == ReminderKind.ESCALATION:
+        return f"Escalation: “{content['title']}” has waited {_plural(content.get('waited_days', 0), 'day')} for review"
+    if kind == ReminderKind.DIGEST:
+        return (
+            f"Your team this week: {_plural(len(content['cases']), 'open case')}, "
+            f"{_plural(len(content['waiting']), 'item')} to review"
+        )
+    if kind == ReminderKind.EVIDENCE_REVIEWED:
+        return f"“{content['title']}”: {content['status_label'].lower()}"
+    return "Ritual Criteria notification"
+
+
+def template_name(reminder: Reminder, extension: str) -> str:
+    """The template of a kind (escalations about a cycle and about a review differ)."""
+    name = str(reminder.kind)
+    if reminder.kind == ReminderKind.ESCALATION:
+        name = "escalation_cycle" if reminder.cycle_id else "escalation_review"
+    return f"reminders/email/{name}.{extension}"
+
+
+def build_email(reminder: Reminder, content: dict[str, Any]) -> EmailMultiAlternatives:
+    """The e-mail of a reminder, text and HTML, addressed to its recipient."""
+    subject = subject_for(reminder, content).replace("\n", " ")[:200]
+    context = {**content, "mail_subject": subject, "reminder": reminder, "kind": reminder.kind}
+    text = render_to_string(template_name(reminder, "txt"), context)
+    html = render_to_string(template_name(reminder, "html"), context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[formataddr((reminder.recipient_name, reminder.to_email))],
+        headers={"Auto-Submitted": "auto-generated", "X-Reminder-Key": reminder.key},
+    )
+    message.attach_alternative(html, "text/html")
+    return message

@@ -1,0 +1,101 @@
+"""Hand send tasks to the broker: after commit, with short timeouts, never blocking a request for long.
+
+The reminder rows are the outbox: they commit with the change that caused them. Publishing is a best effort on
+top (`transaction.on_commit`); when the broker does not answer within REMINDERS_PUBLISH_TIMEOUT seconds, the rows
+keep no "handed over" stamp and this process stops trying from requests for REMINDERS_BROKER_RETRY_AFTER seconds.
+The beat sweeper hands over whatever is still pending once the broker is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+
+from .constants import ReminderStatus
+from .models import Reminder
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_broker_down_until = 0.0
+
+
+def broker_marked_down() -> bool:
+    """True while this process recently failed to reach the broker."""
+    return time.monotonic() < _broker_down_until
+
+
+def _mark_broker(up: bool) -> None:
+    global _broker_down_until
+    with _lock:
+        _broker_down_until = 0.0 if up else time.monotonic() + settings.REMINDERS_BROKER_RETRY_AFTER
+
+
+def _connection_options() -> dict[str, object]:
+    from ritualcriteria.celery import app
+
+    timeout = settings.REMINDERS_PUBLISH_TIMEOUT
+    options = dict(app.conf.broker_transport_options or {})
+    if str(app.conf.broker_url or "").startswith(("redis://", "rediss://")):
+        options.update(socket_connect_timeout=timeout, socket_timeout=timeout, max_retries=0)
+    return {"connect_timeout": timeout, "transport_options": options}
+
+
+def publish(reminder_ids: Sequence[int], *, force: bool = False) -> list[int]:
+    """Publish one send task per reminder; return the ids the broker accepted (a prefix of the given ones).
+
+    Gives up at the first error. Without `force` (requests, planner), does nothing while the broker is marked
+    down; the sweeper passes `force` since it is the way back once the broker answers.
+    """
+    from ritualcriteria.celery import app
+
+    from .tasks import send_reminder
+
+    if not reminder_ids or (broker_marked_down() and not force):
+        return []
+    accepted: list[int] = []
+    try:
+        with app.connection_for_write(**_connection_options()) as conn:
+            conn.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=settings.REMINDERS_PUBLISH_TIMEOUT
+            )
+            producer = app.amqp.Producer(conn)
+            for reminder_id in reminder_ids:
+                send_reminder.apply_async((reminder_id,), producer=producer, retry=False)
+                accepted.append(reminder_id)
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the rows stay in the outbox for the sweeper
+        _mark_broker(up=False)
+        logger.warning(
+            "reminders: broker unavailable (%s: %s); %d of %d send tasks left for the sweeper",
+            type(exc).__name__,
+            exc,
+            len(reminder_ids) - len(accepted),
+            len(reminder_ids),
+        )
+    else:
+        _mark_broker(up=True)
+    return accepted
+
+
+def publish_after_commit(reminder_ids: Sequence[int]) -> None:
+    """Once the surrounding transaction commits, publish the rows' send tasks; clear the stamp of any not taken."""
+    ids = list(reminder_ids)
+    if not ids:
+        return
+
+    def hand_over() -> None:
+        accepted = set(publish(ids))
+        left = [pk for pk in ids if pk not in accepted]
+        if left:
+            # Unstamped rows are the sweeper's at its next run, not only after REMINDERS_REPUBLISH_AFTER.
+            try:
+                Reminder.objects.filter(pk__in=left, status=ReminderStatus.PENDING).audited_update(enqueued_at=None)
+            except Exception:  # a database hiccup here only delays the mail until the stamp is old enough
+                logger.exception("reminders: could not clear the hand-over stamp of %d rows", len(left))
+
+    transaction.on_commit(hand_over)

@@ -1,0 +1,167 @@
+"""Reads for reminders: what an e-mail shows at send time (or why it is no longer needed), digests, the dry run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.cases.models import Case
+from apps.cases.selectors import case_checklist, case_checklists
+from apps.evidence.constants import EvidenceStatus
+from apps.evidence.models import Evidence
+
+from .constants import ReminderKind
+from .models import Reminder, ReminderPreference
+from .planner import Planned, plan_candidates, submission_stamp, unmet_rows
+from .timing import local_date, zone
+
+
+def absolute_url(name: str, *args: Any, query: dict[str, Any] | None = None) -> str:
+    """An absolute link for e-mails: SITE_URL plus the reversed path (and query)."""
+    url = f"{settings.SITE_URL}{reverse(name, args=args)}"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+@dataclass(slots=True)
+class Verdict:
+    """What a reminder's e-mail shows now, or why it should not be sent any more."""
+
+    content: dict[str, Any] = field(default_factory=dict)
+    cancel: str = ""
+
+
+def reminder_content(reminder: Reminder, *, now: dt.datetime) -> Verdict:
+    """Check that a reminder is still needed and gather what its e-mail shows (a few queries)."""
+    kind = reminder.kind
+    base = {**reminder.context, "recipient_name": reminder.recipient_name, "site_url": settings.SITE_URL}
+    if kind == ReminderKind.EVIDENCE_DUE:
+        return _evidence_due(reminder, base, now)
+    if kind == ReminderKind.ESCALATION and reminder.cycle_id:
+        base["cases_url"] = absolute_url(
+            "admin:cases_case_changelist",
+            query={"cycle__id__exact": reminder.cycle_id, "status__exact": "open", "compliant": "no"},
+        )
+        for case in base.get("cases", []):
+            case["url"] = absolute_url("admin:cases_case_change", case["id"])
+        return Verdict(base)
+    if kind in (ReminderKind.REVIEW_REQUESTED, ReminderKind.REVIEW_WAITING, ReminderKind.ESCALATION):
+        return _review(reminder, base)
+    if kind == ReminderKind.DIGEST:
+        return _digest(reminder, base, now)
+    if kind == ReminderKind.EVIDENCE_REVIEWED:
+        name = (
+            "portal:evidence-edit"
+            if base.get("status") == EvidenceStatus.CHANGES_REQUESTED
+            else "portal:evidence-detail"
+        )
+        base["evidence_url"] = absolute_url(name, reminder.evidence_id) if reminder.evidence_id else ""
+        return Verdict(base)
+    return Verdict(cancel=f"Unknown kind {kind!r}.")
+
+
+def _evidence_due(reminder: Reminder, base: dict[str, Any], now: dt.datetime) -> Verdict:
+    case = Case.objects.select_related("cycle", "subject_employee", "subject_unit").filter(pk=reminder.case_id).first()
+    if case is None or not case.is_open:
+        return Verdict(cancel="The case was decided or withdrawn before the reminder went out.")
+    evaluation = case_checklist(case, today=timezone.localdate(now))
+    if evaluation.compliant:
+        return Verdict(cancel="The case meets its policy now.")
+    deadline = case.cycle.evidence_deadline
+    base.update(
+        subject=case.subject_name,
+        cycle=case.cycle.name,
+        deadline=deadline.isoformat(),
+        days_left=(deadline - local_date(now, zone(reminder.recipient_timezone))).days,
+        unmet=unmet_rows(evaluation),
+        met=len(evaluation.results) - len(evaluation.unmet),
+        total=len(evaluation.results),
+        own_case=case.subject_employee_id is not None and case.subject_employee_id == reminder.recipient_employee_id,
+        case_url=absolute_url("portal:case-detail", case.pk),
+        add_url=absolute_url("portal:evidence-new"),
+    )
+    return Verdict(base)
+
+
+def _review(reminder: Reminder, base: dict[str, Any]) -> Verdict:
+    evidence = Evidence.objects.filter(pk=reminder.evidence_id).select_related("owner").first()
+    if evidence is None or evidence.status != EvidenceStatus.SUBMITTED or evidence.submitted_at is None:
+        return Verdict(cancel="The item was reviewed (or withdrawn) before the reminder went out.")
+    if not reminder.occasion.startswith(submission_stamp(evidence.submitted_at)):
+        return Verdict(cancel="The item was submitted again since; that submission has reminders of its own.")
+    base.update(
+        title=evidence.title, owner=evidence.owner.full_name, review_url=absolute_url("portal:review", evidence.pk)
+    )
+    return Verdict(base)
+
+
+def _digest(reminder: Reminder, base: dict[str, Any], now: dt.datetime) -> Verdict:
+    manager_id = reminder.recipient_employee_id
+    if manager_id is None:
+        return Verdict(cancel="The manager's employee record is gone.")
+    if ReminderPreference.objects.filter(employee_id=manager_id, weekly_digest=False).exists():
+        return Verdict(cancel="The manager opted out of the weekly digest.")
+    content = digest_content(manager_id=manager_id, today=timezone.localdate(now))
+    if not content["cases"] and not content["waiting"]:
+        return Verdict(cancel="Nothing to report this week.")
+    return Verdict({**base, **content})
+
+
+def digest_content(*, manager_id: int, today: dt.date) -> dict[str, Any]:
+    """A manager's week: their direct reports' open cases with what is missing, and items waiting for review."""
+    cases = list(
+        Case.objects.open()
+        .filter(subject_employee__manager_id=manager_id)
+        .select_related("cycle", "subject_employee")
+        .order_by("cycle__evidence_deadline", "subject_employee__full_name", "pk")
+    )
+    evaluations = case_checklists(cases, today=today) if cases else {}
+    waiting = (
+        Evidence.objects.filter(status=EvidenceStatus.SUBMITTED, owner__manager_id=manager_id)
+        .select_related("owner")
+        .order_by("submitted_at", "pk")
+    )
+    return {
+        "cases": [
+            {
+                "subject": case.subject_name,
+                "cycle": case.cycle.name,
+                "deadline": case.cycle.evidence_deadline.isoformat(),
+                "compliant": evaluations[case.pk].compliant,
+                "unmet": [r["label"] for r in unmet_rows(evaluations[case.pk])],
+                "url": absolute_url("portal:case-detail", case.pk),
+            }
+            for case in cases
+        ],
+        "waiting": [
+            {
+                "title": item.title,
+                "owner": item.owner.full_name,
+                "days": (today - timezone.localdate(item.submitted_at)).days if item.submitted_at else 0,
+                "url": absolute_url("portal:review", item.pk),
+            }
+            for item in waiting
+        ],
+        "queue_url": absolute_url("portal:review-queue"),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class DryRun:
+    """What a planner pass and a sweep would do now: new reminders (due now or later today) and due pending rows."""
+
+    planned: list[Planned]
+    due_pending: list[Reminder]
+
+
+def reminders_dry_run(*, now: dt.datetime | None = None) -> DryRun:
+    """Plan without writing: the reminders a pass would create now, and the pending rows due to be sent."""
+    now = now or timezone.now()
+    planned = sorted(plan_candidates(now=now), key=lambda p: (p.due_at, p.kind, p.key))
+    due = list(Reminder.objects.due(now).order_by("due_at", "pk")[:500])
+    return DryRun(planned=planned, due_pending=due)

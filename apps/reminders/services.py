@@ -1,0 +1,286 @@
+"""Writes for reminders: plan, notify on evidence events, claim-send-mark one reminder, sweep the outbox, resend."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.evidence.constants import EvidenceStatus
+from apps.evidence.models import Evidence
+from apps.org.models import Employee
+
+from . import outbox
+from .constants import MAX_ERROR_LENGTH, ReminderKind, ReminderStatus
+from .inserts import insert_new
+from .messages import build_email
+from .models import Reminder, ReminderPreference
+from .planner import ITEM_FIELDS, PlanConfig, Planned, plan_candidates, review_planned
+from .recipients import cx_reviewers, employee_recipient
+from .selectors import reminder_content
+from .timing import send_time, zone
+
+logger = logging.getLogger(__name__)
+
+REVIEW_EVENTS = frozenset({EvidenceStatus.VERIFIED, EvidenceStatus.CHANGES_REQUESTED, EvidenceStatus.REJECTED})
+
+
+class SendFailed(Exception):
+    """Sending a reminder failed (mail server down, bad address); the send task retries it with backoff."""
+
+
+@dataclass(slots=True)
+class PlanResult:
+    """What one planner pass wrote and handed over."""
+
+    created: list[Reminder] = field(default_factory=list)
+    published: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        by_kind = Counter(str(r.kind) for r in self.created)
+        return {"created": len(self.created), "published": self.published, **by_kind}
+
+
+def _write(planned: Sequence[Planned], now: dt.datetime) -> list[Reminder]:
+    """Insert the new ones; stamp and publish (after commit) up to a batch of those due now."""
+    due_keys = [p.key for p in planned if p.due_at <= now and not p.cancelled]
+    enqueue = set(due_keys[: settings.REMINDERS_PUBLISH_BATCH])
+    created = insert_new(planned, now=now, enqueue_keys=enqueue)
+    outbox.publish_after_commit([r.pk for r in created if r.enqueued_at is not None])
+    return created
+
+
+def reminders_plan(*, now: dt.datetime | None = None) -> PlanResult:
+    """One planner pass: write every reminder that became due; hand the due ones to the broker after commit.
+
+    Safe to run twice at once: the unique key lets exactly one pass create (and publish) each reminder.
+    """
+    now = now or timezone.now()
+    planned = plan_candidates(now=now)
+    with transaction.atomic(durable=True):
+        created = _write(planned, now)
+    return PlanResult(created=created, published=sum(1 for r in created if r.enqueued_at is not None))
+
+
+def reminders_for_evidence_event(*, evidence_id: int, event: str, now: dt.datetime | None = None) -> list[Reminder]:
+    """Write the notifications of an evidence event in the caller's transaction (the outbox row commits with it).
+
+    Submitted: each reviewer is asked to review. Verified, changes requested, rejected: the owner is told.
+    """
+    now = now or timezone.now()
+    config = PlanConfig.from_settings()
+    planned: list[Planned] = []
+    if event == EvidenceStatus.SUBMITTED:
+        row = Evidence.objects.filter(pk=evidence_id, status=EvidenceStatus.SUBMITTED).values_list(*ITEM_FIELDS).first()
+        if row is not None:
+            planned = review_planned(
+                row, now=now, config=config, cx=cx_reviewers(), hr=[], kinds=[ReminderKind.REVIEW_REQUESTED]
+            )
+    elif event in REVIEW_EVENTS:
+        planned = _reviewed_notice(evidence_id, event, now, config)
+    with transaction.atomic():
+        return _write(planned, now)
+
+
+def _reviewed_notice(evidence_id: int, event: str, now: dt.datetime, config: PlanConfig) -> list[Planned]:
+    evidence = Evidence.objects.select_related("owner", "reviewer").filter(pk=evidence_id, status=event).first()
+    if evidence is None or evidence.reviewed_at is None:
+        return []
+    owner = evidence.owner
+    recipient = employee_recipient(owner.pk, owner.full_name, owner.email, owner.timezone, owner.active)
+    if recipient is None:
+        return []
+    reviewer = evidence.reviewer
+    status = EvidenceStatus(event)
+    return [
+        Planned(
+            kind=ReminderKind.EVIDENCE_REVIEWED,
+            object_ref=f"evidence-{evidence.pk}",
+            occasion=f"{event}-{evidence.reviewed_at.astimezone(dt.UTC):%Y%m%dT%H%M%S%fZ}",
+            recipient=recipient,
+            due_at=send_time(now, zone(recipient.timezone), config.hours),
+            reason=f"“{evidence.title}” was reviewed: {status.label.lower()}"[:300],
+            context={
+                "title": evidence.title,
+                "status": str(event),
+                "status_label": status.label,
+                "comment": evidence.review_comment[:2000],
+                "reviewer": (reviewer.get_full_name() or reviewer.get_username()) if reviewer else "",
+            },
+            evidence_id=evidence.pk,
+        )
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ sending
+
+
+def _claim(reminder_id: int, now: dt.datetime) -> Reminder | str:
+    """Take the row for sending (committed before the e-mail goes out), or say why not."""
+    with transaction.atomic(durable=True):
+        reminder = Reminder.objects.select_for_update(skip_locked=True).filter(pk=reminder_id).first()
+        if reminder is None:
+            return "locked" if Reminder.objects.filter(pk=reminder_id).exists() else "gone"
+        if reminder.status != ReminderStatus.PENDING:
+            return f"already {reminder.status}"
+        if reminder.due_at > now:
+            return "not due yet"
+        try:
+            with transaction.atomic():
+                verdict = reminder_content(reminder, now=now)
+        except Exception as exc:  # a broken row or template must not loop: HR sees it and can send it again
+            logger.exception("reminder %s: could not prepare the e-mail", reminder.pk)
+            reminder.status = ReminderStatus.FAILED
+            reminder.last_error = f"Could not prepare the e-mail: {type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+            reminder.save(update_fields=["status", "last_error", "updated_at"])
+            return "failed"
+        if verdict.cancel:
+            reminder.status = ReminderStatus.CANCELLED
+            reminder.last_error = verdict.cancel[:MAX_ERROR_LENGTH]
+            reminder.save(update_fields=["status", "last_error", "updated_at"])
+            return "cancelled"
+        reminder.status = ReminderStatus.SENDING
+        reminder.claimed_at = now
+        reminder.attempts += 1
+        reminder.save(update_fields=["status", "claimed_at", "attempts", "updated_at"])
+    reminder.content = verdict.content  # type: ignore[attr-defined]
+    return reminder
+
+
+def _finish(claimed: Reminder, *, status: str, error: str = "", now: dt.datetime) -> None:
+    """Record how a claimed send ended, unless the row was taken from this worker meanwhile."""
+    with transaction.atomic(durable=True):
+        row = Reminder.objects.select_for_update().get(pk=claimed.pk)
+        if row.status != ReminderStatus.SENDING or row.claimed_at != claimed.claimed_at:
+            logger.warning("reminder %s changed while being sent (now %s); leaving it", row.pk, row.status)
+            return
+        row.status = status
+        row.last_error = error[:MAX_ERROR_LENGTH]
+        fields = ["status", "last_error", "updated_at"]
+        if status == ReminderStatus.SENT:
+            row.sent_at = now
+            fields.append("sent_at")
+        else:
+            # The task's own retry is on its way: the sweeper leaves the row alone for a while.
+            row.enqueued_at = now
+            fields.append("enqueued_at")
+        row.save(update_fields=fields)
+
+
+def reminder_send(*, reminder_id: int, final_attempt: bool = False, now: dt.datetime | None = None) -> str:
+    """Send one reminder at most once: claim the row, send the e-mail, mark it sent; say what happened.
+
+    The claim commits before the e-mail goes out, so a redelivered task, a second worker or a worker killed
+    mid-send never sends it again (a row left 'sending' is failed by the sweeper for a person to check).
+    Raises SendFailed when the e-mail could not be sent; the row is pending again (failed on the last attempt).
+    """
+    now = now or timezone.now()
+    claimed = _claim(reminder_id, now)
+    if isinstance(claimed, str):
+        return claimed
+    try:
+        build_email(claimed, claimed.content).send()  # type: ignore[attr-defined]
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        status = ReminderStatus.FAILED if final_attempt else ReminderStatus.PENDING
+        _finish(claimed, status=status, error=f"Attempt {claimed.attempts}: {error}", now=timezone.now())
+        raise SendFailed(error) from exc
+    _finish(claimed, status=ReminderStatus.SENT, now=timezone.now())
+    return "sent"
+
+
+# ------------------------------------------------------------------------------------------------ outbox
+
+
+@dataclass(slots=True)
+class SweepResult:
+    """What one sweep handed over and failed."""
+
+    published: int = 0
+    failed_stuck: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"published": self.published, "failed_stuck": self.failed_stuck}
+
+
+STUCK_MESSAGE = (
+    "The worker stopped while sending (claimed {claimed}); the e-mail may or may not have gone out. It is not sent "
+    "again by itself: check with the recipient, then use 'send again now' if it did not arrive."
+)
+
+
+def reminders_sweep(*, now: dt.datetime | None = None) -> SweepResult:
+    """Fail rows stuck mid-send; hand the due pending rows not handed over (or handed over long ago) to the broker."""
+    now = now or timezone.now()
+    result = SweepResult()
+    stuck_before = now - dt.timedelta(seconds=settings.REMINDERS_SENDING_TIMEOUT)
+    with transaction.atomic(durable=True):
+        for reminder in Reminder.objects.stuck_sending(stuck_before).select_for_update(skip_locked=True)[:500]:
+            reminder.status = ReminderStatus.FAILED
+            reminder.last_error = STUCK_MESSAGE.format(claimed=f"{reminder.claimed_at:%Y-%m-%d %H:%M:%S %Z}")
+            reminder.save(update_fields=["status", "last_error", "updated_at"])
+            result.failed_stuck += 1
+    republish_before = now - dt.timedelta(seconds=settings.REMINDERS_REPUBLISH_AFTER)
+    ids = list(
+        Reminder.objects.to_publish(now, republish_before)
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[: settings.REMINDERS_PUBLISH_BATCH]
+    )
+    accepted = outbox.publish(ids, force=True)
+    if accepted:
+        with transaction.atomic(durable=True):
+            Reminder.objects.filter(pk__in=accepted, status=ReminderStatus.PENDING).audited_update(enqueued_at=now)
+    result.published = len(accepted)
+    return result
+
+
+def reminders_resend(*, reminder_ids: Sequence[int], now: dt.datetime | None = None) -> list[int]:
+    """Send failed reminders again now (HR's 'send again now'): pending, due at once, published after commit."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        rows = list(
+            Reminder.objects.select_for_update().filter(pk__in=list(reminder_ids), status=ReminderStatus.FAILED)
+        )
+        for row in rows:
+            row.status = ReminderStatus.PENDING
+            row.due_at = now
+            row.enqueued_at = now
+            row.claimed_at = None
+            row.save(update_fields=["status", "due_at", "enqueued_at", "claimed_at", "updated_at"])
+        outbox.publish_after_commit([row.pk for row in rows])
+    return [row.pk for row in rows]
+
+
+# ------------------------------------------------------------------------------------------------ preferences
+
+
+@transaction.atomic
+def digest_preference_set(*, employee: Employee, weekly_digest: bool, note: str = "") -> ReminderPreference:
+    """Turn an employee's weekly digest on or off (deadline, review and escalation mail cannot be turned off)."""
+    preference, _ = ReminderPreference.objects.select_for_update().get_or_create(employee=employee)
+    if preference.weekly_digest != weekly_digest or note:
+        preference.weekly_digest = weekly_digest
+        preference.note = note[:200]
+        preference.save()
+    return preference
+
+
+__all__ = [
+    "PlanResult",
+    "SendFailed",
+    "SweepResult",
+    "digest_preference_set",
+    "reminder_send",
+    "reminders_for_evidence_event",
+    "reminders_plan",
+    "reminders_resend",
+    "reminders_sweep",
+]

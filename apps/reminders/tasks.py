@@ -1,0 +1,46 @@
+"""Thin Celery tasks for reminders: the beat-scheduled planner and sweeper, and the sender of one reminder."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from .services import SendFailed, reminder_send, reminders_plan, reminders_sweep
+
+# A retry waits at most this long: always well under Redis's visibility timeout, so a retried task is never
+# delivered twice because its message outlived the timeout while waiting.
+RETRY_BACKOFF_MAX = min(
+    600, int(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}).get("visibility_timeout", 3600)) // 2
+)
+
+
+@shared_task(name="reminders.plan", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def plan() -> dict[str, int]:
+    """Write the reminders that became due (beat, every REMINDERS_PLAN_EVERY seconds)."""
+    return reminders_plan().counts
+
+
+@shared_task(name="reminders.sweep", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def sweep() -> dict[str, int]:
+    """Hand the outbox's due rows to the broker again; fail rows stuck mid-send (beat, every minute)."""
+    return reminders_sweep().counts
+
+
+@shared_task(
+    bind=True,
+    name="reminders.send",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(SendFailed,),
+    retry_backoff=settings.REMINDERS_RETRY_BACKOFF,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=settings.REMINDERS_MAX_RETRIES,
+    # A send that hangs (an SMTP server that never answers) is stopped; the row is then failed by the sweeper.
+    soft_time_limit=120,
+    time_limit=150,
+)
+def send_reminder(self, reminder_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Send one reminder at most once: claim its row, send, mark it sent; retried with backoff on failure."""
+    return reminder_send(reminder_id=reminder_id, final_attempt=self.request.retries >= self.max_retries)
