@@ -96,7 +96,7 @@ def make_subjects(count: int, facts_each: int) -> list[SubjectFacts]:
 
 
 def best_of(repeat: int, run: Callable[[], object]) -> float:
-    """Best wall time of `repeat` runs; the previous run's results are freed outside the timed section."""
+    """Best wall time of `repeat` runs; each run's results are freed outside the timed section."""
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
@@ -128,6 +128,8 @@ def main() -> None:
     print(f"python     {platform.python_version()} ({platform.python_implementation()})")
     system = f"{platform.system()} {platform.release()}"
     print(f"machine    {platform.machine()}, {os.cpu_count()} CPUs, {system}, {platform.processor() or '-'}")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load       {load} (1, 5, 15 min averages; other work on the machine skews wall time)")
     print(f"workload   {n} subjects x {args.facts} facts x {len(POLICY)} requirements, {compliant} compliant")
     print(f"batch      evaluate_many, best of {args.repeat}: {best:.3f} s")
     print(f"rate       {per_second:,.0f} evaluations/s, {best / n * 1e6:.1f} us per evaluation")

@@ -229,7 +229,7 @@ class _SubjectContext:
 class _Rule:
     """A compiled requirement: everything that does not depend on the subject is worked out once."""
 
-    __slots__ = ("spec", "kind", "label", "need", "window", "phrase_need", "phrase_many")
+    __slots__ = ("spec", "kind", "label", "need", "window", "phrase_need", "phrase_many", "exact_reason")
 
     def __init__(
         self, spec: RequirementSpec, kind: RequirementKind, need: int, names: Mapping[str, str] | None
@@ -241,6 +241,7 @@ class _Rule:
         self.window: int | None = spec.params.get("within_days")
         self.phrase_need = requirement_phrase(kind, spec.params, plural=need != 1, category_names=names)
         self.phrase_many = requirement_phrase(kind, spec.params, plural=True, category_names=names)
+        self.exact_reason = f"Met: {need} of {need} {self.phrase_need}."
 
     def lower_bound(self, as_of: date) -> date:
         """First impact date inside the window (both edges count); date.min when there is no window."""
@@ -253,7 +254,7 @@ class _Rule:
 
     def met_reason(self, have: int) -> str:
         if have == self.need:
-            return f"Met: {have} of {self.need} {self.phrase_need}."
+            return self.exact_reason
         return f"Met: {have} {self.phrase_many} ({self.need} needed)."
 
     def result(self, met: bool, have: int, counted: tuple[int, ...], reason: str) -> RequirementResult:
@@ -354,20 +355,51 @@ class _DistinctCategoriesRule(_Rule):
 class _AttestationRule(_Rule):
     """Met when the case carries an attestation by one role."""
 
-    __slots__ = ("role", "met_text", "unmet_text")
+    __slots__ = ("role", "met", "unmet")
 
     def __init__(self, spec: RequirementSpec, kind: RequirementKind, names: Mapping[str, str] | None) -> None:
         super().__init__(spec, kind, 1, names)
         self.role: str = spec.params["role"]
         who = ROLE_LABELS.get(self.role, self.role)
-        self.met_text = f"Met: attested by {who}."
-        self.unmet_text = f"Not met: needs an attestation by {who}."
+        # Results are immutable and there are only two, so every subject shares them.
+        self.met = self.result(True, 1, (), f"Met: attested by {who}.")
+        self.unmet = self.result(False, 0, (), f"Not met: needs an attestation by {who}.")
 
     def evaluate(self, ctx: _SubjectContext, lower: date, cap: int | None) -> RequirementResult:
         """Return the result for one subject (attestations are never capped)."""
-        if self.role in ctx.attestations:
-            return self.result(True, 1, (), self.met_text)
-        return self.result(False, 0, (), self.unmet_text)
+        return self.met if self.role in ctx.attestations else self.unmet
+
+
+class _CapRule:
+    """An outcome_cap requirement: always met; its result reports what the effective cap left out."""
+
+    __slots__ = ("spec", "own", "label", "rule_text", "superseded", "fixed")
+
+    def __init__(self, spec: RequirementSpec, effective: int) -> None:
+        self.spec = spec
+        self.own = int(spec.params["max"])
+        self.label = spec.label or describe(RequirementKind.OUTCOME_CAP, spec.params)
+        items = _plural(self.own, "survey-score item counts", "survey-score items count")
+        self.rule_text = f"at most {items} toward each requirement"
+        self.superseded = self.own > effective
+        # A superseded cap, or a subject with nothing left out, gets one immutable result shared by all.
+        if self.superseded:
+            self.fixed = self.result(0, f"Applied: superseded by a stricter cap of {effective}.")
+        else:
+            self.fixed = self.result(0, f"Applied: {self.rule_text}; no item was left out.")
+
+    def result(self, have: int, reason: str) -> RequirementResult:
+        s = self.spec
+        kind = RequirementKind.OUTCOME_CAP
+        return RequirementResult(s.id, kind, self.label, True, have, self.own, (), reason, s.weight)
+
+    def evaluate(self, capped: set[int]) -> RequirementResult:
+        """Return the result given the ids of survey scores left out of at least one requirement."""
+        if self.superseded or not capped:
+            return self.fixed
+        left_out = _plural(len(capped), "survey-score item was", "survey-score items were")
+        reason = f"Applied: {self.rule_text}; {left_out} left out of at least one."
+        return self.result(len(capped), reason)
 
 
 def _min_evidence_picker(params: Mapping[str, Any]) -> _Picker:
@@ -498,19 +530,11 @@ class CompiledPolicy:
         self.requirements: tuple[RequirementSpec, ...] = tuple(requirements)
         compiled = [_compile_rule(spec, category_names) for spec in self.requirements]
         self._rules: list[_Rule] = [rule for rule in compiled if rule is not None]
-        # Cap results depend on the subject only through the capped ids, so their texts are fixed here.
-        self._caps: list[tuple[int, RequirementSpec, int, str]] = [
-            (
-                i,
-                spec,
-                int(spec.params["max"]),
-                spec.label or describe(RequirementKind.OUTCOME_CAP, spec.params),
-            )
-            for i, (spec, rule) in enumerate(zip(self.requirements, compiled, strict=True))
-            if rule is None
-        ]
+        pairs = zip(self.requirements, compiled, strict=True)
+        caps = [(i, spec) for i, (spec, rule) in enumerate(pairs) if rule is None]
         # Several caps (baseline plus group policies) must not weaken each other: the smallest wins.
-        self.cap: int | None = min((own for _, _, own, _ in self._caps), default=None)
+        self.cap: int | None = min((int(spec.params["max"]) for _, spec in caps), default=None)
+        self._caps = [(i, _CapRule(spec, self.cap or 0)) for i, spec in caps]
 
     def _lowers(self, as_of: date) -> list[tuple[_Rule, date]]:
         return [(rule, rule.lower_bound(as_of)) for rule in self._rules]
@@ -541,24 +565,9 @@ class CompiledPolicy:
         cap = self.cap
         results = [rule.evaluate(ctx, lower, cap) for rule, lower in lowers]
         compliant = all(r.met for r in results)
-        for i, spec, own, label in self._caps:
-            results.insert(i, self._cap_result(spec, own, label, ctx.capped))
+        for i, cap_rule in self._caps:
+            results.insert(i, cap_rule.evaluate(ctx.capped))
         return Evaluation(as_of, tuple(results), compliant)
-
-    def _cap_result(self, spec: RequirementSpec, own: int, label: str, capped: set[int]) -> RequirementResult:
-        rule_text = f"at most {_plural(own, 'survey-score item counts', 'survey-score items count')}"
-        if self.cap is not None and own > self.cap:
-            reason = f"Applied: superseded by a stricter cap of {self.cap}."
-            have = 0
-        elif capped:
-            left_out = _plural(len(capped), "survey-score item was", "survey-score items were")
-            reason = f"Applied: {rule_text} toward each requirement; {left_out} left out of at least one."
-            have = len(capped)
-        else:
-            reason = f"Applied: {rule_text} toward each requirement; no item was left out."
-            have = 0
-        kind = RequirementKind.OUTCOME_CAP
-        return RequirementResult(spec.id, kind, label, True, have, own, (), reason, spec.weight)
 
 
 def compile_policy(

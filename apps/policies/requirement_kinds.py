@@ -167,6 +167,8 @@ def _improvement_pct(value: object, ctx: _Context) -> int | float:
     message = f"Must be a number between 0 and {MAX_IMPROVEMENT_PCT} (percent)."
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise _Invalid(message)
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise _Invalid(message)  # float() of a signalling NaN raises instead of giving nan
     number = float(value)
     if not math.isfinite(number) or not 0 <= number <= MAX_IMPROVEMENT_PCT:
         raise _Invalid(message)

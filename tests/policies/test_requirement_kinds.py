@@ -219,7 +219,7 @@ def test_window_accepts_its_bounds() -> None:
     assert longest["within_days"] == MAX_WINDOW_DAYS
 
 
-@pytest.mark.parametrize("bad", [-1, 1000.5, 1001, "10", math.inf, math.nan, None])
+@pytest.mark.parametrize("bad", [-1, 1000.5, 1001, "10", math.inf, math.nan, Decimal("sNaN"), None])
 def test_min_improvement_pct_must_be_between_0_and_1000(bad: object) -> None:
     assert errors_of("metric_improvement", {"count": 1, "min_improvement_pct": bad}) == {
         "min_improvement_pct": ["Must be a number between 0 and 1000 (percent)."]
