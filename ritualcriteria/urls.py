@@ -18,5 +18,7 @@ urlpatterns = [
     path("api/docs/", login_required(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
     path("api/", include("apps.evidence.urls_api")),
     path("api/", include("apps.cases.urls_api")),
+    path("api/", include("apps.reports.urls_api")),
+    path("reports/", include("apps.reports.urls")),
     path("", include("apps.portal.urls")),
 ]

@@ -154,6 +154,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "common.heartbeat", "schedule": 60.0},
+    # Removes export files past REPORTS_EXPORT_RETENTION_HOURS.
+    "reports-export-cleanup": {"task": "reports.export_cleanup", "schedule": 3600.0},
 }
 
 # E-mail: EMAIL_URL (smtp://user:pass@host:587?tls=1, smtps://..., file:///dir, locmem://); console by default.
@@ -238,6 +240,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 HEALTHZ_BROKER_TIMEOUT = 3
 DEMO_ADMIN_USERNAME = env_str("DEMO_ADMIN_USERNAME", "hr-admin")
+
+# Compliance reports and exports (docs/reports.md).
+# A case-detail export with more rows than this runs as a Celery task (progress on the dashboard, download link).
+REPORTS_ASYNC_EXPORT_ROWS = env_int("REPORTS_ASYNC_EXPORT_ROWS", 20_000)
+# Hours an export file is kept before the beat task removes it.
+REPORTS_EXPORT_RETENTION_HOURS = env_int("REPORTS_EXPORT_RETENTION_HOURS", 24)
+# A submitted item waiting longer than this many days is an overdue review.
+REPORTS_REVIEW_OVERDUE_DAYS = env_int("REPORTS_REVIEW_OVERDUE_DAYS", 5)
+# The boundary report's period when no dates are given: the last N days.
+REPORTS_BOUNDARY_DEFAULT_DAYS = env_int("REPORTS_BOUNDARY_DEFAULT_DAYS", 365)
 
 # Reminders and escalations (docs/reminders.md).
 # Absolute links in e-mails start with this (no trailing slash).
