@@ -12,8 +12,8 @@ from .selectors import ComplianceReport, EvidenceMix
 
 WIDTH = 640
 LABEL_WIDTH = 170
-BAR_HEIGHT = 22
-GAP = 10
+BAR_HEIGHT = 24
+GAP = 12
 PALETTE = 8  # CSS classes series-0 ... series-7
 
 
@@ -87,6 +87,11 @@ class Column:
     height: float
     series: int
     text: str
+    shown: bool = True  # False when the figure is undefined (no bar, no label)
+
+    @property
+    def center(self) -> float:
+        return round(self.x + self.width / 2, 1)
 
 
 @dataclass(slots=True)
@@ -139,6 +144,7 @@ def trend_chart(report: ComplianceReport) -> ColumnChart:
                     height=height,
                     series=series,
                     text=_pct(value) if value is not None else "none",
+                    shown=value is not None,
                 )
             )
         chart.groups.append(ColumnGroup(label=row.name, x=round(x0 + column_width, 1), columns=columns))
