@@ -30,7 +30,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, models, transaction  # noqa: E402
-from django.db.models.signals import post_init, post_save, pre_save  # noqa: E402
+from django.db.models.signals import post_save, pre_save  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
 TARGET_RATIO = 1.5
@@ -43,7 +43,6 @@ def auditing_off(model: type[models.Model]) -> Iterator[None]:
 
     uid = f"audit:{model._meta.label_lower}"
     audited_save_base = model.__dict__.get("save_base")
-    post_init.disconnect(sender=model, dispatch_uid=uid)
     pre_save.disconnect(sender=model, dispatch_uid=uid)
     post_save.disconnect(sender=model, dispatch_uid=uid)
     if audited_save_base is not None:
@@ -51,7 +50,6 @@ def auditing_off(model: type[models.Model]) -> Iterator[None]:
     try:
         yield
     finally:
-        post_init.connect(capture._remember, sender=model, weak=False, dispatch_uid=uid)
         pre_save.connect(capture._before_save, sender=model, weak=False, dispatch_uid=uid)
         post_save.connect(capture._after_save, sender=model, weak=False, dispatch_uid=uid)
         if audited_save_base is not None:

@@ -38,10 +38,18 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
     # Django has already masked the password in `credentials`; only the name tried is kept.
     username = str(credentials.get(get_user_model().USERNAME_FIELD, ""))[:150]
+    context: dict[str, Any] = {"username": username}
+    # The failed-login lockout (django-axes, whose receiver runs first) flags the request once this user name and
+    # address are locked out: the attempt that crossed the limit and every attempt refused during the lockout.
+    if request is not None and getattr(request, "axes_locked_out", False):
+        context["locked_out"] = True
+        failures = getattr(request, "axes_failures_since_start", None)
+        if failures is not None:
+            context["failures"] = failures
     with acting_as(Actor(user_id=None, name="anonymous", ip=_ip(request))):
         audit_record(
             action=AuditAction.LOGIN_FAILED,
             object_type=get_user_model()._meta.label_lower,
             object_repr=username,
-            context={"username": username},
+            context=context,
         )

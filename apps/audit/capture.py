@@ -1,21 +1,22 @@
 """Automatic capture: one event per create, update and delete of every audited model, with old and new values.
 
-Old values come from a snapshot taken when the instance is built (post_init, so also for rows read from the
-database), which is refreshed after each save: a save costs no extra query to know what it changed. Only when
-the snapshot lacks a field that is being written (a deferred field, a fixture load, a new instance with a
-hand-set primary key) are the old values read from the database first.
+Old values of an update are read from the database just before the UPDATE, for the fields being written, with
+SELECT ... FOR UPDATE: one indexed query per update, and exact whatever happened to the row since the instance
+was loaded (another request, another instance of the same row, a bulk update). A snapshot taken when the instance
+was loaded would save that query but would be wrong exactly when it matters, after a concurrent or aliased write
+("last write wins" would revert someone's change without a trace). Creates need no query; deletes use the
+instance's values (read only for deferred fields, and fresh for the instance that delete() was called on).
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connections, models, router, transaction
 from django.db.models.base import ModelState
-from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from .actor import current_actor, current_request_id
 from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
@@ -23,7 +24,8 @@ from .models import AuditEvent
 from .registry import TrackedModel, tracked_m2m, tracked_many_to_many, tracked_senders, tracked_spec
 from .serialization import json_safe
 
-SNAPSHOT_ATTR = "_audit_snapshot"
+# Old values read before a write, kept on the instance until the event is written.
+OLD_VALUES_ATTR = "_audit_old_values"
 _M2M_PENDING_ATTR = "_audit_m2m_pending"
 _PLAIN_TYPES = frozenset({type(None), bool, int, str})
 
@@ -31,18 +33,13 @@ _PLAIN_TYPES = frozenset({type(None), bool, int, str})
 # ---------------------------------------------------------------------------------------------------- values
 
 
-def snapshot_of(spec: TrackedModel, values: dict[str, Any]) -> dict[str, Any]:
-    """Return the values to compare the next save with (mutable values deep-copied)."""
-    snapshot = {name: values[name] for name in spec.attnames if name in values}
-    for name in spec.mutable:
-        if name in snapshot:
-            snapshot[name] = copy.deepcopy(snapshot[name])
-    return snapshot
-
-
-def _read_from_db(spec: TrackedModel, instance: models.Model, using: str, attnames: Iterable[str]) -> dict[str, Any]:
-    row = spec.model._base_manager.using(using).filter(pk=instance.pk).values(*attnames).first()
-    return row or {}
+def _read_from_db(
+    spec: TrackedModel, instance: models.Model, using: str, attnames: Iterable[str], *, lock: bool = False
+) -> dict[str, Any]:
+    rows = spec.model._base_manager.using(using).filter(pk=instance.pk).order_by()  # no joins from Meta.ordering
+    if lock and connections[using].in_atomic_block:
+        rows = rows.select_for_update()  # held to commit: nobody changes the row between this read and the write
+    return rows.values(*attnames).first() or {}
 
 
 def _same(field: models.Field, old: Any, new: Any) -> bool:
@@ -167,13 +164,6 @@ def created_changes(spec: TrackedModel, instance: models.Model) -> dict[str, lis
 # ---------------------------------------------------------------------------------------------------- receivers
 
 
-def _remember(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    spec = tracked_spec(sender)
-    # A new object without a primary key has nothing stored to compare with; its first save is a create.
-    if spec is not None and instance.pk is not None:
-        instance.__dict__[SNAPSHOT_ATTR] = snapshot_of(spec, instance.__dict__)
-
-
 def _before_save(
     sender: type[models.Model],
     instance: models.Model,
@@ -185,23 +175,15 @@ def _before_save(
     spec = tracked_spec(sender)
     if spec is None:
         return
-    state = instance._state
-    if state.adding and (instance.pk is None or spec.pk_has_default) and not raw:
+    if instance._state.adding and (instance.pk is None or spec.pk_has_default) and not raw:
         return  # a plain insert: nothing to compare with
-    snapshot: dict[str, Any] = instance.__dict__.setdefault(SNAPSHOT_ATTR, {})
-    if state.adding or raw:
-        # The row may exist already (fixture load, hand-set primary key): compare with what is stored.
-        snapshot.clear()
-        snapshot.update(_read_from_db(spec, instance, using, [f.attname for f in spec.fields]))
-        return
+    # An update, or an insert that may hit an existing row (fixture load, hand-set primary key).
     writing = (
-        [f.attname for f in spec.fields]
+        spec.attnames
         if update_fields is None
         else [f.attname for f in spec.fields if f.name in update_fields or f.attname in update_fields]
     )
-    missing = [name for name in writing if name not in snapshot]
-    if missing:
-        snapshot.update(_read_from_db(spec, instance, using, missing))
+    instance.__dict__[OLD_VALUES_ATTR] = _read_from_db(spec, instance, using, writing, lock=True)
 
 
 def _after_save(
@@ -216,7 +198,7 @@ def _after_save(
     spec = tracked_spec(sender)
     if spec is None:
         return
-    snapshot: dict[str, Any] = instance.__dict__.get(SNAPSHOT_ATTR) or {}
+    stored: dict[str, Any] = instance.__dict__.pop(OLD_VALUES_ATTR, None) or {}
     current = values_of(spec, instance)
     context = {"raw": True} if raw else {}
     if created:
@@ -231,14 +213,12 @@ def _after_save(
                 for f in spec.fields
                 if (f.name in update_fields or f.attname in update_fields) and f.attname in current
             }
-        changes = changes_between(spec, snapshot, current, saved)
+        changes = changes_between(spec, stored, current, saved)
         event = None
         if changes.keys() - spec.auto_now:
             event = model_event(spec, instance, AuditAction.UPDATE, changes, **context)
     if event is not None:
         _append([event], using)
-    refreshed = snapshot_of(spec, saved)
-    instance.__dict__[SNAPSHOT_ATTR] = refreshed if created else {**snapshot, **refreshed}
 
 
 def _on_delete_target(rel: models.ForeignObjectRel) -> tuple[bool, Any]:
@@ -255,14 +235,19 @@ def _on_delete_target(rel: models.ForeignObjectRel) -> tuple[bool, Any]:
     return False, None
 
 
-def _before_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
+def _before_delete(
+    sender: type[models.Model], instance: models.Model, using: str, origin: Any = None, **kwargs: Any
+) -> None:
     spec = tracked_spec(sender)
     if spec is None:
         return
-    snapshot: dict[str, Any] = instance.__dict__.setdefault(SNAPSHOT_ATTR, {})
-    missing = [f.attname for f in spec.fields if f.attname not in snapshot]
-    if missing:
-        snapshot.update(_read_from_db(spec, instance, using, missing))
+    # Rows gathered by the deletion itself were just read; the instance delete() was called on may be stale.
+    loaded = values_of(spec, instance)
+    stale = origin is instance
+    missing = spec.attnames if stale else [name for name in spec.attnames if name not in loaded]
+    instance.__dict__[OLD_VALUES_ATTR] = (
+        {**loaded, **_read_from_db(spec, instance, using, missing)} if missing else loaded
+    )
     # Rows that point here with on_delete=SET_NULL / SET_DEFAULT / SET(...) are changed by Django with a
     # plain UPDATE that sends no signal: record those changes now.
     cause = {"cause": f"{spec.label} {instance.pk} deleted"}
@@ -287,7 +272,7 @@ def _after_delete(sender: type[models.Model], instance: models.Model, using: str
     spec = tracked_spec(sender)
     if spec is None:
         return
-    old = {**values_of(spec, instance), **(instance.__dict__.get(SNAPSHOT_ATTR) or {})}
+    old = instance.__dict__.pop(OLD_VALUES_ATTR, None) or values_of(spec, instance)
     changes = {f.name: _pair(spec, f, old.get(f.attname), None) for f in spec.fields}
     _append([model_event(spec, instance, AuditAction.DELETE, changes)], using)
 
@@ -370,7 +355,6 @@ def connect_capture() -> None:
     """Connect the capture to every audited model; called once from AuditConfig.ready()."""
     for sender in tracked_senders():
         uid = f"audit:{sender._meta.label_lower}"
-        post_init.connect(_remember, sender=sender, weak=False, dispatch_uid=uid)
         pre_save.connect(_before_save, sender=sender, weak=False, dispatch_uid=uid)
         post_save.connect(_after_save, sender=sender, weak=False, dispatch_uid=uid)
         pre_delete.connect(_before_delete, sender=sender, weak=False, dispatch_uid=uid)

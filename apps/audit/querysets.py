@@ -56,7 +56,7 @@ class AuditedQuerySet(models.QuerySet[_M]):
             raise TypeError("Cannot update a query once a slice has been taken.")
         spec = self._spec()
         attnames = [f.attname for f in spec.fields]
-        plain = models.QuerySet(self.model, using=self.db)
+        plain = models.QuerySet(self.model, using=self.db).order_by()  # FOR UPDATE cannot follow Meta.ordering joins
         updated = 0
         with transaction.atomic(using=self.db, savepoint=False):
             pks = list(self.order_by().values_list("pk", flat=True).distinct())
@@ -80,7 +80,7 @@ class AuditedQuerySet(models.QuerySet[_M]):
 
     def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
         """Insert objects like bulk_create(), writing one create event per object."""
-        from .capture import SNAPSHOT_ATTR, created_changes, model_event, snapshot_of, values_of
+        from .capture import created_changes, model_event
         from .chain import append_events
         from .constants import AuditAction
 
@@ -103,6 +103,4 @@ class AuditedQuerySet(models.QuerySet[_M]):
                 for obj in created
             ]
             append_events(events, using=self.db, safe=True)
-        for obj in created:
-            obj.__dict__[SNAPSHOT_ATTR] = snapshot_of(spec, values_of(spec, obj))
         return created

@@ -22,8 +22,6 @@ class TrackedModel:
     auto_now: frozenset[str]
     pk_has_default: bool
     attnames: tuple[str, ...]
-    # Fields whose value can be changed in place (JSON, arrays): the snapshot keeps a deep copy of them.
-    mutable: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,36 +34,6 @@ class TrackedManyToMany:
     target_attname: str
 
 
-# Field types whose Python values are immutable (str, numbers, dates, ids), so a snapshot may share them.
-_IMMUTABLE_VALUE_TYPES = frozenset(
-    {
-        "AutoField",
-        "BigAutoField",
-        "SmallAutoField",
-        "BigIntegerField",
-        "BooleanField",
-        "CharField",
-        "DateField",
-        "DateTimeField",
-        "DecimalField",
-        "DurationField",
-        "EmailField",
-        "FloatField",
-        "ForeignKey",
-        "GenericIPAddressField",
-        "IntegerField",
-        "OneToOneField",
-        "PositiveBigIntegerField",
-        "PositiveIntegerField",
-        "PositiveSmallIntegerField",
-        "SlugField",
-        "SmallIntegerField",
-        "TextField",
-        "TimeField",
-        "URLField",
-        "UUIDField",
-    }
-)
 _models: dict[type[models.Model], TrackedModel] = {}
 _many_to_many: dict[type[models.Model], TrackedManyToMany] = {}
 
@@ -95,7 +63,6 @@ def _describe(model: type[models.Model]) -> TrackedModel:
         auto_now=frozenset(f.name for f in fields if getattr(f, "auto_now", False)),
         pk_has_default=concrete._meta.pk.has_default() or bool(getattr(concrete._meta.pk, "db_default", None)),
         attnames=tuple(f.attname for f in fields),
-        mutable=frozenset(f.attname for f in fields if f.get_internal_type() not in _IMMUTABLE_VALUE_TYPES),
     )
 
 

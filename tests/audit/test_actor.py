@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from celery import shared_task
 from django.contrib.auth import get_user_model
@@ -169,9 +171,13 @@ def test_a_task_run_by_a_real_worker_acts_as_the_task_under_the_request_id_that_
     from ritualcriteria.celery import app
 
     unit = OrgUnitFactory(name="Old")
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"):
+    # A queue of its own, so no other worker on the same broker (another test run) takes the message.
+    queue = f"audit-tests-{uuid.uuid4().hex}"
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING", queues=[queue]
+    ):
         with acting_as(SYSTEM, request_id="req-queued-from-web"):
-            result = rename_unit.delay(unit.pk, "New")
+            result = rename_unit.apply_async(args=[unit.pk, "New"], queue=queue)
         result.get(timeout=30)
 
     (update,) = events_of(unit, AuditAction.UPDATE)

@@ -92,6 +92,47 @@ def test_update_records_only_the_saved_fields_with_update_fields():
     assert events_of(employee, AuditAction.UPDATE)[-1].changes == {"timezone": ["Europe/Paris", "Asia/Tokyo"]}
 
 
+def test_a_stale_instance_that_writes_back_an_old_value_is_recorded_as_that_change():
+    # "Last write wins": the second writer reverts the first one's change, and the trail says so.
+    unit = OrgUnitFactory(name="Billing")
+    first, second = OrgUnit.objects.get(pk=unit.pk), OrgUnit.objects.get(pk=unit.pk)
+    first.name = "Billing & Invoicing"
+    first.save()
+
+    second.customer_layer = 2
+    second.save()
+
+    last = events_of(second, AuditAction.UPDATE)[-1]
+    assert last.changes["name"] == ["Billing & Invoicing", "Billing"]
+    assert last.changes["customer_layer"] == [0, 2]
+
+
+def test_after_refresh_from_db_a_save_reports_only_its_own_change():
+    unit = OrgUnitFactory(name="Billing", customer_layer=1)
+    elsewhere = OrgUnit.objects.get(pk=unit.pk)
+    elsewhere.name = "Billing & Invoicing"
+    elsewhere.save()
+
+    unit.refresh_from_db()
+    unit.customer_layer = 2
+    unit.save()
+
+    last = events_of(unit, AuditAction.UPDATE)[-1]
+    assert last.changes == {"customer_layer": [1, 2], "updated_at": last.changes["updated_at"]}
+
+
+def test_a_partial_refresh_leaves_the_other_fields_to_be_written_back_and_recorded():
+    unit = OrgUnitFactory(name="Billing", description="old")
+    OrgUnit.objects.filter(pk=unit.pk).audited_update(name="Finance ops", description="new")
+
+    unit.refresh_from_db(fields=["name"])
+    unit.save()
+
+    last = events_of(unit, AuditAction.UPDATE)[-1]
+    assert last.changes["description"] == ["new", "old"]  # the unrefreshed field really is written back
+    assert "name" not in last.changes
+
+
 def test_foreign_keys_are_recorded_as_ids_and_dates_as_iso_text():
     old_unit, new_unit = OrgUnitFactory(), OrgUnitFactory()
     employee = EmployeeFactory(org_unit=old_unit)
