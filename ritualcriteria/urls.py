@@ -7,6 +7,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.common.health import healthz
 
+# A database outage outside a view (a middleware, the session save) answers 503 like one inside a view.
+handler500 = "apps.common.middleware.server_error"
+
 admin.site.site_header = "Ritual Criteria administration"
 admin.site.site_title = "Ritual Criteria"
 admin.site.index_title = "Criteria, evidence and cases"

@@ -1,17 +1,27 @@
-"""Middleware that gives every request an id and attributes its changes to the signed-in user."""
+"""Middleware: request ids, the acting user, body size limits, and a clean 503 when the database goes away."""
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
 from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
 
 from .context import new_request_id, reset_request, reset_request_id, set_request, set_request_id
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller-supplied id is kept only when it is short and plain, so it cannot inject into logs.
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Seconds a client is told to wait after a 503 for a database outage.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+logger = logging.getLogger(__name__)
 
 
 class RequestIdMiddleware:
@@ -45,3 +55,131 @@ class ActorMiddleware:
             return self.get_response(request)
         finally:
             reset_request(token)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    """API callers get JSON errors; people get a short page."""
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+def _error_response(request: HttpRequest, *, status: int, title: str, message: str) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"detail": message}, status=status)
+    page = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+        f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>"
+    )
+    return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: the database went away; nothing of the request was kept (its transaction died)."""
+    response = _error_response(
+        request,
+        status=503,
+        title="Service temporarily unavailable",
+        message="The database is unavailable right now and nothing was saved. Try again in a moment.",
+    )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def is_database_outage(exc: BaseException | None) -> bool:
+    """A lost or refused database connection (not a bad query: those stay 500s and get fixed)."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+class DatabaseUnavailableMiddleware:
+    """Turn a dropped or refused database connection during a view into a clean 503 instead of a 500.
+
+    The view's transaction cannot have committed (the connection that would commit it is gone), so the answer can
+    honestly say nothing was saved. Django closes the broken connection at the end of the request and the next
+    request opens a fresh one (CONN_HEALTH_CHECKS). Errors raised outside views go through `server_error` below.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_database_outage(exception):
+            return None
+        logger.error("database unavailable during %s %s: %s", request.method, request.path, exception)
+        return database_unavailable_response(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database outage outside a view (a middleware, the session save) is a 503 too."""
+    exc = sys.exc_info()[1]
+    if is_database_outage(exc):
+        return database_unavailable_response(request)
+    return _error_response(
+        request,
+        status=500,
+        title="Server error",
+        message="Something went wrong on our side; it has been logged. Try again, or tell HR if it persists.",
+    )
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse bodies larger than the limits before anything reads them: 413 with the sizes.
+
+    Django checks DATA_UPLOAD_MAX_MEMORY_SIZE only when form data is parsed; DRF's JSON parser reads the raw stream
+    and would take any size. This checks the declared Content-Length for every request: multipart (file uploads)
+    may be up to REQUEST_MAX_UPLOAD_BYTES, anything else up to REQUEST_MAX_BODY_BYTES. A malformed Content-Length
+    is a 400. Form bodies must also be valid UTF-8 (Django would silently replace bad bytes).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        raw_length = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw_length)
+            if length < 0:
+                raise ValueError(raw_length)
+        except ValueError:
+            return _error_response(
+                request, status=400, title="Bad request", message="The Content-Length header is not a size."
+            )
+        content_type = request.content_type or ""
+        multipart = content_type == "multipart/form-data"
+        limit = settings.REQUEST_MAX_UPLOAD_BYTES if multipart else settings.REQUEST_MAX_BODY_BYTES
+        if length > limit:
+            what = "upload" if multipart else "request body"
+            return _error_response(
+                request,
+                status=413,
+                title="Request too large",
+                message=f"The {what} is {human_size(length)}; the limit is {human_size(limit)}.",
+            )
+        if length and content_type == "application/x-www-form-urlencoded" and not _is_utf8_form(request.body):
+            return _error_response(
+                request,
+                status=400,
+                title="Bad request",
+                message="The form data is not valid UTF-8; send it as UTF-8 text.",
+            )
+        return self.get_response(request)
+
+
+def _is_utf8_form(body: bytes) -> bool:
+    """True when a urlencoded body decodes as UTF-8 once its %-escapes are undone."""
+    try:
+        unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def human_size(size: int) -> str:
+    """A byte count as people read it."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1_048_576:
+        return f"{size / 1024:.1f} KB".replace(".0 KB", " KB")
+    return f"{size / 1_048_576:.1f} MB".replace(".0 MB", " MB")

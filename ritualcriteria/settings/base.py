@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -17,6 +18,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # Failed-login lockout. First, so its failed-login receiver runs before the audit trail's, which then records
+    # whether the attempt locked the account (tests/security/test_login_protection.py checks the order).
+    "axes",
     # Above django.contrib.admin so its admin template override (the "Audit trail" link) wins.
     "apps.audit",
     "django.contrib.admin",
@@ -44,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.common.middleware.RequestIdMiddleware",
+    "apps.common.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -51,6 +56,9 @@ MIDDLEWARE = [
     "apps.common.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.common.middleware.DatabaseUnavailableMiddleware",
+    # Last, as axes requires: it turns a flagged (locked-out) sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ritualcriteria.urls"
@@ -169,6 +177,37 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes refuses sign-ins of a locked-out user name and address first; ModelBackend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "apps.common.login_protection.RequestAwareAxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed-login lockout (django-axes; docs/security.md): after AXES_FAILURE_LIMIT failures for one user name from one
+# address, that pair is refused (even with the right password) for AXES_COOLOFF_MINUTES; each further failure
+# restarts the wait. A success resets the count. HR unlocks sooner in the admin (Axes > Access attempts: delete).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "apps.common.login_protection.lockout_response"
+# Successful sign-ins are in the audit trail already; axes keeps only the failures.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# Behind a reverse proxy, set this to the header that carries the client address (e.g. HTTP_X_FORWARDED_FOR) and
+# AXES_IPWARE_PROXY_COUNT to the number of proxies, or every client shares the proxy's address.
+AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(env_list("AXES_IP_HEADERS", ["REMOTE_ADDR"]))
+if env_str("AXES_PROXY_COUNT"):
+    AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+
+# Cookies: the session cookie is never readable by scripts and not sent on cross-site sub-requests; the CSRF
+# cookie is HttpOnly too (our pages put the token in the form; the API docs page embeds it). production.py adds
+# Secure to both.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+
 # The portal's sign-in page (the admin keeps its own); sign-out is a POST that lands back on it.
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:my-evidence"
@@ -193,7 +232,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # Basic auth that answers 429 during a failed-login lockout (apps/common/login_protection.py).
+        "apps.common.login_protection.LockoutAwareBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "apps.common.pagination.DefaultPagination",
@@ -238,6 +278,11 @@ EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 10 * 1024 * 102
 # Form fields (not files) larger than this are refused; files above 2 MB stream to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Whole-request limits checked before a body is read (apps.common.middleware.RequestSizeLimitMiddleware): 413 above.
+# DRF's JSON parser does not apply DATA_UPLOAD_MAX_MEMORY_SIZE, so this is what bounds API bodies.
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE)
+# A multipart request may carry up to the per-item number of files at the per-file limit.
+REQUEST_MAX_UPLOAD_BYTES = env_int("REQUEST_MAX_UPLOAD_BYTES", 10 * EVIDENCE_MAX_UPLOAD_BYTES + 1024 * 1024)
 HEALTHZ_BROKER_TIMEOUT = 3
 DEMO_ADMIN_USERNAME = env_str("DEMO_ADMIN_USERNAME", "hr-admin")
 
