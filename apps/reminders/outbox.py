@@ -90,12 +90,18 @@ def publish_after_commit(reminder_ids: Sequence[int]) -> None:
 
     def hand_over() -> None:
         accepted = set(publish(ids))
-        left = [pk for pk in ids if pk not in accepted]
-        if left:
-            # Unstamped rows are the sweeper's at its next run, not only after REMINDERS_REPUBLISH_AFTER.
-            try:
-                Reminder.objects.filter(pk__in=left, status=ReminderStatus.PENDING).audited_update(enqueued_at=None)
-            except Exception:  # a database hiccup here only delays the mail until the stamp is old enough
-                logger.exception("reminders: could not clear the hand-over stamp of %d rows", len(left))
+        unstamp([pk for pk in ids if pk not in accepted])
 
     transaction.on_commit(hand_over)
+
+
+def unstamp(reminder_ids: Sequence[int]) -> None:
+    """Clear the hand-over stamp of rows the broker did not take: the sweeper takes them at its next run."""
+    if not reminder_ids:
+        return
+    try:
+        Reminder.objects.filter(pk__in=list(reminder_ids), status=ReminderStatus.PENDING).audited_update(
+            enqueued_at=None
+        )
+    except Exception:  # a database hiccup here only delays the mail until the stamp is old enough
+        logger.exception("reminders: could not clear the hand-over stamp of %d rows", len(reminder_ids))

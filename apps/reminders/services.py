@@ -35,6 +35,10 @@ class SendFailed(Exception):
     """Sending a reminder failed (mail server down, bad address); the send task retries it with backoff."""
 
 
+class ReminderBusy(Exception):
+    """The reminder's row is locked by another transaction (a worker sending it, a sweep); the task tries again."""
+
+
 @dataclass(slots=True)
 class PlanResult:
     """What one planner pass wrote and handed over."""
@@ -162,8 +166,10 @@ def _finish(claimed: Reminder, *, status: str, error: str = "", now: dt.datetime
             logger.warning("reminder %s changed while being sent (now %s); leaving it", row.pk, row.status)
             return
         row.status = status
-        row.last_error = error[:MAX_ERROR_LENGTH]
-        fields = ["status", "last_error", "updated_at"]
+        fields = ["status", "updated_at"]
+        if error:  # a success keeps the error of an earlier attempt, for the record
+            row.last_error = error[:MAX_ERROR_LENGTH]
+            fields.append("last_error")
         if status == ReminderStatus.SENT:
             row.sent_at = now
             fields.append("sent_at")
@@ -180,9 +186,12 @@ def reminder_send(*, reminder_id: int, final_attempt: bool = False, now: dt.date
     The claim commits before the e-mail goes out, so a redelivered task, a second worker or a worker killed
     mid-send never sends it again (a row left 'sending' is failed by the sweeper for a person to check).
     Raises SendFailed when the e-mail could not be sent; the row is pending again (failed on the last attempt).
+    Raises ReminderBusy when another transaction holds the row; the retry then finds it sent, or sends it.
     """
     now = now or timezone.now()
     claimed = _claim(reminder_id, now)
+    if claimed == "locked":
+        raise ReminderBusy(f"Reminder {reminder_id} is locked by another transaction; trying again shortly.")
     if isinstance(claimed, str):
         return claimed
     try:
@@ -229,15 +238,18 @@ def reminders_sweep(*, now: dt.datetime | None = None) -> SweepResult:
             reminder.save(update_fields=["status", "last_error", "updated_at"])
             result.failed_stuck += 1
     republish_before = now - dt.timedelta(seconds=settings.REMINDERS_REPUBLISH_AFTER)
-    ids = list(
-        Reminder.objects.to_publish(now, republish_before)
-        .order_by("due_at", "pk")
-        .values_list("pk", flat=True)[: settings.REMINDERS_PUBLISH_BATCH]
-    )
+    # Stamp first, publish after: a worker may take a row the moment its task is published.
+    with transaction.atomic(durable=True):
+        ids = list(
+            Reminder.objects.to_publish(now, republish_before)
+            .select_for_update(skip_locked=True)
+            .order_by("due_at", "pk")
+            .values_list("pk", flat=True)[: settings.REMINDERS_PUBLISH_BATCH]
+        )
+        if ids:
+            Reminder.objects.filter(pk__in=ids).audited_update(enqueued_at=now)
     accepted = outbox.publish(ids, force=True)
-    if accepted:
-        with transaction.atomic(durable=True):
-            Reminder.objects.filter(pk__in=accepted, status=ReminderStatus.PENDING).audited_update(enqueued_at=now)
+    outbox.unstamp([pk for pk in ids if pk not in set(accepted)])
     result.published = len(accepted)
     return result
 
@@ -275,6 +287,7 @@ def digest_preference_set(*, employee: Employee, weekly_digest: bool, note: str 
 
 __all__ = [
     "PlanResult",
+    "ReminderBusy",
     "SendFailed",
     "SweepResult",
     "digest_preference_set",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from .services import SendFailed, reminder_send, reminders_plan, reminders_sweep
+from .services import ReminderBusy, SendFailed, reminder_send, reminders_plan, reminders_sweep
 
 # A retry waits at most this long: always well under Redis's visibility timeout, so a retried task is never
 # delivered twice because its message outlived the timeout while waiting.
@@ -32,7 +32,7 @@ def sweep() -> dict[str, int]:
     ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(SendFailed,),
+    autoretry_for=(SendFailed, ReminderBusy),
     retry_backoff=settings.REMINDERS_RETRY_BACKOFF,
     retry_backoff_max=RETRY_BACKOFF_MAX,
     retry_jitter=True,
