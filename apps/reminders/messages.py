@@ -55,7 +55,8 @@ def template_name(reminder: Reminder, extension: str) -> str:
 
 def build_email(reminder: Reminder, content: dict[str, Any]) -> EmailMultiAlternatives:
     """The e-mail of a reminder, text and HTML, addressed to its recipient."""
-    subject = subject_for(reminder, content).replace("\n", " ")[:200]
+    # Every line break goes (a title typed with "\r" would otherwise make the header unsendable: BadHeaderError).
+    subject = " ".join(subject_for(reminder, content).splitlines())[:200]
     context = {**content, "mail_subject": subject, "reminder": reminder, "kind": reminder.kind}
     text = render_to_string(template_name(reminder, "txt"), context)
     html = render_to_string(template_name(reminder, "html"), context)

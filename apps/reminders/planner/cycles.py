@@ -1,0 +1,197 @@
+"""Evidence-due reminders for short open cases, and HR escalations once a cycle's deadline passed with cases short.
+
+Per open cycle, whatever its number of cases: its open cases and their recipients in one query, the keys already
+written in one, and the live checklists (evaluate_refs, five queries) only when some case could get a new reminder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from apps.cases.models import Case, Cycle
+from apps.cases.selectors import CASE_REF_FIELDS, CaseRef, evaluate_refs
+from apps.policies.engine import Evaluation
+
+from ..constants import MAX_LISTED_CASES, OCCASION_DECISION_DEADLINE, OCCASION_EVIDENCE_DEADLINE, ReminderKind
+from ..models import Reminder
+from ..recipients import Recipient, employee_recipient
+from ..timing import evidence_due_offset, local_date, send_time, zone
+from .base import ONE_DAY, PlanConfig, Planned, plural, reminder_key, unmet_rows
+
+# Below this many cases to evaluate, the checklists load by id list; above, by the cycle as a subquery.
+SUBSET_LIMIT = 2000
+
+
+# Read with CASE_REF_FIELDS: when the case opened, its subject's and its nominator's contact details.
+CASE_RECIPIENT_FIELDS = (
+    "opened_on", "subject_employee__full_name", "subject_employee__email", "subject_employee__timezone",
+    "subject_employee__active", "nominated_by_id", "nominated_by__full_name", "nominated_by__email",
+    "nominated_by__timezone", "nominated_by__active", "candidate_name", "subject_unit__name",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _OpenCase:
+    ref: CaseRef
+    opened_on: dt.date
+    subject: str
+    recipient: Recipient | None
+
+
+def _open_case(row: tuple) -> _OpenCase:
+    ref = CaseRef(*row[: len(CASE_REF_FIELDS)])
+    (opened_on, se_name, se_email, se_tz, se_active, nb_id, nb_name, nb_email, nb_tz, nb_active, candidate, unit) = row[
+        len(CASE_REF_FIELDS) :
+    ]
+    if ref.subject_employee_id:
+        # The subject brings their own evidence; for candidates and org units the nominator does.
+        recipient = employee_recipient(ref.subject_employee_id, se_name, se_email, se_tz, se_active)
+    else:
+        recipient = employee_recipient(nb_id, nb_name, nb_email, nb_tz, nb_active)
+    return _OpenCase(ref=ref, opened_on=opened_on, subject=se_name or unit or candidate or "", recipient=recipient)
+
+
+def cycle_candidates(*, cycle: Cycle, now: dt.datetime, config: PlanConfig, hr: Sequence[Recipient]) -> list[Planned]:
+    """Evidence-due reminders for the open cases of a cycle that are short, and HR escalations past a deadline."""
+    offsets = sorted({int(o) for o in cycle.reminder_offsets or []}, reverse=True)
+    utc_today = now.astimezone(dt.UTC).date()
+    # Calendars on Earth run at most a day ahead of or behind UTC: which occasions can be current anywhere?
+    days = (utc_today - ONE_DAY, utc_today, utc_today + ONE_DAY)
+    deadline = cycle.evidence_deadline
+    current_offsets = {
+        offset
+        for day in days
+        if (offset := evidence_due_offset(today=day, deadline=deadline, offsets=offsets, opened_on=dt.date.min))
+        is not None
+    }
+    deadlines = {
+        OCCASION_EVIDENCE_DEADLINE: cycle.evidence_deadline,
+        OCCASION_DECISION_DEADLINE: cycle.decision_deadline,
+    }
+    passed = {occasion: day for occasion, day in deadlines.items() if days[-1] > day}
+    if not current_offsets and not passed:
+        return []
+
+    scope = Case.objects.filter(cycle_id=cycle.pk).open()
+    cases = [_open_case(row) for row in scope.order_by("pk").values_list(*CASE_REF_FIELDS, *CASE_RECIPIENT_FIELDS)]
+    if not cases:
+        return []
+    occasions = [f"d-{offset}" for offset in current_offsets] + list(passed)
+    existing = set(
+        Reminder.objects.filter(cycle_id=cycle.pk, occasion__in=occasions).values_list("key", flat=True).iterator()
+    )
+
+    due: list[tuple[_OpenCase, int]] = []
+    for case in cases:
+        recipient = case.recipient
+        if recipient is None or not current_offsets:
+            continue
+        today = local_date(now, zone(recipient.timezone))
+        offset = evidence_due_offset(today=today, deadline=deadline, offsets=offsets, opened_on=case.opened_on)
+        if offset is None:
+            continue
+        key = reminder_key(ReminderKind.EVIDENCE_DUE, f"case-{case.ref.pk}", recipient.ref, f"d-{offset}")
+        if key not in existing:
+            due.append((case, offset))
+
+    escalations = [
+        (occasion, person)
+        for occasion, day in passed.items()
+        for person in hr
+        if local_date(now, zone(person.timezone)) > day
+        and reminder_key(ReminderKind.ESCALATION, f"cycle-{cycle.pk}", person.ref, occasion) not in existing
+    ]
+    if not due and not escalations:
+        return []
+
+    as_of = timezone.localdate(now)
+    if escalations or len(due) > SUBSET_LIMIT:
+        evaluations = evaluate_refs([case.ref for case in cases], today=as_of, scope=scope)
+    else:
+        evaluations = evaluate_refs([case.ref for case, _ in due], today=as_of)
+
+    planned = [
+        _evidence_due(cycle, case, offset, evaluations[case.ref.pk], now, config)
+        for case, offset in due
+        if not evaluations[case.ref.pk].compliant
+    ]
+    if escalations:
+        short = [case for case in cases if not evaluations[case.ref.pk].compliant]
+        for occasion, person in escalations:
+            planned.append(
+                _cycle_escalation(cycle, occasion, passed[occasion], person, short, evaluations, now, config)
+            )
+    return planned
+
+
+def _evidence_due(
+    cycle: Cycle, case: _OpenCase, offset: int, evaluation: Evaluation, now: dt.datetime, config: PlanConfig
+) -> Planned:
+    recipient = case.recipient
+    assert recipient is not None  # noqa: S101 - filtered by the caller
+    unmet = unmet_rows(evaluation)
+    met = len(evaluation.results) - len(unmet)
+    return Planned(
+        kind=ReminderKind.EVIDENCE_DUE,
+        object_ref=f"case-{case.ref.pk}",
+        occasion=f"d-{offset}",
+        recipient=recipient,
+        due_at=send_time(now, zone(recipient.timezone), config.hours),
+        reason=(
+            f"{plural(offset, 'day')} before the evidence deadline ({cycle.evidence_deadline.isoformat()}) of "
+            f"{cycle.name}; {met} of {len(evaluation.results)} requirements met"
+        )[:300],
+        context={
+            "cycle": cycle.name,
+            "deadline": cycle.evidence_deadline.isoformat(),
+            "offset": offset,
+            "subject": case.subject,
+            "unmet": unmet,
+        },
+        cycle_id=cycle.pk,
+        case_id=case.ref.pk,
+    )
+
+
+def _cycle_escalation(
+    cycle: Cycle,
+    occasion: str,
+    day: dt.date,
+    person: Recipient,
+    short: list[_OpenCase],
+    evaluations: dict[int, Evaluation],
+    now: dt.datetime,
+    config: PlanConfig,
+) -> Planned:
+    what = "evidence" if occasion == OCCASION_EVIDENCE_DEADLINE else "decision"
+    listed = sorted(short, key=lambda case: (case.subject, case.ref.pk))[:MAX_LISTED_CASES]
+    return Planned(
+        kind=ReminderKind.ESCALATION,
+        object_ref=f"cycle-{cycle.pk}",
+        occasion=occasion,
+        recipient=person,
+        due_at=send_time(now, zone(person.timezone), config.hours),
+        reason=f"The {what} deadline of {cycle.name} ({day.isoformat()}) passed with "
+        f"{plural(len(short), 'open case')} short of policy"[:300],
+        context={
+            "cycle": cycle.name,
+            "deadline_kind": what,
+            "deadline": day.isoformat(),
+            "short_count": len(short),
+            "cases": [
+                {
+                    "id": case.ref.pk,
+                    "subject": case.subject,
+                    "unmet": [r["label"] for r in unmet_rows(evaluations[case.ref.pk])],
+                }
+                for case in listed
+            ],
+        },
+        cycle_id=cycle.pk,
+        # Recorded even when nothing is short, so the cycle is not evaluated again for this occasion.
+        cancelled="" if short else "Nothing to escalate: every open case met its policy when the deadline passed.",
+    )

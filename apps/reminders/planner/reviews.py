@@ -1,0 +1,103 @@
+"""Review reminders: reviewers asked at once, reminded after N days, HR told after M days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from apps.evidence.constants import EvidenceStatus
+from apps.evidence.models import Evidence
+
+from ..constants import ReminderKind
+from ..models import Reminder
+from ..recipients import Recipient, cx_reviewers
+from ..timing import days_between, send_time, zone
+from .base import PlanConfig, Planned, plural
+
+# Fields of a submitted item read for `review_planned`, in order.
+ITEM_FIELDS = (
+    "pk", "title", "submitted_at", "owner_id", "owner__full_name", "owner__user_id", "owner__manager_id",
+    "owner__manager__user_id", "owner__manager__full_name", "owner__manager__email", "owner__manager__timezone",
+    "owner__manager__active",
+)  # fmt: skip
+
+
+def submission_stamp(submitted_at: dt.datetime) -> str:
+    """The part of a review reminder's occasion naming the submission (a resubmission is a new occasion)."""
+    return submitted_at.astimezone(dt.UTC).strftime("submitted-%Y%m%dT%H%M%SZ")
+
+
+def reviewers_of(row: tuple, cx: Sequence[Recipient]) -> list[Recipient]:
+    """Who reviews a submitted item: the owner's manager (with a login) and the CX reviewers, never the owner."""
+    owner_user_id = row[5]
+    manager_user_id, name, email, tz, active = row[7:12]
+    people: list[Recipient] = []
+    if manager_user_id is not None and active and email and manager_user_id != owner_user_id:
+        people.append(Recipient(email=email, name=name, timezone=tz, user_id=manager_user_id))
+    seen = {p.user_id for p in people} | {owner_user_id}
+    people.extend(p for p in cx if p.user_id not in seen)
+    return people
+
+
+def review_planned(
+    row: tuple,
+    *,
+    now: dt.datetime,
+    config: PlanConfig,
+    cx: Sequence[Recipient],
+    hr: Sequence[Recipient],
+    kinds: Iterable[str] = (ReminderKind.REVIEW_REQUESTED, ReminderKind.REVIEW_WAITING, ReminderKind.ESCALATION),
+) -> list[Planned]:
+    """The review reminders of one submitted item at `now`: requested at once, waiting after N days, HR after M."""
+    pk, title, submitted_at, _owner_id, owner_name = row[:5]
+    stamp = submission_stamp(submitted_at)
+    waited = days_between(submitted_at, now)
+    context = {"title": title, "owner": owner_name, "submitted_at": submitted_at.isoformat()}
+    wanted = set(kinds)
+    steps: list[tuple[str, str, Sequence[Recipient], str]] = []
+    if waited < config.review_waiting_days:
+        steps.append((ReminderKind.REVIEW_REQUESTED, stamp, reviewers_of(row, cx), f"{owner_name} submitted it"))
+    else:
+        occasion = f"{stamp}-waited-{config.review_waiting_days}d"
+        reason = f"Waiting for review since {submitted_at:%Y-%m-%d} ({plural(int(waited), 'day')})"
+        steps.append((ReminderKind.REVIEW_WAITING, occasion, reviewers_of(row, cx), reason))
+    if waited >= config.escalation_days:
+        occasion = f"{stamp}-waited-{config.escalation_days}d"
+        reason = f"Nobody reviewed it in {plural(config.escalation_days, 'day')} (since {submitted_at:%Y-%m-%d})"
+        steps.append((ReminderKind.ESCALATION, occasion, hr, reason))
+    return [
+        Planned(
+            kind=kind,
+            object_ref=f"evidence-{pk}",
+            occasion=occasion,
+            recipient=person,
+            due_at=send_time(now, zone(person.timezone), config.hours),
+            reason=f"“{title}”: {reason}"[:300],
+            context={**context, "waited_days": int(waited)},
+            evidence_id=pk,
+        )
+        for kind, occasion, people, reason in steps
+        if kind in wanted
+        for person in people
+    ]
+
+
+def review_candidates(*, now: dt.datetime, config: PlanConfig, hr: Sequence[Recipient]) -> list[Planned]:
+    """Review reminders for every submitted item that are not in the log yet (three queries)."""
+    submitted = Evidence.objects.filter(status=EvidenceStatus.SUBMITTED, submitted_at__isnull=False)
+    rows = list(submitted.order_by("pk").values_list(*ITEM_FIELDS))
+    if not rows:
+        return []
+    cx = cx_reviewers()
+    existing = set(
+        Reminder.objects.filter(evidence__in=submitted.values("pk"), kind__in=REVIEW_KINDS)
+        .values_list("key", flat=True)
+        .iterator()
+    )
+    planned = []
+    for row in rows:
+        planned.extend(p for p in review_planned(row, now=now, config=config, cx=cx, hr=hr) if p.key not in existing)
+    return planned
+
+
+REVIEW_KINDS = (ReminderKind.REVIEW_REQUESTED, ReminderKind.REVIEW_WAITING, ReminderKind.ESCALATION)
