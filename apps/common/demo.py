@@ -12,6 +12,7 @@ from apps.common.roles import Role, ensure_role_groups
 from apps.evidence.demo import seed_evidence
 from apps.org.demo import seed_org
 from apps.policies.demo import seed_policies
+from apps.reminders.demo import seed_reminders
 
 
 def seed_all(*, employees: int, rng: random.Random) -> list[str]:
@@ -53,6 +54,7 @@ def seed_all(*, employees: int, rng: random.Random) -> list[str]:
         employees=org.employees, units=org.units, reviewer=users["reviewer"], rng=rng, showcase=personas["dana"][0]
     )
     cases = seed_cases(units=org.units, heads=org.heads, users=users, today=timezone.localdate(), rng=rng)
+    seed_reminders(heads=org.heads)
 
     return [
         f"Org: {len(org.units)} units over customer layers 0-3, {len(org.employees)} employees.",

@@ -24,17 +24,25 @@ def subject_for(reminder: Reminder, content: dict[str, Any]) -> str:
         days = content.get("days_left", 0)
         when = "today" if days <= 0 else f"in {_plural(days, 'day')}"
         return f"{content['cycle']}: evidence for {content['subject']} is due {when}"
+    items = content.get("items") or [content]
+    waited = min((item.get("waited_days", 0) for item in items), default=0)
     if kind == ReminderKind.REVIEW_REQUESTED:
+        if len(items) > 1:
+            return f"{len(items)} items are waiting for your review"
         return f"Please review “{content['title']}” by {content['owner']}"
     if kind == ReminderKind.REVIEW_WAITING:
-        return f"“{content['title']}” has waited {_plural(content.get('waited_days', 0), 'day')} for review"
+        if len(items) > 1:
+            return f"{len(items)} items have waited {_plural(waited, 'day')} or more for your review"
+        return f"“{content['title']}” has waited {_plural(waited, 'day')} for review"
     if kind == ReminderKind.ESCALATION and reminder.cycle_id:
         return (
             f"Escalation: {_plural(content['short_count'], 'open case')} short of policy after the "
             f"{content['deadline_kind']} deadline of {content['cycle']}"
         )
     if kind == ReminderKind.ESCALATION:
-        return f"Escalation: “{content['title']}” has waited {_plural(content.get('waited_days', 0), 'day')} for review"
+        if len(items) > 1:
+            return f"Escalation: {len(items)} items have waited {_plural(waited, 'day')} or more for review"
+        return f"Escalation: “{content['title']}” has waited {_plural(waited, 'day')} for review"
     if kind == ReminderKind.DIGEST:
         return (
             f"Your team this week: {_plural(len(content['cases']), 'open case')}, "

@@ -7,6 +7,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -23,11 +24,14 @@ from .messages import build_email
 from .models import Reminder, ReminderPreference
 from .planner import ITEM_FIELDS, PlanConfig, Planned, plan_candidates, review_planned
 from .recipients import cx_reviewers, employee_recipient
-from .selectors import reminder_content
+from .selectors import Verdict, reminder_content
 from .timing import send_time, zone
 
 logger = logging.getLogger(__name__)
 
+# Reminders of these kinds about evidence, due for the same person, go out as one e-mail (at most MAX_GROUP items).
+GROUPED_KINDS = frozenset({ReminderKind.REVIEW_REQUESTED, ReminderKind.REVIEW_WAITING, ReminderKind.ESCALATION})
+MAX_GROUP = 50
 REVIEW_EVENTS = frozenset({EvidenceStatus.VERIFIED, EvidenceStatus.CHANGES_REQUESTED, EvidenceStatus.REJECTED})
 
 
@@ -126,8 +130,40 @@ def _reviewed_notice(evidence_id: int, event: str, now: dt.datetime, config: Pla
 # ------------------------------------------------------------------------------------------------ sending
 
 
-def _claim(reminder_id: int, now: dt.datetime) -> Reminder | str:
-    """Take the row for sending (committed before the e-mail goes out), or say why not."""
+@dataclass(slots=True)
+class Claim:
+    """Rows taken for one e-mail: a reminder and, for review kinds, the same person's other due ones of its kind."""
+
+    rows: list[Reminder]
+    content: dict[str, Any]
+    claimed_at: dt.datetime
+
+    @property
+    def primary(self) -> Reminder:
+        return self.rows[0]
+
+
+def _verdict(reminder: Reminder, now: dt.datetime) -> Verdict | None:
+    """What the row's e-mail shows now; None when the row was cancelled or failed instead (saved as such)."""
+    try:
+        with transaction.atomic():
+            verdict = reminder_content(reminder, now=now)
+    except Exception as exc:  # a broken row or template must not loop: HR sees it and can send it again
+        logger.exception("reminder %s: could not prepare the e-mail", reminder.pk)
+        reminder.status = ReminderStatus.FAILED
+        reminder.last_error = f"Could not prepare the e-mail: {type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+        reminder.save(update_fields=["status", "last_error", "updated_at"])
+        return None
+    if verdict.cancel:
+        reminder.status = ReminderStatus.CANCELLED
+        reminder.last_error = verdict.cancel[:MAX_ERROR_LENGTH]
+        reminder.save(update_fields=["status", "last_error", "updated_at"])
+        return None
+    return verdict
+
+
+def _claim(reminder_id: int, now: dt.datetime) -> Claim | str:
+    """Take the row (and its grouped siblings) for sending, committed before the e-mail goes out; or say why not."""
     with transaction.atomic(durable=True):
         reminder = Reminder.objects.select_for_update(skip_locked=True).filter(pk=reminder_id).first()
         if reminder is None:
@@ -136,48 +172,54 @@ def _claim(reminder_id: int, now: dt.datetime) -> Reminder | str:
             return f"already {reminder.status}"
         if reminder.due_at > now:
             return "not due yet"
-        try:
-            with transaction.atomic():
-                verdict = reminder_content(reminder, now=now)
-        except Exception as exc:  # a broken row or template must not loop: HR sees it and can send it again
-            logger.exception("reminder %s: could not prepare the e-mail", reminder.pk)
-            reminder.status = ReminderStatus.FAILED
-            reminder.last_error = f"Could not prepare the e-mail: {type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
-            reminder.save(update_fields=["status", "last_error", "updated_at"])
-            return "failed"
-        if verdict.cancel:
-            reminder.status = ReminderStatus.CANCELLED
-            reminder.last_error = verdict.cancel[:MAX_ERROR_LENGTH]
-            reminder.save(update_fields=["status", "last_error", "updated_at"])
-            return "cancelled"
-        reminder.status = ReminderStatus.SENDING
-        reminder.claimed_at = now
-        reminder.attempts += 1
-        reminder.save(update_fields=["status", "claimed_at", "attempts", "updated_at"])
-    reminder.content = verdict.content  # type: ignore[attr-defined]
-    return reminder
+        group = [reminder]
+        if reminder.kind in GROUPED_KINDS and reminder.evidence_id:
+            # One e-mail lists every item waiting for this person; their own tasks then find them sent.
+            group += list(
+                Reminder.objects.select_for_update(skip_locked=True)
+                .filter(kind=reminder.kind, to_email=reminder.to_email, evidence__isnull=False)
+                .due(now)
+                .exclude(pk=reminder.pk)
+                .order_by("due_at", "pk")[: MAX_GROUP - 1]
+            )
+        taken: list[Reminder] = []
+        contents: list[dict[str, Any]] = []
+        for row in group:
+            verdict = _verdict(row, now)
+            if verdict is not None:
+                taken.append(row)
+                contents.append(verdict.content)
+        if not taken:
+            return str(reminder.status)
+        for row in taken:
+            row.status = ReminderStatus.SENDING
+            row.claimed_at = now
+            row.attempts += 1
+            row.save(update_fields=["status", "claimed_at", "attempts", "updated_at"])
+    return Claim(rows=taken, content={**contents[0], "items": contents}, claimed_at=now)
 
 
-def _finish(claimed: Reminder, *, status: str, error: str = "", now: dt.datetime) -> None:
-    """Record how a claimed send ended, unless the row was taken from this worker meanwhile."""
+def _finish(claim: Claim, *, status: str, error: str = "", now: dt.datetime) -> None:
+    """Record how a claimed send ended, for the rows still claimed by this worker."""
     with transaction.atomic(durable=True):
-        row = Reminder.objects.select_for_update().get(pk=claimed.pk)
-        if row.status != ReminderStatus.SENDING or row.claimed_at != claimed.claimed_at:
-            logger.warning("reminder %s changed while being sent (now %s); leaving it", row.pk, row.status)
-            return
-        row.status = status
-        fields = ["status", "updated_at"]
-        if error:  # a success keeps the error of an earlier attempt, for the record
-            row.last_error = error[:MAX_ERROR_LENGTH]
-            fields.append("last_error")
-        if status == ReminderStatus.SENT:
-            row.sent_at = now
-            fields.append("sent_at")
-        else:
-            # The task's own retry is on its way: the sweeper leaves the row alone for a while.
-            row.enqueued_at = now
-            fields.append("enqueued_at")
-        row.save(update_fields=fields)
+        rows = Reminder.objects.select_for_update().filter(pk__in=[r.pk for r in claim.rows]).order_by("pk")
+        for row in rows:
+            if row.status != ReminderStatus.SENDING or row.claimed_at != claim.claimed_at:
+                logger.warning("reminder %s changed while being sent (now %s); leaving it", row.pk, row.status)
+                continue
+            row.status = status
+            fields = ["status", "updated_at"]
+            if error:  # a success keeps the error of an earlier attempt, for the record
+                row.last_error = error[:MAX_ERROR_LENGTH]
+                fields.append("last_error")
+            if status == ReminderStatus.SENT:
+                row.sent_at = now
+                fields.append("sent_at")
+            else:
+                # The task's own retry is on its way: the sweeper leaves the row alone for a while.
+                row.enqueued_at = now
+                fields.append("enqueued_at")
+            row.save(update_fields=fields)
 
 
 def reminder_send(*, reminder_id: int, final_attempt: bool = False, now: dt.datetime | None = None) -> str:
@@ -185,23 +227,24 @@ def reminder_send(*, reminder_id: int, final_attempt: bool = False, now: dt.date
 
     The claim commits before the e-mail goes out, so a redelivered task, a second worker or a worker killed
     mid-send never sends it again (a row left 'sending' is failed by the sweeper for a person to check).
-    Raises SendFailed when the e-mail could not be sent; the row is pending again (failed on the last attempt).
+    Review reminders due for the same person go out together, in one e-mail.
+    Raises SendFailed when the e-mail could not be sent; the rows are pending again (failed on the last attempt).
     Raises ReminderBusy when another transaction holds the row; the retry then finds it sent, or sends it.
     """
     now = now or timezone.now()
-    claimed = _claim(reminder_id, now)
-    if claimed == "locked":
+    claim = _claim(reminder_id, now)
+    if claim == "locked":
         raise ReminderBusy(f"Reminder {reminder_id} is locked by another transaction; trying again shortly.")
-    if isinstance(claimed, str):
-        return claimed
+    if isinstance(claim, str):
+        return claim
     try:
-        build_email(claimed, claimed.content).send()  # type: ignore[attr-defined]
+        build_email(claim.primary, claim.content).send()
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         status = ReminderStatus.FAILED if final_attempt else ReminderStatus.PENDING
-        _finish(claimed, status=status, error=f"Attempt {claimed.attempts}: {error}", now=timezone.now())
+        _finish(claim, status=status, error=f"Attempt {claim.primary.attempts}: {error}", now=timezone.now())
         raise SendFailed(error) from exc
-    _finish(claimed, status=ReminderStatus.SENT, now=timezone.now())
+    _finish(claim, status=ReminderStatus.SENT, now=timezone.now())
     return "sent"
 
 

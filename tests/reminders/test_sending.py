@@ -283,3 +283,25 @@ def test_a_failing_notification_never_breaks_the_submission(world, item, monkeyp
 
     assert submitted.status == "submitted"
     assert rows(kind=ReminderKind.REVIEW_REQUESTED) == []
+
+
+def test_review_reminders_due_for_the_same_person_go_out_as_one_mail(
+    world, broker, django_capture_on_commit_callbacks, sweep
+):
+    first = EvidenceFactory(owner=world["dana"], title="Rebuilt the accessible-room filter")
+    second = EvidenceFactory(owner=world["dana"], title="Late check-out in the app")
+    for item in (first, second):
+        _at(
+            "2026-11-02 10:00",
+            django_capture_on_commit_callbacks,
+            lambda i=item: evidence_submit(evidence=i, by=world["dana"].user),
+        )
+
+    mails = of_kind(sweep("2026-11-02 10:00"), ReminderKind.REVIEW_REQUESTED)
+
+    (message,) = [m for m in mails if "Maya Manager" in m.to[0]]
+    assert message.subject == "2 items are waiting for your review"
+    assert "Rebuilt the accessible-room filter" in message.body and "Late check-out in the app" in message.body
+    maya_rows = [r for r in rows(kind=ReminderKind.REVIEW_REQUESTED) if r.recipient_user == world["maya"].user]
+    assert [r.status for r in maya_rows] == [ReminderStatus.SENT, ReminderStatus.SENT]
+    assert of_kind(sweep("2026-11-02 10:30"), ReminderKind.REVIEW_REQUESTED) == []  # nothing left for Maya
