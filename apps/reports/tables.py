@@ -250,4 +250,4 @@ def report_sections(kind: str, reports: Reports) -> list[Section]:
 
 def case_sections(detail: CaseDetail) -> list[Section]:
     """The case detail: one section whose rows stream from the database."""
-    return [Section("Cases", detail.columns, detail.rows())]
+    return [Section("Cases", detail.columns, detail.rows(), text_columns=detail.text_columns)]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.audit.constants import AuditAction
 from apps.audit.models import AuditEvent
+from apps.cases.models import PolicyException
 from apps.org.selectors import org_tree_get
 from apps.reports.constants import ExportStatus
 from apps.reports.filters import ReportFilters
@@ -81,11 +82,13 @@ def test_csv_download_of_the_case_detail(company, client_for):
 def test_a_subject_named_like_a_formula_is_neutralised_in_csv_and_xlsx(company, client_for):
     company.people["fay"].full_name = HYPERLINK
     company.people["fay"].save()
+    PolicyException.objects.filter(case=company.cases["B"]).audited_update(justification="@SUM(A1) was the reason")
     client = client_for(company.users["hr-a"])
 
     _, rows = download_csv(client)
     assert "'" + HYPERLINK in [row["subject"] for row in rows]
     assert HYPERLINK not in [row["subject"] for row in rows]
+    assert "'@SUM(A1) was the reason" in [row["exception justification"] for row in rows]
 
     response = client.post(reverse("reports:export", args=["cases", "xlsx"]))
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

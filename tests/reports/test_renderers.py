@@ -34,6 +34,16 @@ def test_csv_neutralises_every_formula_prefix_but_leaves_numbers_alone():
     assert {row[1] for row in rows[1:]} == {"-3"}  # a negative number is a number, not a formula
 
 
+def test_csv_with_declared_text_columns_neutralises_those_and_writes_the_rest_as_they_are():
+    section = Section("S", ["name", "n", "day", "empty"], [[text, -1, dt.date(2026, 11, 25), None] for text in HOSTILE],
+                      text_columns=[0])  # fmt: skip
+
+    rows = csv_rows([section])
+
+    assert [row[0] for row in rows[1:]] == ["'" + text for text in HOSTILE]
+    assert rows[1][1:] == ["-1", "2026-11-25", ""]
+
+
 def test_csv_cells_dates_booleans_and_empty():
     rows = csv_rows([Section("S", ["a", "b", "c", "d"], [[dt.date(2026, 11, 25), True, None, 2.5]])])
 

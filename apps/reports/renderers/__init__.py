@@ -22,6 +22,10 @@ class Section:
     title: str
     columns: Sequence[str]
     rows: Iterable[Sequence[Any]]
+    # Positions of the only columns that can hold free text (names, justifications). When given, the CSV renderer
+    # neutralises just those and leaves the rest (numbers, dates, our own words) to the csv module: the case
+    # detail has dozens of columns and 100k rows. None: every cell is checked.
+    text_columns: Sequence[int] | None = None
 
 
 class Renderer(Protocol):

@@ -14,10 +14,11 @@ from typing import Any
 
 from django.db.models import Case as When_
 from django.db.models import F, OuterRef, Subquery, Value, When
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from apps.cases.constants import CaseStatus, ExceptionStatus
-from apps.cases.models import CaseQuerySet, PolicyException
+from apps.cases.models import Case, CaseQuerySet, PolicyException
 from apps.cases.selectors import CaseRef
 from apps.org.selectors import OrgTree
 from apps.policies.models import Requirement
@@ -28,15 +29,19 @@ from ..constants import MET, STREAM_CHUNK_SIZE, UNMET
 from ..filters import ReportFilters
 from .live import LiveEvaluator, read_snapshot
 from .scope import case_scope
+from .sql import FrozenResults, parse_frozen_results
 
 BASE_COLUMNS = (
     "case id", "subject", "subject kind", "employee number", "unit", "unit code", "customer layer", "ritual",
     "cycle", "opened on", "status", "decided on", "compliant", "evaluated", "requirements met", "requirements total",
 )  # fmt: skip
 EXCEPTION_COLUMNS = ("exception", "exception justification")
+# Columns that hold what people typed (names, codes, justifications); every other column holds numbers, dates or
+# the product's own words, so the CSV renderer only has to neutralise these.
+FREE_TEXT_COLUMNS = ("subject", "employee number", "unit", "unit code", "ritual", "cycle")
 CASE_FIELDS = (
-    "pk", "status", "compliant", "frozen_evaluation", "subject_employee_id", "subject_unit_id", "policy_unit_id",
-    "subject_employee__org_unit_id", "cycle__evidence_deadline", "subject_employee__full_name",
+    "pk", "status", "compliant", "frozen_results", "frozen_as_of", "subject_employee_id", "subject_unit_id",
+    "policy_unit_id", "subject_employee__org_unit_id", "cycle__evidence_deadline", "subject_employee__full_name",
     "subject_employee__employee_number", "subject_unit__name", "candidate_name", "policy_unit__name",
     "policy_unit__code", "policy_unit__customer_layer", "cycle__ritual_type__name", "cycle__name", "opened_on",
     "decided_at", "exception_status", "exception_justification",
@@ -54,10 +59,14 @@ class RequirementColumn:
 def requirement_columns(cases: CaseQuerySet) -> list[RequirementColumn]:
     """Every requirement pinned on the cases (baseline first, then group additions), modifiers aside: two queries."""
     requirements = (
-        Requirement.objects.filter(version__pinned_cases__in=cases.order_by().values("pk"))
+        # A semi-join on the pinned versions: a join with DISTINCT would sort one row per case and requirement.
+        Requirement.objects.filter(
+            version_id__in=Case.pinned_versions.through.objects.filter(
+                case_id__in=cases.order_by().values("pk")
+            ).values("policyversion_id")
+        )
         .exclude(kind__in=MODIFIER_KINDS)
         .select_related("version__policy__scope", "version__policy__ritual_type")
-        .distinct()
         .order_by(
             "version__policy__ritual_type__order",
             F("version__policy__scope__name").asc(nulls_first=True),  # the baseline (no scope) first
@@ -92,15 +101,9 @@ def _with_exception(cases: CaseQuerySet) -> CaseQuerySet:
     return cases.annotate(
         exception_status=Subquery(latest.values("status")[:1]),
         exception_justification=Subquery(latest.values("justification")[:1]),
+        frozen_results=FrozenResults(F("frozen_evaluation")),
+        frozen_as_of=KT("frozen_evaluation__as_of"),
     )
-
-
-def _subject(row: dict[str, Any]) -> tuple[str, str]:
-    if row["subject_employee_id"]:
-        return row["subject_employee__full_name"], "employee"
-    if row["subject_unit_id"]:
-        return row["subject_unit__name"], "org unit"
-    return row["candidate_name"], "candidate"
 
 
 @dataclass(slots=True)
@@ -111,6 +114,11 @@ class CaseDetail:
     requirement_columns: list[RequirementColumn]
     scope: CaseQuerySet
     today: dt.date
+
+    @property
+    def text_columns(self) -> list[int]:
+        """Positions of the free-text columns (the justification is the last column)."""
+        return [BASE_COLUMNS.index(name) for name in FREE_TEXT_COLUMNS] + [len(self.columns) - 1]
 
     def count(self) -> int:
         """How many rows the export has (one query)."""
@@ -123,65 +131,60 @@ class CaseDetail:
         statuses = dict(CaseStatus.choices)
         exception_labels = dict(ExceptionStatus.choices)
         with read_snapshot():
-            cases = _with_exception(self.scope).order_by("pk").values(*CASE_FIELDS).iterator(STREAM_CHUNK_SIZE)
+            cases = _with_exception(self.scope).order_by("pk").values_list(*CASE_FIELDS).iterator(STREAM_CHUNK_SIZE)
             evaluator: LiveEvaluator | None = None
             for row in cases:
+                (pk, status, stored_compliant, frozen_results, frozen_as_of, employee_id, subject_unit_id,
+                 policy_unit_id, org_unit_id, deadline, employee_name, employee_number, subject_unit_name,
+                 candidate_name, unit_name, unit_code, layer, ritual, cycle, opened_on, decided_at, exception_status,
+                 justification) = row  # fmt: skip
                 cells: list[Any] = [""] * width
-                if row["status"] == CaseStatus.OPEN:
+                if status == CaseStatus.OPEN:
                     if evaluator is None:
                         evaluator = LiveEvaluator(self.scope, today=self.today)
-                    evaluation = evaluator.evaluate(_ref(row))
-                    results = [(r.requirement_id, r.met, r.kind) for r in evaluation.results]
+                    ref = CaseRef(pk, employee_id, subject_unit_id, policy_unit_id, org_unit_id, deadline)
+                    evaluation = evaluator.evaluate(ref)
+                    results = [(r.requirement_id, r.met) for r in evaluation.results if r.kind not in MODIFIER_KINDS]
                     compliant: bool | None = evaluation.compliant
                     evaluated = f"live, {evaluation.as_of.isoformat()}"
                 else:
-                    frozen = row["frozen_evaluation"] or {}
-                    results = [(r["requirement_id"], r["met"], r.get("kind")) for r in frozen.get("results", [])]
-                    compliant = row["compliant"]
-                    evaluated = f"at decision, {frozen['as_of']}" if frozen.get("as_of") else ""
-                met = total = 0
-                for requirement_id, is_met, kind in results:
-                    if kind in MODIFIER_KINDS:
-                        continue
-                    total += 1
-                    met += bool(is_met)
+                    results = parse_frozen_results(frozen_results)
+                    compliant = stored_compliant
+                    evaluated = f"at decision, {frozen_as_of}" if frozen_as_of else ""
+                met = 0
+                for requirement_id, is_met in results:
+                    met += is_met
                     position = positions.get(requirement_id)
                     if position is not None:
                         cells[position] = MET if is_met else UNMET
-                subject, kind_of_subject = _subject(row)
-                decided = row["decided_at"]
+                total = len(results)
+                if employee_id:
+                    subject, kind_of_subject = employee_name, "employee"
+                elif subject_unit_id:
+                    subject, kind_of_subject = subject_unit_name, "org unit"
+                else:
+                    subject, kind_of_subject = candidate_name, "candidate"
                 yield [
-                    row["pk"],
+                    pk,
                     subject,
                     kind_of_subject,
-                    row["subject_employee__employee_number"] or "",
-                    row["policy_unit__name"],
-                    row["policy_unit__code"],
-                    row["policy_unit__customer_layer"],
-                    row["cycle__ritual_type__name"],
-                    row["cycle__name"],
-                    row["opened_on"],
-                    statuses.get(row["status"], row["status"]),
-                    timezone.localtime(decided).date() if decided else None,
+                    employee_number or "",
+                    unit_name,
+                    unit_code,
+                    layer,
+                    ritual,
+                    cycle,
+                    opened_on,
+                    statuses.get(status, status),
+                    timezone.localtime(decided_at).date() if decided_at else None,
                     None if compliant is None else ("yes" if compliant else "no"),
                     evaluated,
                     met,
                     total,
                     *cells,
-                    exception_labels.get(row["exception_status"], "") if row["exception_status"] else "",
-                    row["exception_justification"] or "",
+                    exception_labels.get(exception_status, "") if exception_status else "",
+                    justification or "",
                 ]
-
-
-def _ref(row: dict[str, Any]) -> CaseRef:
-    return CaseRef(
-        pk=row["pk"],
-        subject_employee_id=row["subject_employee_id"],
-        subject_unit_id=row["subject_unit_id"],
-        policy_unit_id=row["policy_unit_id"],
-        subject_org_unit_id=row["subject_employee__org_unit_id"],
-        evidence_deadline=row["cycle__evidence_deadline"],
-    )
 
 
 def case_detail(*, filters: ReportFilters, tree: OrgTree, today: dt.date) -> CaseDetail:

@@ -7,8 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from apps.evidence.constants import CustomerType, EvidenceStatus, FlagCode, MetricKind
@@ -294,7 +293,9 @@ def boundary_period(filters: ReportFilters, today: dt.date) -> tuple[dt.date, dt
 
 
 def boundary_report(*, filters: ReportFilters, tree: OrgTree, today: dt.date | None = None) -> BoundaryReport:
-    """Every active unit of the subtree with its verified evidence in the period: one query.
+    """Every active unit of the subtree with its headcount and verified evidence in the period: three queries
+    (the units, then headcount and evidence each grouped by unit in one pass; correlated counts per unit would
+    rescan the evidence table once per unit).
 
     Cycle and ritual filters do not apply: the question is whether a group takes part at all.
     """
@@ -303,32 +304,25 @@ def boundary_report(*, filters: ReportFilters, tree: OrgTree, today: dt.date | N
     ids = subtree_ids(filters, tree)
     if ids is not None:
         units = units.filter(pk__in=ids)
-    headcount = (
-        Employee.objects.filter(org_unit_id=OuterRef("pk"), active=True)
+    rows = list(units.order_by("customer_layer", "name", "pk").values("pk", "name", "code", "customer_layer"))
+    unit_ids = units.values("pk")
+    headcount = dict(
+        Employee.objects.filter(org_unit_id__in=unit_ids, active=True)
         .order_by()
-        .values("org_unit_id")
+        .values_list("org_unit_id")
         .annotate(n=Count("pk"))
-        .values("n")
     )
-    verified = (
+    verified = dict(
         Evidence.objects.filter(
-            owner__org_unit_id=OuterRef("pk"),
+            owner__org_unit_id__in=unit_ids,
             is_current=True,
             status=EvidenceStatus.VERIFIED,
             impact_date__gte=start,
             impact_date__lte=end,
         )
         .order_by()
-        .values("owner__org_unit_id")
+        .values_list("owner__org_unit_id")
         .annotate(n=Count("pk"))
-        .values("n")
-    )
-    rows = (
-        units.annotate(
-            headcount=Coalesce(Subquery(headcount), Value(0)), verified=Coalesce(Subquery(verified), Value(0))
-        )
-        .order_by("customer_layer", "name", "pk")
-        .values("pk", "name", "code", "customer_layer", "headcount", "verified")
     )
     all_units = [
         BoundaryUnit(
@@ -336,8 +330,8 @@ def boundary_report(*, filters: ReportFilters, tree: OrgTree, today: dt.date | N
             name=row["name"],
             code=row["code"],
             customer_layer=row["customer_layer"],
-            headcount=row["headcount"],
-            verified=row["verified"],
+            headcount=headcount.get(row["pk"], 0),
+            verified=verified.get(row["pk"], 0),
         )
         for row in rows
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import NotSupportedError, connection
-from django.db.models import Func, IntegerField, QuerySet
+from django.db.models import Func, IntegerField, QuerySet, TextField
 
 
 class HoursBetween(Func):
@@ -33,6 +33,58 @@ class HoursBetween(Func):
         start, end, params = self._parts(compiler, connection)
         # julianday is a float of days: round to the second first, or 10 h reads 9.99999 h and truncates to 9.
         return f"CAST(ROUND((julianday({end}) - julianday({start})) * 86400) / 3600 AS INTEGER)", params
+
+
+class FrozenResults(Func):
+    """A decided case's frozen checklist as compact text, '12:1,13:0' (requirement id : met), modifiers aside.
+
+    Read in SQL so an export does not move and decode each case's whole frozen evaluation (a kilobyte of JSON
+    with reasons and counted ids) to learn a handful of met/not-met flags.
+    """
+
+    arity = 1
+    output_field = TextField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # pragma: no cover - other vendors
+        raise NotSupportedError(f"FrozenResults is not written for {connection.vendor}.")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        return (
+            "(SELECT string_agg((r.value->>'requirement_id') || ':' || "  # noqa: S608 - column and constants only
+            "CASE WHEN (r.value->>'met')::boolean THEN '1' ELSE '0' END, ',') "
+            f"FROM jsonb_array_elements({column}->'results') AS r(value) "
+            f"WHERE COALESCE(r.value->>'kind', '') NOT IN ({_modifier_list()}))",
+            list(params),
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        return (
+            "(SELECT group_concat(json_extract(r.value, '$.requirement_id') || ':' || "  # noqa: S608 - as above
+            "json_extract(r.value, '$.met'), ',') "
+            f"FROM json_each({column}, '$.results') AS r "
+            f"WHERE COALESCE(json_extract(r.value, '$.kind'), '') NOT IN ({_modifier_list()}))",
+            list(params),
+        )
+
+
+def _modifier_list() -> str:
+    """The modifier kinds as SQL string literals (constants of the code, never user input)."""
+    from apps.policies.requirement_kinds import MODIFIER_KINDS
+
+    return ", ".join(f"'{kind}'" for kind in sorted(MODIFIER_KINDS))
+
+
+def parse_frozen_results(text: str | None) -> list[tuple[int, bool]]:
+    """(requirement id, met) pairs from FrozenResults' text."""
+    if not text:
+        return []
+    pairs = []
+    for part in text.split(","):
+        requirement_id, _, met = part.partition(":")
+        pairs.append((int(requirement_id), met in ("1", "true")))
+    return pairs
 
 
 def subquery_sql(queryset: QuerySet) -> tuple[str, tuple[Any, ...]]:
