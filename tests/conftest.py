@@ -43,3 +43,17 @@ def _builtin_catalogue_in_transactional_tests(request):
         request.getfixturevalue("transactional_db")
         ensure_builtin_catalogue()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _restore_celery_queue_selection():
+    """A worker started with `queues=[...]` narrows the app's queue selection for good; undo it after each test.
+
+    Otherwise a later test's worker would consume only that queue and never see tasks on the default one.
+    """
+    from ritualcriteria.celery import app
+
+    queues = app.amqp.queues
+    saved = queues._consume_from
+    yield
+    queues._consume_from = saved
