@@ -2,9 +2,9 @@
 
 `INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id, key`: the database says which rows this call created, so
 two planners at once never both think they wrote the same reminder. On PostgreSQL all rows go in one statement
-(arrays unnested server-side), whatever their number; SQLite takes them in chunks. The audited queryset's
-bulk_create refuses ignore_conflicts because it cannot tell which rows are new; here we can, so each new row gets
-its create event in the same transaction, as for any audited insert.
+(one array per column, unnested server-side), whatever their number; SQLite takes them in chunks. The audited
+queryset's bulk_create refuses ignore_conflicts because it cannot tell which rows are new; here we can, so each
+new row gets its create event, in the same transaction, exactly as an audited bulk_create would write it.
 """
 
 from __future__ import annotations
@@ -12,108 +12,128 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models.base import ModelState
 
-from apps.audit.capture import created_changes, model_event
+from apps.audit.capture import created_changes, draft_event
 from apps.audit.chain import append_events
 from apps.audit.constants import AuditAction
 from apps.audit.registry import tracked_spec
 
-from .constants import ReminderStatus
+from .constants import ReminderKind, ReminderStatus
 from .models import Reminder
 from .planner import Planned
 
 _SQLITE_CHUNK = 500
+_KIND_LABELS = dict(ReminderKind.choices)
 
 
-def _reminder(item: Planned, now: dt.datetime, enqueue: bool) -> Reminder:
+def _row(item: Planned, now: dt.datetime, enqueue: bool) -> dict[str, Any]:
+    """The column values of a new reminder, by attname."""
     recipient = item.recipient
-    return Reminder(
-        key=item.key,
-        kind=item.kind,
-        occasion=item.occasion,
-        status=ReminderStatus.CANCELLED if item.cancelled else ReminderStatus.PENDING,
-        cycle_id=item.cycle_id,
-        case_id=item.case_id,
-        evidence_id=item.evidence_id,
-        recipient_employee_id=recipient.employee_id,
-        recipient_user_id=recipient.user_id,
-        to_email=recipient.email,
-        recipient_name=recipient.name[:200],
-        recipient_timezone=recipient.timezone,
-        reason=item.reason[:300],
-        context=item.context,
-        due_at=item.due_at,
-        enqueued_at=now if enqueue and not item.cancelled else None,
-        claimed_at=None,
-        attempts=0,
-        sent_at=None,
-        last_error=item.cancelled,
-        created_at=now,
-        updated_at=now,
-    )
+    return {
+        "key": item.key,
+        "kind": str(item.kind),
+        "occasion": item.occasion,
+        "status": str(ReminderStatus.CANCELLED if item.cancelled else ReminderStatus.PENDING),
+        "cycle_id": item.cycle_id,
+        "case_id": item.case_id,
+        "evidence_id": item.evidence_id,
+        "recipient_employee_id": recipient.employee_id,
+        "recipient_user_id": recipient.user_id,
+        "to_email": recipient.email,
+        "recipient_name": recipient.name[:200],
+        "recipient_timezone": recipient.timezone,
+        "reason": item.reason[:300],
+        "context": item.context,
+        "due_at": item.due_at,
+        "enqueued_at": now if enqueue and not item.cancelled else None,
+        "claimed_at": None,
+        "attempts": 0,
+        "sent_at": None,
+        "last_error": item.cancelled,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
-def _columns() -> list:
+def _fields() -> list:
     return [f for f in Reminder._meta.concrete_fields if not f.primary_key]
 
 
-def _values(objs: Sequence[Reminder], fields: list) -> list[list]:
-    rows = []
-    for obj in objs:
-        row = []
-        for f in fields:
-            value = getattr(obj, f.attname)
-            if f.get_internal_type() == "JSONField":
-                row.append(json.dumps(value, cls=DjangoJSONEncoder))
-            else:
-                row.append(f.get_db_prep_save(value, connection))
-        rows.append(row)
-    return rows
+def _is_json(field: Any) -> bool:
+    return field.get_internal_type() == "JSONField"
 
 
-def _insert_postgresql(objs: Sequence[Reminder]) -> dict[str, int]:
-    fields = _columns()
-    table = connection.ops.quote_name(Reminder._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+def _insert_postgresql(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    fields = _fields()
+    quote = connection.ops.quote_name
     # JSON travels as text and is cast per row; every other column as an array of its own type.
-    arrays = ", ".join(
-        "%s::text[]" if f.get_internal_type() == "JSONField" else f"%s::{f.db_type(connection)}[]" for f in fields
-    )
-    selects = ", ".join(
-        f"c{i}::jsonb" if f.get_internal_type() == "JSONField" else f"c{i}" for i, f in enumerate(fields)
-    )
+    arrays = ", ".join("%s::text[]" if _is_json(f) else f"%s::{f.db_type(connection)}[]" for f in fields)
+    selects = ", ".join(f"c{i}::jsonb" if _is_json(f) else f"c{i}" for i, f in enumerate(fields))
     aliases = ", ".join(f"c{i}" for i in range(len(fields)))
     sql = (
-        f"INSERT INTO {table} ({names}) SELECT {selects} FROM unnest({arrays}) AS t({aliases}) "  # noqa: S608
-        f"ON CONFLICT ({connection.ops.quote_name('key')}) DO NOTHING RETURNING id, {connection.ops.quote_name('key')}"
+        f"INSERT INTO {quote(Reminder._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"SELECT {selects} FROM unnest({arrays}) AS t({aliases}) "
+        f"ON CONFLICT ({quote('key')}) DO NOTHING RETURNING id, {quote('key')}"
     )
-    rows = _values(objs, fields)
-    columns = [list(column) for column in zip(*rows, strict=True)]
+    encode = DjangoJSONEncoder().encode
+    columns = [
+        [encode(row[f.attname]) for row in rows] if _is_json(f) else [row[f.attname] for row in rows] for f in fields
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, columns)
         return {key: pk for pk, key in cursor.fetchall()}
 
 
-def _insert_chunked(objs: Sequence[Reminder]) -> dict[str, int]:
-    fields = _columns()
-    table = connection.ops.quote_name(Reminder._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+def _insert_chunked(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    fields = _fields()
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(f.column) for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     created: dict[str, int] = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(objs), _SQLITE_CHUNK):
-            chunk = objs[start : start + _SQLITE_CHUNK]
+        for start in range(0, len(rows), _SQLITE_CHUNK):
+            chunk = rows[start : start + _SQLITE_CHUNK]
             sql = (
-                f"INSERT INTO {table} ({names}) VALUES {', '.join([row_sql] * len(chunk))} "  # noqa: S608
-                'ON CONFLICT ("key") DO NOTHING RETURNING id, "key"'
+                f"INSERT INTO {quote(Reminder._meta.db_table)} ({names}) "  # noqa: S608
+                f"VALUES {', '.join([row_sql] * len(chunk))} "
+                f"ON CONFLICT ({quote('key')}) DO NOTHING RETURNING id, {quote('key')}"
             )
-            params = [value for row in _values(chunk, fields) for value in row]
+            params = [
+                json.dumps(row[f.attname], cls=DjangoJSONEncoder)
+                if _is_json(f)
+                else f.get_db_prep_save(row[f.attname], connection)
+                for row in chunk
+                for f in fields
+            ]
             cursor.execute(sql, params)
             created.update({key: pk for pk, key in cursor.fetchall()})
     return created
+
+
+def _audit_created(rows: Sequence[dict[str, Any]]) -> None:
+    """One create event per new row, as the audited bulk_create writes them (built without model instances)."""
+    spec = tracked_spec(Reminder)
+    if spec is None or not rows:
+        return
+    events = [
+        draft_event(
+            action=AuditAction.CREATE,
+            object_type=spec.label,
+            object_id=row["id"],
+            object_repr=f"{_KIND_LABELS.get(row['kind'], row['kind'])} to {row['to_email']} ({row['occasion']})",
+            changes=created_changes(spec, SimpleNamespace(**row)),  # type: ignore[arg-type]
+            context={"bulk": "plan"},
+            changes_are_safe=True,
+        )
+        for row in rows
+    ]
+    append_events(events, safe=True)
 
 
 def insert_new(planned: Sequence[Planned], *, now: dt.datetime, enqueue_keys: set[str]) -> list[Reminder]:
@@ -127,22 +147,24 @@ def insert_new(planned: Sequence[Planned], *, now: dt.datetime, enqueue_keys: se
         unique.setdefault(item.key, item)
     if not unique:
         return []
-    objs = [_reminder(item, now, key in enqueue_keys) for key, item in unique.items()]
+    rows = [_row(item, now, key in enqueue_keys) for key, item in unique.items()]
     with transaction.atomic(savepoint=False):
-        created = _insert_postgresql(objs) if connection.vendor == "postgresql" else _insert_chunked(objs)
-        new = []
-        for obj in objs:
-            pk = created.get(obj.key)
-            if pk is None:
-                continue
-            obj.pk = pk
-            obj._state.adding = False
-            obj._state.db = connection.alias
-            new.append(obj)
-        spec = tracked_spec(Reminder)
-        if spec is not None and new:
-            events = [
-                model_event(spec, obj, AuditAction.CREATE, created_changes(spec, obj), bulk="plan") for obj in new
-            ]
-            append_events(events, safe=True)
-    return new
+        created = _insert_postgresql(rows) if connection.vendor == "postgresql" else _insert_chunked(rows)
+        new_rows = []
+        for row in rows:
+            pk = created.get(row["key"])
+            if pk is not None:
+                row["id"] = pk
+                new_rows.append(row)
+        _audit_created(new_rows)
+    return [_as_reminder(row) for row in new_rows]
+
+
+def _as_reminder(row: dict[str, Any]) -> Reminder:
+    """A Reminder instance of a row just inserted, as if loaded from the database (no query, no signal)."""
+    reminder = Reminder.__new__(Reminder)
+    reminder.__dict__.update(row)
+    reminder._state = ModelState()
+    reminder._state.adding = False
+    reminder._state.db = connection.alias
+    return reminder

@@ -45,15 +45,16 @@ class ReminderBusy(Exception):
 
 @dataclass(slots=True)
 class PlanResult:
-    """What one planner pass wrote and handed over."""
+    """What one planner pass wrote and handed over, and how many due reminders it left for the next pass."""
 
     created: list[Reminder] = field(default_factory=list)
     published: int = 0
+    deferred: int = 0
 
     @property
     def counts(self) -> dict[str, int]:
         by_kind = Counter(str(r.kind) for r in self.created)
-        return {"created": len(self.created), "published": self.published, **by_kind}
+        return {"created": len(self.created), "published": self.published, "deferred": self.deferred, **by_kind}
 
 
 def _write(planned: Sequence[Planned], now: dt.datetime) -> list[Reminder]:
@@ -66,15 +67,23 @@ def _write(planned: Sequence[Planned], now: dt.datetime) -> list[Reminder]:
 
 
 def reminders_plan(*, now: dt.datetime | None = None) -> PlanResult:
-    """One planner pass: write every reminder that became due; hand the due ones to the broker after commit.
+    """One planner pass: write the reminders that became due; hand the due ones to the broker after commit.
 
-    Safe to run twice at once: the unique key lets exactly one pass create (and publish) each reminder.
+    At most REMINDERS_PLAN_BATCH new reminders per pass, soonest due first, so a pass stays short however many
+    cases reach an occasion on the same day; the next passes write the rest (the outbox drains at
+    REMINDERS_PUBLISH_BATCH a sweep anyway). Safe to run twice at once: the unique key lets exactly one pass
+    create (and publish) each reminder.
     """
     now = now or timezone.now()
-    planned = plan_candidates(now=now)
+    planned = sorted(plan_candidates(now=now), key=lambda p: (p.due_at, p.key))
+    batch = planned[: settings.REMINDERS_PLAN_BATCH]
     with transaction.atomic(durable=True):
-        created = _write(planned, now)
-    return PlanResult(created=created, published=sum(1 for r in created if r.enqueued_at is not None))
+        created = _write(batch, now)
+    return PlanResult(
+        created=created,
+        published=sum(1 for r in created if r.enqueued_at is not None),
+        deferred=len(planned) - len(batch),
+    )
 
 
 def reminders_for_evidence_event(*, evidence_id: int, event: str, now: dt.datetime | None = None) -> list[Reminder]:

@@ -335,3 +335,31 @@ def test_keys_name_kind_object_recipient_and_occasion(world, plan):
 
     dana = world["dana"]
     assert f"evidence_due:case-{world['dana_case'].pk}:employee-{dana.pk}:d-14" in keys(kind=DUE)
+
+
+def test_a_pass_writes_at_most_a_batch_soonest_due_first_and_the_next_pass_the_rest(world, broker, settings):
+    settings.REMINDERS_PLAN_BATCH = 1
+
+    first = reminders_plan(now=at("2026-11-06 10:00"))
+    second = reminders_plan(now=at("2026-11-06 10:05"))
+
+    assert len(first.created) == 1 and first.deferred >= 2
+    assert first.created[0].due_at == at("2026-11-06 10:00")  # due now before Sam's New York morning
+    assert len(second.created) == 1 and second.deferred == first.deferred - 1
+
+
+def test_each_reminder_the_planner_writes_has_its_create_event_with_every_field(world, plan):
+    from apps.audit.constants import AuditAction
+    from apps.audit.serialization import json_safe
+    from apps.reminders.models import Reminder
+    from tests.audit.helpers import events_of
+
+    created = plan("2026-11-06 10:00")
+
+    assert created
+    for reminder in Reminder.objects.filter(pk__in=[r.pk for r in created]):
+        (event,) = events_of(reminder)
+        assert event.action == AuditAction.CREATE and event.context == {"bulk": "plan"}
+        assert event.object_repr == str(reminder)
+        for field in Reminder._meta.concrete_fields:
+            assert event.changes[field.name] == [None, json_safe(getattr(reminder, field.attname))], field.name

@@ -36,7 +36,8 @@ class Command(BaseCommand):
             planned = reminders_plan(now=now)
             swept = reminders_sweep(now=now)
         self.stdout.write(
-            f"Planner: {planned.counts['created']} reminder(s) created, {planned.published} handed to the broker. "
+            f"Planner: {planned.counts['created']} reminder(s) created, {planned.published} handed to the broker, "
+            f"{planned.deferred} left for the next pass. "
             f"Sweeper: {swept.published} handed over again, {swept.failed_stuck} stuck send(s) marked failed."
         )
 
