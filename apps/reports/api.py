@@ -17,6 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.common.roles import is_hr
+
 from .constants import ExportFormat, ReportKind
 from .filters import ReportFilters, filters_from_query
 from .models import ExportJob
@@ -207,12 +209,17 @@ class ExportListView(APIView):
         return Response(job_json(job, request), status=status.HTTP_202_ACCEPTED)
 
 
+def _visible_jobs(request: Request) -> Any:
+    """The user's jobs; HR, who administers exports, sees everyone's."""
+    return ExportJob.objects.all() if is_hr(request.user) else ExportJob.objects.of_user(request.user)
+
+
 class ExportDetailView(APIView):
     permission_classes = [ReportsPermission]
 
     @extend_schema(summary="One of your export jobs, with its progress", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, pk: int) -> Response:
-        job = ExportJob.objects.of_user(request.user).filter(pk=pk).first()
+        job = _visible_jobs(request).filter(pk=pk).first()
         if job is None:
             raise Http404("No such export.")
         return Response(job_json(job, request))
@@ -223,7 +230,7 @@ class ExportDownloadView(APIView):
 
     @extend_schema(summary="The file of one of your finished export jobs", responses={200: OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int) -> FileResponse:
-        job = ExportJob.objects.of_user(request.user).filter(pk=pk).first()
+        job = _visible_jobs(request).filter(pk=pk).first()
         if job is None or not job.is_ready:
             raise Http404("No such file (not finished, failed, removed, or not yours).")
         return FileResponse(

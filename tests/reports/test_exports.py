@@ -248,3 +248,15 @@ def test_the_cleanup_task_is_on_the_beat_schedule():
 
     entry = settings.CELERY_BEAT_SCHEDULE["reports-export-cleanup"]
     assert entry["task"] == "reports.export_cleanup"
+
+
+def test_the_case_detail_streams_in_a_fixed_number_of_queries(company, django_assert_num_queries):
+    from tests.reports.conftest import grow
+
+    counts = []
+    for _ in range(2):
+        with django_assert_num_queries(11) as captured:  # the org tree, columns 2, cases 1, live evaluation 7
+            _, rows = detail_rows(company)
+        counts.append((len(captured.captured_queries), len(rows)))
+        grow(company, 30)
+    assert counts == [(11, 8), (11, 38)]
