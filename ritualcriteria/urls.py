@@ -9,6 +9,8 @@ from apps.common.health import healthz
 
 # A database outage outside a view (a middleware, the session save) answers 503 like one inside a view.
 handler500 = "apps.common.middleware.server_error"
+# Too-large or malformed form data says what was wrong.
+handler400 = "apps.common.middleware.bad_request"
 
 admin.site.site_header = "Ritual Criteria administration"
 admin.site.site_title = "Ritual Criteria"

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.common.limits import MAX_DATABASE_ID
 from apps.policies.engine import Evaluation
 
 from .constants import AttestationRole, CaseStatus, StepDecision
@@ -50,6 +51,18 @@ class ChecklistRowSerializer(serializers.Serializer):
     counted_ids = serializers.ListField(child=serializers.IntegerField())
     reason = serializers.CharField()
     weight = serializers.IntegerField()
+
+
+class StepSerializer(serializers.Serializer):
+    """One decided step of the case's approval route (the schema of CaseDetail.steps)."""
+
+    order = serializers.IntegerField()
+    step = serializers.CharField()
+    decision = serializers.CharField()
+    by = serializers.CharField()
+    on_behalf_of = serializers.CharField(allow_null=True)
+    comment = serializers.CharField()
+    at = serializers.DateTimeField()
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -109,7 +122,7 @@ class CaseDetailSerializer(CaseSerializer):
     def get_checklist(self, case: Case) -> list[dict[str, Any]]:
         return self._rows(case)
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(StepSerializer(many=True))
     def get_steps(self, case: Case) -> list[dict[str, Any]]:
         return [
             {
@@ -142,7 +155,7 @@ class AttestSerializer(serializers.Serializer):
 class ExceptionRequestSerializer(serializers.Serializer):
     justification = serializers.CharField(max_length=5000)
     waived_requirements = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=50
+        child=serializers.IntegerField(min_value=1, max_value=MAX_DATABASE_ID), min_length=1, max_length=50
     )
 
 
@@ -166,11 +179,12 @@ class ExceptionDecisionSerializer(serializers.Serializer):
 class CaseFilter(filters.FilterSet):
     """Filters of the case list; unknown values are a 400."""
 
-    cycle = filters.NumberFilter(field_name="cycle_id")
+    # Ids within what the column holds: a larger number would overflow in the database (a 500, not a 400).
+    cycle = filters.NumberFilter(field_name="cycle_id", min_value=1, max_value=MAX_DATABASE_ID)
     ritual_type = filters.CharFilter(field_name="cycle__ritual_type__code")
     status = filters.ChoiceFilter(choices=CaseStatus.choices)
     compliant = filters.BooleanFilter(field_name="compliant")
-    unit = filters.NumberFilter(field_name="policy_unit_id")
+    unit = filters.NumberFilter(field_name="policy_unit_id", min_value=1, max_value=MAX_DATABASE_ID)
 
     class Meta:
         model = Case

@@ -17,6 +17,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from drf_spectacular.authentication import BasicScheme
 from rest_framework import status
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import APIException, AuthenticationFailed
@@ -94,3 +95,9 @@ def lockout_response(
         response = render(request, "registration/login.html", context, status=429)
     response["Retry-After"] = str(cooloff_minutes() * 60)
     return response
+
+
+class LockoutAwareBasicScheme(BasicScheme):
+    """Document LockoutAwareBasicAuthentication in the OpenAPI schema as plain HTTP Basic."""
+
+    target_class = "apps.common.login_protection.LockoutAwareBasicAuthentication"

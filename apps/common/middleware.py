@@ -9,6 +9,7 @@ from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
@@ -130,7 +131,8 @@ class RequestSizeLimitMiddleware:
     Django checks DATA_UPLOAD_MAX_MEMORY_SIZE only when form data is parsed; DRF's JSON parser reads the raw stream
     and would take any size. This checks the declared Content-Length for every request: multipart (file uploads)
     may be up to REQUEST_MAX_UPLOAD_BYTES, anything else up to REQUEST_MAX_BODY_BYTES. A malformed Content-Length
-    is a 400. Form bodies must also be valid UTF-8 (Django would silently replace bad bytes).
+    is a 400. Query strings and form bodies must be valid UTF-8 without NUL characters (Django would silently
+    replace bad bytes, and PostgreSQL refuses NUL in text: a 500 further down).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -157,23 +159,41 @@ class RequestSizeLimitMiddleware:
                 title="Request too large",
                 message=f"The {what} is {human_size(length)}; the limit is {human_size(limit)}.",
             )
-        if length and content_type == "application/x-www-form-urlencoded" and not _is_utf8_form(request.body):
-            return _error_response(
-                request,
-                status=400,
-                title="Bad request",
-                message="The form data is not valid UTF-8; send it as UTF-8 text.",
-            )
+        problem = _form_problem(request.META.get("QUERY_STRING", "").encode("latin-1", "replace"), "query string")
+        if problem is None and length and content_type == "application/x-www-form-urlencoded":
+            problem = _form_problem(request.body, "form data")
+        if problem is not None:
+            return _error_response(request, status=400, title="Bad request", message=problem)
         return self.get_response(request)
 
 
-def _is_utf8_form(body: bytes) -> bool:
-    """True when a urlencoded body decodes as UTF-8 once its %-escapes are undone."""
+def _form_problem(encoded: bytes, what: str) -> str | None:
+    """Why a urlencoded string cannot be taken as text: not UTF-8, or a NUL (no text column stores one)."""
+    if not encoded:
+        return None
     try:
-        unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
+        text = unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return f"The {what} is not valid UTF-8; send it as UTF-8 text."
+    if "\x00" in text:
+        return f"The {what} contains a null character, which is not allowed."
+    return None
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: say what was wrong with the request (too large, too many fields) instead of a bare 400."""
+    if isinstance(exception, RequestDataTooBig):
+        return _error_response(
+            request,
+            status=413,
+            title="Request too large",
+            message=f"The form data is larger than {human_size(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}; send less text.",
+        )
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        message = "The form has too many fields or files; send fewer."
+    else:
+        message = "The request could not be understood; check what was sent and try again."
+    return _error_response(request, status=400, title="Bad request", message=message)
 
 
 def human_size(size: int) -> str:

@@ -10,6 +10,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from apps.common.limits import MAX_DATABASE_ID
 from apps.policies.models import EvidenceCategory
 
 from .constants import CustomerType, EvidenceStatus
@@ -17,11 +18,20 @@ from .models import Evidence, EvidenceQuerySet
 from .permissions import employee_of
 
 
+class IdField(forms.IntegerField):
+    """A database id: a whole number from 1 to the largest id a column holds (beyond it would overflow: a 500)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_DATABASE_ID)
+        super().__init__(**kwargs)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.Filter):
-    """A whole-number id ("abc" or "1.5" are refused with 400)."""
+    """A whole-number id ("abc", "1.5", "0" or an id too large for the database are refused with 400)."""
 
-    field_class = forms.IntegerField
+    field_class = IdField
 
 
 class StrictBooleanField(forms.NullBooleanField):

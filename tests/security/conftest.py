@@ -67,7 +67,7 @@ def build_cast() -> Cast:
     reviewer_user = UserFactory(username="reviewer")
     EmployeeFactory(user=reviewer_user, full_name="Rita Viewer", org_unit=cx_unit)
     reviewer_user.groups.add(groups[Role.CX_REVIEWER])
-    hr_user = UserFactory(username="hr", is_staff=True)
+    hr_user = UserFactory(username="hr")  # HR as in the demo: a role in the product, not an admin login
     hr_user.groups.add(groups[Role.HR])
     leader_user = UserFactory(username="leader")
     leader_user.groups.add(groups[Role.LEADERSHIP])

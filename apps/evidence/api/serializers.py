@@ -105,8 +105,11 @@ class EvidenceSerializer(serializers.ModelSerializer):
         slug_field="code", queryset=Touchpoint.objects.all(), required=False, allow_null=True
     )
     owner = OwnerSerializer(read_only=True)
-    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    previous = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The version this one corrects.")
+    # allow_null: both are empty until a review / on a first version, and the schema must say so.
+    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    previous = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The version this one corrects."
+    )
     gaming_flags = GamingFlagSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
     can = serializers.SerializerMethodField()
