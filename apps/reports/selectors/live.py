@@ -10,7 +10,7 @@ evidence is read: nothing else can meet a requirement (hints about pending items
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -43,6 +43,9 @@ def read_snapshot() -> Iterator[None]:
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         yield
+
+
+_NO_ROLES: frozenset[str] = frozenset()
 
 
 class _Stream:
@@ -85,6 +88,7 @@ class LiveEvaluator:
         self.specs, self.baseline = specs_for_versions(versions, names)
         self.names = names
         self.compiled: dict[tuple[int, ...], CompiledPolicy] = {}
+        self.by_versions: dict[tuple[int, ...], CompiledPolicy] = {}
         self.pinned = _stream(
             through.objects.filter(case_id__in=open_ids).order_by("case_id").values_list("case_id", "policyversion_id")
         )
@@ -109,23 +113,28 @@ class LiveEvaluator:
             Attestation.objects.filter(case_id__in=open_ids).order_by("case_id").values_list("case_id", "role")
         )
 
-    def _policy(self, version_ids: Sequence[int]) -> CompiledPolicy:
-        ordered = sorted(version_ids, key=lambda v: (v not in self.baseline, v))
-        specs: tuple[RequirementSpec, ...] = tuple(s for v in ordered for s in self.specs.get(v, []))
-        key = tuple(spec.id for spec in specs)
-        policy = self.compiled.get(key)
+    def _policy(self, version_ids: tuple[int, ...]) -> CompiledPolicy:
+        """The compiled policy of a set of pinned versions: baseline first, then the groups' additions."""
+        policy = self.by_versions.get(version_ids)
         if policy is None:
-            policy = self.compiled[key] = compile_policy(specs, category_names=self.names)
+            ordered = sorted(version_ids, key=lambda v: (v not in self.baseline, v))
+            specs: tuple[RequirementSpec, ...] = tuple(s for v in ordered for s in self.specs.get(v, []))
+            key = tuple(spec.id for spec in specs)
+            policy = self.compiled.get(key)
+            if policy is None:
+                policy = self.compiled[key] = compile_policy(specs, category_names=self.names)
+            self.by_versions[version_ids] = policy
         return policy
 
     def evaluate(self, ref: CaseRef) -> Evaluation:
         """The live evaluation of one open case (cases must come in ascending id order)."""
-        versions = [row[1] for row in self.pinned.take(ref.pk)]
+        policy = self._policy(tuple(sorted(row[1] for row in self.pinned.take(ref.pk))))
         facts: list[EvidenceFact] = [fact_from_row(row[1:]) for row in self.own.take(ref.pk)]
-        seen = {fact.id for fact in facts}
-        facts.extend(
-            fact for fact in (fact_from_row(row[1:]) for row in self.linked.take(ref.pk)) if fact.id not in seen
-        )
-        roles = frozenset(row[1] for row in self.attestations.take(ref.pk))
-        subject = SubjectFacts(subject_unit_id=ref.own_unit_id, evidence=facts, attestations=roles)
-        return self._policy(versions).evaluate(subject, min(self.today, ref.evidence_deadline))
+        linked = self.linked.take(ref.pk)
+        if linked:
+            seen = {fact.id for fact in facts}
+            facts.extend(fact for fact in (fact_from_row(row[1:]) for row in linked) if fact.id not in seen)
+        roles = self.attestations.take(ref.pk)
+        attestations = frozenset(row[1] for row in roles) if roles else _NO_ROLES
+        subject = SubjectFacts(subject_unit_id=ref.own_unit_id, evidence=facts, attestations=attestations)
+        return policy.evaluate(subject, min(self.today, ref.evidence_deadline))
