@@ -182,7 +182,11 @@ class ExportListView(APIView):
 
     permission_classes = [ReportsPermission]
 
-    @extend_schema(summary="Your recent export jobs", responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    @extend_schema(
+        operation_id="reports_exports_list",
+        summary="Your recent export jobs",
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
     def get(self, request: Request) -> Response:
         jobs = ExportJob.objects.of_user(request.user)[:50]
         return Response({"results": [job_json(job, request) for job in jobs]})
@@ -217,7 +221,11 @@ def _visible_jobs(request: Request) -> Any:
 class ExportDetailView(APIView):
     permission_classes = [ReportsPermission]
 
-    @extend_schema(summary="One of your export jobs, with its progress", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="reports_exports_retrieve",
+        summary="One of your export jobs, with its progress",
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request, pk: int) -> Response:
         job = _visible_jobs(request).filter(pk=pk).first()
         if job is None:
