@@ -1,0 +1,314 @@
+"""Load test: gunicorn on loopback (production settings), 20 keep-alive clients on the evidence list and submit.
+
+Run from the repository root against a PostgreSQL database of its own (migrated and seeded here; the seeded
+people are reused on the next run):
+
+    createdb -h 127.0.0.1 -U postgres rc_load
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/rc_load python bench/load.py
+
+Each phase drives one kind of request with --clients threads (each its own keep-alive connection and API token,
+no pause between requests) for --seconds, and prints requests/s, p50/p95/p99 latency and the error count:
+  healthz  GET /healthz (database and broker check, no auth): the server's ceiling
+  list     GET /api/evidence/ (50 items a page, as the employee sees them)
+  create   POST /api/evidence/ (a new draft)
+  submit   POST /api/evidence/{id}/submit/ (the draft just created, sent for review)
+Target: zero errors; p95 under 100 ms for list and submit. Everything is bounded in time: gunicorn is stopped
+at the end, whatever happens. This is a benchmark, not a CI test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TARGET_P95_MS = 100.0
+SEED_ITEMS_PER_CLIENT = 40
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(port: int) -> dict[str, str]:
+    """Production settings on loopback: plain HTTP (no HTTPS redirect), this host only, quiet logs."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="ritualcriteria.settings.production",
+        SECRET_KEY=env.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def seed(clients: int) -> list[str]:
+    """Migrate, then make one employee with an API token and some items per client; return the tokens."""
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    from apps.common.context import acting_as, system_actor
+    from apps.evidence.services import evidence_create
+    from apps.org.constants import JobFunction
+    from apps.org.models import Employee, OrgUnit
+    from apps.policies.models import EvidenceCategory
+
+    call_command("migrate", interactive=False, verbosity=0)
+    user_model = get_user_model()
+    tokens = []
+    with acting_as(system_actor("bench.load")):
+        unit, _ = OrgUnit.objects.get_or_create(code="load-test", defaults={"name": "Load test"})
+        category = EvidenceCategory.objects.get(code="customer_story")
+        function = JobFunction.values[0]
+        boss_user, _ = user_model.objects.get_or_create(username="load-manager")
+        boss, _ = Employee.objects.get_or_create(
+            user=boss_user,
+            defaults={
+                "full_name": "Load Manager",
+                "email": "load-manager@example.com",
+                "employee_number": "LOAD-MGR",
+                "org_unit": unit,
+                "job_function": function,
+            },
+        )
+        for n in range(clients):
+            user, _ = user_model.objects.get_or_create(username=f"load-{n}")
+            employee, created = Employee.objects.get_or_create(
+                user=user,
+                defaults={
+                    "full_name": f"Load Tester {n}",
+                    "email": f"load-{n}@example.com",
+                    "employee_number": f"LOAD-{n:04d}",
+                    "org_unit": unit,
+                    "job_function": function,
+                    "manager": boss,
+                },
+            )
+            if created:
+                for i in range(SEED_ITEMS_PER_CLIENT):
+                    evidence_create(by=user, data=draft_fields(category, f"Seeded item {i}"))
+            tokens.append(Token.objects.get_or_create(user=user)[0].key)
+    from django.db import connections
+
+    connections.close_all()
+    return tokens
+
+
+def draft_fields(category: object, title: str) -> dict[str, object]:
+    return {
+        "category": category,
+        "title": title,
+        "customer_quote": "I could not book a room for my wheelchair on your site.",
+        "source_type": "support_ticket",
+        "source_reference": "TCK-1",
+        "interpretation": "Accessible rooms were invisible to online guests.",
+        "response": "Rebuilt the filter and called the guest back.",
+        "customer_type": "external",
+        "impact_date": dt.date.today() - dt.timedelta(days=10),
+    }
+
+
+DRAFT_BODY = json.dumps(
+    {
+        "category": "customer_story",
+        "title": "Shorter hold times for accessible-room bookings",
+        "customer_quote": "I waited forty minutes to book a room I can use.",
+        "source_type": "support_ticket",
+        "source_reference": "TCK-4242",
+        "interpretation": "Guests with disabilities waited longest of all.",
+        "response": "Added a priority line for accessibility requests.",
+        "customer_type": "external",
+        "impact_date": (dt.date.today() - dt.timedelta(days=5)).isoformat(),
+    }
+)
+
+
+@dataclass
+class Tally:
+    """Latencies (seconds) and errors of one kind of request."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    error_examples: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, seconds: float, ok: bool, what: str = "") -> None:
+        with self.lock:
+            if ok:
+                self.latencies.append(seconds)
+            else:
+                self.errors += 1
+                if len(self.error_examples) < 3:
+                    self.error_examples.append(what)
+
+
+def timed(conn: http.client.HTTPConnection, method: str, path: str, headers: dict[str, str], body: str | None = None):
+    started = time.perf_counter()
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    return time.perf_counter() - started, response.status, data
+
+
+def client_loop(phase: str, port: int, token: str, stop_at: float, tallies: dict[str, Tally]) -> None:
+    """One client: its own keep-alive connection; requests back to back until the phase ends."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Token {token}", "Accept": "application/json", "Host": "127.0.0.1"}
+    json_headers = {**headers, "Content-Type": "application/json"}
+    while time.perf_counter() < stop_at:
+        try:
+            if phase == "healthz":
+                seconds, status, _ = timed(conn, "GET", "/healthz", {"Host": "127.0.0.1"})
+                tallies["healthz"].add(seconds, status == 200, f"{status}")
+            elif phase == "list":
+                seconds, status, body = timed(conn, "GET", "/api/evidence/", headers)
+                tallies["list"].add(seconds, status == 200, f"{status} {body[:200]!r}")
+            else:
+                seconds, status, body = timed(conn, "POST", "/api/evidence/", json_headers, DRAFT_BODY)
+                tallies["create"].add(seconds, status == 201, f"{status} {body[:200]!r}")
+                if status != 201:
+                    continue
+                item = json.loads(body)["id"]
+                seconds, status, body = timed(conn, "POST", f"/api/evidence/{item}/submit/", headers)
+                tallies["submit"].add(seconds, status == 200, f"{status} {body[:200]!r}")
+        except (OSError, http.client.HTTPException) as exc:
+            tallies.setdefault(phase, Tally()).add(0.0, False, repr(exc))
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.close()
+
+
+def run_phase(phase: str, port: int, tokens: list[str], seconds: float) -> dict[str, Tally]:
+    tallies = {name: Tally() for name in ("healthz", "list", "create", "submit")}
+    stop_at = time.perf_counter() + seconds
+    threads = [
+        threading.Thread(target=client_loop, args=(phase, port, token, stop_at, tallies), daemon=True)
+        for token in tokens
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 60)
+    return tallies
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index] * 1000
+
+
+def report(name: str, tally: Tally, seconds: float, target: bool) -> bool:
+    count = len(tally.latencies)
+    p50, p95, p99 = (percentile(tally.latencies, p) for p in (50, 95, 99))
+    mean = statistics.fmean(tally.latencies) * 1000 if tally.latencies else float("nan")
+    ok = tally.errors == 0 and (not target or p95 < TARGET_P95_MS)
+    verdict = ("OK" if ok else "MISSED") if target else "ceiling"
+    print(
+        f"{name:<8} {count / seconds:8.1f} req/s  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  p99 {p99:7.1f} ms  "
+        f"mean {mean:7.1f} ms  n {count:6d}  errors {tally.errors}  [{verdict}]"
+    )
+    for example in tally.error_examples:
+        print(f"         error: {example}")
+    return ok
+
+
+def wait_until_up(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+            if conn.getresponse().status in (200, 503):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer on port {port} within {timeout:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase (default 30)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database of its own, e.g. postgres://...@127.0.0.1/rc_load")
+
+    port = free_port()
+    os.environ.update(server_env(port))
+    started = time.perf_counter()
+    tokens = seed(args.clients)
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+        f"gunicorn {args.workers} workers x {args.threads} threads (gthread) on 127.0.0.1:{port}; "
+        f"{args.clients} keep-alive clients, {args.seconds:.0f} s a phase; "
+        f"seeded in {time.perf_counter() - started:.1f} s"
+    )
+    gunicorn = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "ritualcriteria.wsgi",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={args.workers}",
+            "--worker-class=gthread",
+            f"--threads={args.threads}",
+            "--keep-alive=30",
+            "--timeout=60",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=server_env(port),
+        start_new_session=True,
+    )
+    try:
+        wait_until_up(port, 60)
+        run_phase("list", port, tokens, 3)  # warm-up: imports, connections, caches
+        results = {}
+        for phase in ("healthz", "list", "submit"):
+            results[phase] = run_phase(phase, port, tokens, args.seconds)
+        print()
+        report("healthz", results["healthz"]["healthz"], args.seconds, target=False)
+        ok_list = report("list", results["list"]["list"], args.seconds, target=True)
+        report("create", results["submit"]["create"], args.seconds, target=False)
+        ok_submit = report("submit", results["submit"]["submit"], args.seconds, target=True)
+        print(
+            f"\ntarget (zero errors, p95 < {TARGET_P95_MS:.0f} ms for list and submit): "
+            f"{'met' if ok_list and ok_submit else 'missed'}"
+        )
+    finally:
+        os.killpg(gunicorn.pid, signal.SIGTERM)
+        try:
+            gunicorn.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(gunicorn.pid, signal.SIGKILL)
+            gunicorn.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
