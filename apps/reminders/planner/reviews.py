@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
@@ -12,7 +13,7 @@ from ..constants import ReminderKind
 from ..models import Reminder
 from ..recipients import Recipient, cx_reviewers
 from ..timing import days_between, send_time, zone
-from .base import PlanConfig, Planned, plural
+from .base import PlanConfig, Planned, plural, reminder_key
 
 # Fields of a submitted item read for `review_planned`, in order.
 ITEM_FIELDS = (
@@ -47,8 +48,12 @@ def review_planned(
     cx: Sequence[Recipient],
     hr: Sequence[Recipient],
     kinds: Iterable[str] = (ReminderKind.REVIEW_REQUESTED, ReminderKind.REVIEW_WAITING, ReminderKind.ESCALATION),
+    existing: AbstractSet[str] = frozenset(),
 ) -> list[Planned]:
-    """The review reminders of one submitted item at `now`: requested at once, waiting after N days, HR after M."""
+    """The review reminders of one submitted item at `now` whose key is not in `existing`.
+
+    Reviewers are asked at once, reminded after N days; HR is told after M days.
+    """
     pk, title, submitted_at, _owner_id, owner_name = row[:5]
     stamp = submission_stamp(submitted_at)
     waited = days_between(submitted_at, now)
@@ -65,21 +70,27 @@ def review_planned(
         occasion = f"{stamp}-waited-{config.escalation_days}d"
         reason = f"Nobody reviewed it in {plural(config.escalation_days, 'day')} (since {submitted_at:%Y-%m-%d})"
         steps.append((ReminderKind.ESCALATION, occasion, hr, reason))
-    return [
-        Planned(
-            kind=kind,
-            object_ref=f"evidence-{pk}",
-            occasion=occasion,
-            recipient=person,
-            due_at=send_time(now, zone(person.timezone), config.hours),
-            reason=f"“{title}”: {reason}"[:300],
-            context={**context, "waited_days": int(waited)},
-            evidence_id=pk,
-        )
-        for kind, occasion, people, reason in steps
-        if kind in wanted
-        for person in people
-    ]
+    planned = []
+    for kind, occasion, people, reason in steps:
+        if kind not in wanted:
+            continue
+        for person in people:
+            # The key first: most items already have their reminders, and building one costs a time-zone lookup.
+            if reminder_key(kind, f"evidence-{pk}", person.ref, occasion) in existing:
+                continue
+            planned.append(
+                Planned(
+                    kind=kind,
+                    object_ref=f"evidence-{pk}",
+                    occasion=occasion,
+                    recipient=person,
+                    due_at=send_time(now, zone(person.timezone), config.hours),
+                    reason=f"“{title}”: {reason}"[:300],
+                    context={**context, "waited_days": int(waited)},
+                    evidence_id=pk,
+                )
+            )
+    return planned
 
 
 def review_candidates(*, now: dt.datetime, config: PlanConfig, hr: Sequence[Recipient]) -> list[Planned]:
@@ -96,7 +107,7 @@ def review_candidates(*, now: dt.datetime, config: PlanConfig, hr: Sequence[Reci
     )
     planned = []
     for row in rows:
-        planned.extend(p for p in review_planned(row, now=now, config=config, cx=cx, hr=hr) if p.key not in existing)
+        planned.extend(review_planned(row, now=now, config=config, cx=cx, hr=hr, existing=existing))
     return planned
 
 
