@@ -79,7 +79,8 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
         request,
         status=503,
         title="Service temporarily unavailable",
-        message="The database is unavailable right now and nothing was saved. Try again in a moment.",
+        # Also a deadlock or serialization failure (psycopg raises them as OperationalError): retrying is right too.
+        message="The database could not complete this request right now and nothing was saved. Try again in a moment.",
     )
     response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"

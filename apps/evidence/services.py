@@ -134,7 +134,10 @@ def _flags_for(evidence: Evidence) -> list[dict[str, str]]:
 @transaction.atomic
 def evidence_submit(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
     """Send a draft (or a corrected item) for review; reviewers are told after commit."""
-    evidence = Evidence.objects.select_for_update().select_related("category").get(pk=evidence.pk)
+    # of=("self",): lock the item only. Locking the joined category row (shared by every item of that category)
+    # serialised all submissions and deadlocked with concurrent drafts, whose deferred FK check needs that row
+    # while they hold the audit-chain lock (tests/security/test_concurrency.py).
+    evidence = Evidence.objects.select_for_update(of=("self",)).select_related("category").get(pk=evidence.pk)
     _require_owner(by, evidence, "submit this item")
     if evidence.status not in EDITABLE_STATUSES:
         raise InvalidTransition(f"This item is already {evidence.get_status_display().lower()}.")

@@ -6,8 +6,11 @@ ids); each answer must not be a 5xx and must match the schema's response for its
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -23,6 +26,17 @@ FUZZ_SETTINGS = settings(
     phases=[Phase.explicit, Phase.generate],  # report the first failure as found; no shrinking in CI
     suppress_health_check=list(HealthCheck),
 )
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI handler closes "old" connections around each request, which on PostgreSQL closes the test's own
+    (it is in a transaction, not in autocommit). Django's test client switches this off the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def load_schema():  # type: ignore[no-untyped-def]
