@@ -155,6 +155,7 @@ def case_open_many(*, cycle: Cycle, subjects: Sequence[dict], today: dt.date | N
         taken_employees.add(employee_id)
         taken_units.add(unit_id)
         cases.append(case)
+    _evaluate_at_opening(cases, policies, cycle.evidence_as_of(today), now)
     try:
         with transaction.atomic():
             # One audited batch insert: a cycle's nominations can be tens of thousands of cases.
@@ -171,6 +172,26 @@ def case_open_many(*, cycle: Cycle, subjects: Sequence[dict], today: dt.date | N
         batch_size=2000,
     )
     return cases
+
+
+def _evaluate_at_opening(cases: list[Case], policies: dict, as_of: dt.date, now: dt.datetime) -> None:
+    """Store each new case's compliance from the start (one evidence query; a new case has no links yet)."""
+    from apps.evidence.selectors import evidence_facts_by_owner
+    from apps.policies.engine import SubjectFacts
+
+    owners = [case.subject_employee_id for case in cases if case.subject_employee_id]
+    facts = evidence_facts_by_owner(owner_ids=owners, as_of=as_of) if owners else {}
+    compiled = {}
+    for case in cases:
+        unit_id = case.policy_unit_id
+        if unit_id not in compiled:
+            compiled[unit_id] = policies[unit_id].compile()
+        subject = SubjectFacts(
+            subject_unit_id=case.subject_employee.org_unit_id if case.subject_employee_id else unit_id,
+            evidence=facts.get(case.subject_employee_id, []) if case.subject_employee_id else [],
+        )
+        case.compliant = compiled[unit_id].evaluate(subject, as_of).compliant
+        case.evaluated_at = now
 
 
 @transaction.atomic
