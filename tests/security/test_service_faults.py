@@ -1,10 +1,13 @@
 """Service faults: a database connection dropped mid-request answers a clean 503 and leaves nothing half-written;
-a Celery worker killed mid-task gets its task redelivered and the effect happens once."""
+a Celery worker killed mid-task gets its task redelivered and the effect happens once; the broker down at a
+submission delays the notification, never the submission; a failing SMTP server is retried, then the reminder is
+failed where HR sees it."""
 
 from __future__ import annotations
 
 import os
 import signal
+import smtplib
 import subprocess
 import sys
 import time
@@ -16,6 +19,8 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
@@ -24,10 +29,17 @@ from apps.audit.models import AuditEvent
 from apps.evidence import services as evidence_services
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
+from apps.reminders import outbox
+from apps.reminders.constants import ReminderKind, ReminderStatus
+from apps.reminders.models import Reminder
+from apps.reminders.services import reminders_sweep
+from apps.reminders.tasks import send_reminder
+from ritualcriteria.celery import app as celery_app
 
 from .conftest import PASSWORD, build_cast
 
 DROPPED = "server closed the connection unexpectedly"
+DEAD_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: a broker that is down
 
 
 def fail_after_the_update(real, on_call):
@@ -246,3 +258,67 @@ def test_a_worker_killed_mid_task_gets_the_task_redelivered_and_the_effect_happe
             _stop(second)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {EFFECT_TABLE}, {ATTEMPT_TABLE}")
+
+
+# --------------------------------------------------------------------------- broker down, SMTP failing
+
+
+class FailingSMTPBackend(BaseEmailBackend):
+    """An SMTP server that drops every connection."""
+
+    def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def submit_with_the_broker_down(cast, settings, monkeypatch) -> list[Reminder]:  # type: ignore[no-untyped-def]
+    """Submit Dana's draft through the API while Redis is unreachable; return the review reminders written."""
+    settings.REMINDERS_SEND_START_HOUR, settings.REMINDERS_SEND_END_HOUR = 0, 24
+    api = Client(HTTP_AUTHORIZATION=f"Token {cast.token('employee')}")
+    with monkeypatch.context() as patched:
+        patched.setattr(celery_app.conf, "broker_url", DEAD_BROKER)
+        started = time.monotonic()
+        response = api.post(reverse("evidence_api:evidence-submit", args=[cast.draft.pk]))
+        elapsed = time.monotonic() - started
+    assert response.status_code == 200, response.content
+    assert elapsed < settings.REMINDERS_PUBLISH_TIMEOUT + 2  # the broker's outage costs a bounded wait, no error
+    cast.draft.refresh_from_db()
+    assert cast.draft.status == EvidenceStatus.SUBMITTED
+    return list(Reminder.objects.filter(evidence=cast.draft, kind=ReminderKind.REVIEW_REQUESTED))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_down_at_submit_saves_the_item_and_the_reviewers_hear_once_it_is_back(settings, monkeypatch):
+    cast = build_cast()
+    reminders = submit_with_the_broker_down(cast, settings, monkeypatch)
+
+    assert reminders, "no reviewer was to be told"
+    assert all(r.status == ReminderStatus.PENDING and r.enqueued_at is None for r in reminders)  # in the outbox
+    # The broker is back: the sweeper hands the rows over (recorded here instead of a real queue), a worker sends.
+    handed_over: list[int] = []
+    monkeypatch.setattr(outbox, "publish", lambda ids, force=False: handed_over.extend(ids) or list(ids))
+    assert reminders_sweep().published == len(reminders)
+    for pk in handed_over:
+        send_reminder.apply(args=[pk])
+
+    assert {r.pk: Reminder.objects.get(pk=r.pk).status for r in reminders} == {
+        r.pk: ReminderStatus.SENT for r in reminders
+    }
+    assert len(mail.outbox) == len(reminders)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_smtp_failing_retries_then_marks_the_reminder_failed_and_hr_sees_it_in_the_admin(settings, monkeypatch):
+    cast = build_cast()
+    (reminder, *_) = submit_with_the_broker_down(cast, settings, monkeypatch)
+    settings.EMAIL_BACKEND = f"{__name__}.FailingSMTPBackend"
+
+    send_reminder.apply(args=[reminder.pk])  # a worker's run; retries run at once in apply()
+
+    reminder.refresh_from_db()
+    assert reminder.status == ReminderStatus.FAILED
+    assert reminder.attempts == send_reminder.max_retries + 1
+    assert "SMTPServerDisconnected" in reminder.last_error
+    assert mail.outbox == []
+    page = cast.client("superuser").get(reverse("admin:reminders_reminder_changelist"), {"status": "failed"})
+    assert page.status_code == 200
+    assert reminder.to_email.encode() in page.content
