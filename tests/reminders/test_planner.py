@@ -153,12 +153,13 @@ def test_candidates_and_org_units_remind_the_nominator(world, plan):
 
 
 def test_hr_is_told_once_the_evidence_deadline_has_passed_with_cases_still_short(world, plan, sweep):
-    plan("2026-11-20 22:59")  # 23:59 in Paris, still the deadline day for HR
+    plan("2026-11-20 23:59")  # the company's time zone (UTC here): still the deadline day
     assert not rows(kind=ReminderKind.ESCALATION)
 
-    plan("2026-11-20 23:00")
+    plan("2026-11-21 00:00")
     (escalation,) = rows(kind=ReminderKind.ESCALATION)
     assert escalation.recipient_user == world["hr_user"]
+    assert escalation.due_at == at("2026-11-21 08:00")  # 09:00 for Hana in Paris
     assert escalation.occasion == OCCASION_EVIDENCE_DEADLINE
     assert escalation.context["short_count"] == 2
     assert {c["subject"] for c in escalation.context["cases"]} == {"Dana Okafor", "Sam Rivera"}
@@ -363,3 +364,27 @@ def test_each_reminder_the_planner_writes_has_its_create_event_with_every_field(
         assert event.object_repr == str(reminder)
         for field in Reminder._meta.concrete_fields:
             assert event.changes[field.name] == [None, json_safe(getattr(reminder, field.attname))], field.name
+
+
+def test_a_big_cycle_is_checked_one_slice_per_pass_in_turn(world, broker, settings):
+    settings.REMINDERS_EVALUATE_BATCH = 1  # two open cases: two slices, by id modulo 2
+    settings.REMINDERS_PLAN_EVERY = 300
+    first_slot = at("2026-11-06 10:00")
+
+    first = [r.case_id for r in reminders_plan(now=first_slot).created if r.kind == DUE]
+    second = [r.case_id for r in reminders_plan(now=first_slot + dt.timedelta(seconds=300)).created if r.kind == DUE]
+    third = [r.case_id for r in reminders_plan(now=first_slot + dt.timedelta(seconds=600)).created if r.kind == DUE]
+
+    assert len(first) == 1 and len(second) == 1 and third == []
+    assert set(first + second) == {world["dana_case"].pk, world["sam_case"].pk}
+
+
+def test_review_steps_whose_moment_passed_long_ago_are_not_sent_late(world, plan):
+    with time_machine.travel(at("2026-10-20 10:00"), tick=False):
+        evidence = EvidenceFactory(owner=world["dana"], status="submitted")
+        evidence.submitted_at = at("2026-10-20 10:00")
+        evidence.save()
+
+    plan("2026-11-06 10:00")  # waited 17 days: its waiting (3) and escalation (7) moments passed days ago
+
+    assert not rows(evidence=evidence)

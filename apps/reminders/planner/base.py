@@ -24,6 +24,9 @@ class PlanConfig:
     review_waiting_days: int
     escalation_days: int
     digest_weekday: int
+    evaluate_batch: int = 10_000
+    plan_every: int = 300
+    review_lookback_days: int = 3
 
     @classmethod
     def from_settings(cls) -> PlanConfig:
@@ -32,6 +35,9 @@ class PlanConfig:
             review_waiting_days=settings.REMINDERS_REVIEW_WAITING_DAYS,
             escalation_days=settings.REMINDERS_ESCALATION_DAYS,
             digest_weekday=settings.REMINDERS_DIGEST_WEEKDAY,
+            evaluate_batch=max(1, settings.REMINDERS_EVALUATE_BATCH),
+            plan_every=max(1, settings.REMINDERS_PLAN_EVERY),
+            review_lookback_days=settings.REMINDERS_REVIEW_LOOKBACK_DAYS,
         )
 
 

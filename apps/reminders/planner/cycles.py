@@ -1,15 +1,19 @@
 """Evidence-due reminders for short open cases, and HR escalations once a cycle's deadline passed with cases short.
 
-Per open cycle, whatever its number of cases: its open cases and their recipients in one query, the keys already
-written in one, and the live checklists (evaluate_refs, five queries) only when some case could get a new reminder.
+Per open cycle, whatever its number of cases: a count, the escalation keys, one slice of its open cases with their
+recipients' addresses and time zones, the keys already written for that slice, and the live checklists
+(evaluate_refs, five queries) only when some case of the slice could get a new reminder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+from django.db.models.functions import Mod
 from django.utils import timezone
 
 from apps.cases.models import Case, Cycle
@@ -21,10 +25,6 @@ from ..models import Reminder
 from ..recipients import Recipient, employee_recipient
 from ..timing import evidence_due_offset, local_date, send_time, zone
 from .base import ONE_DAY, PlanConfig, Planned, plural, reminder_key, unmet_rows
-
-# Below this many cases to evaluate, the checklists load by id list; above, by the cycle as a subquery.
-SUBSET_LIMIT = 2000
-
 
 # Read with CASE_REF_FIELDS: when the case opened, its subject's and its nominator's contact details.
 CASE_RECIPIENT_FIELDS = (
@@ -68,22 +68,45 @@ def cycle_candidates(*, cycle: Cycle, now: dt.datetime, config: PlanConfig, hr: 
         if (offset := evidence_due_offset(today=day, deadline=deadline, offsets=offsets, opened_on=dt.date.min))
         is not None
     }
+    # Deadlines are the company's: they pass at midnight in TIME_ZONE, for every HR recipient at once.
+    company_today = timezone.localdate(now)
     deadlines = {
         OCCASION_EVIDENCE_DEADLINE: cycle.evidence_deadline,
         OCCASION_DECISION_DEADLINE: cycle.decision_deadline,
     }
-    passed = {occasion: day for occasion, day in deadlines.items() if days[-1] > day}
+    passed = {occasion: day for occasion, day in deadlines.items() if company_today > day}
     if not current_offsets and not passed:
         return []
 
     scope = Case.objects.filter(cycle_id=cycle.pk).open()
-    cases = [_open_case(row) for row in scope.order_by("pk").values_list(*CASE_REF_FIELDS, *CASE_RECIPIENT_FIELDS)]
+    escalations: list[tuple[str, Recipient]] = []
+    if passed and hr:
+        written = set(
+            Reminder.objects.filter(
+                cycle_id=cycle.pk, kind=ReminderKind.ESCALATION, occasion__in=list(passed)
+            ).values_list("key", flat=True)
+        )
+        escalations = [
+            (occasion, person)
+            for occasion in passed
+            for person in hr
+            if reminder_key(ReminderKind.ESCALATION, f"cycle-{cycle.pk}", person.ref, occasion) not in written
+        ]
+    if escalations:
+        # Once per deadline: the escalation lists every short case, so the whole cycle is evaluated.
+        part, slot_filter = scope, None
+    elif current_offsets:
+        part, slot_filter = _slice(scope, now, config)
+    else:
+        return []
+
+    cases = [_open_case(row) for row in part.order_by("pk").values_list(*CASE_REF_FIELDS, *CASE_RECIPIENT_FIELDS)]
     if not cases:
         return []
-    occasions = [f"d-{offset}" for offset in current_offsets] + list(passed)
-    existing = set(
-        Reminder.objects.filter(cycle_id=cycle.pk, occasion__in=occasions).values_list("key", flat=True).iterator()
-    )
+    existing_due = Reminder.objects.filter(cycle_id=cycle.pk, occasion__in=[f"d-{o}" for o in current_offsets])
+    if slot_filter is not None:
+        existing_due = existing_due.annotate(_slot=Mod("case_id", slot_filter[0])).filter(_slot=slot_filter[1])
+    existing = set(existing_due.values_list("key", flat=True).iterator()) if current_offsets else set()
 
     due: list[tuple[_OpenCase, int]] = []
     for case in cases:
@@ -97,20 +120,12 @@ def cycle_candidates(*, cycle: Cycle, now: dt.datetime, config: PlanConfig, hr: 
         key = reminder_key(ReminderKind.EVIDENCE_DUE, f"case-{case.ref.pk}", recipient.ref, f"d-{offset}")
         if key not in existing:
             due.append((case, offset))
-
-    escalations = [
-        (occasion, person)
-        for occasion, day in passed.items()
-        for person in hr
-        if local_date(now, zone(person.timezone)) > day
-        and reminder_key(ReminderKind.ESCALATION, f"cycle-{cycle.pk}", person.ref, occasion) not in existing
-    ]
     if not due and not escalations:
         return []
 
     as_of = timezone.localdate(now)
-    if escalations or len(due) > SUBSET_LIMIT:
-        evaluations = evaluate_refs([case.ref for case in cases], today=as_of, scope=scope)
+    if escalations or len(due) == len(cases):
+        evaluations = evaluate_refs([case.ref for case in cases], today=as_of, scope=part)
     else:
         evaluations = evaluate_refs([case.ref for case, _ in due], today=as_of)
 
@@ -126,6 +141,22 @@ def cycle_candidates(*, cycle: Cycle, now: dt.datetime, config: PlanConfig, hr: 
                 _cycle_escalation(cycle, occasion, passed[occasion], person, short, evaluations, now, config)
             )
     return planned
+
+
+def _slice(
+    scope: QuerySet[Case], now: dt.datetime, config: PlanConfig
+) -> tuple[QuerySet[Case], tuple[int, int] | None]:
+    """The part of a cycle's open cases this pass checks: all of them, or one of K slices (by id modulo K).
+
+    With more open cases than REMINDERS_EVALUATE_BATCH, successive passes take successive slices, so a pass
+    evaluates at most about that many cases and every case is checked once every K passes.
+    """
+    total = scope.count()
+    slices = max(1, math.ceil(total / config.evaluate_batch))
+    if slices == 1:
+        return scope, None
+    slot = int(now.timestamp() // config.plan_every) % slices
+    return scope.annotate(_slot=Mod("id", slices)).filter(_slot=slot), (slices, slot)
 
 
 def _evidence_due(

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 
+from django.db.models import Q
+
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
 
@@ -94,8 +96,16 @@ def review_planned(
 
 
 def review_candidates(*, now: dt.datetime, config: PlanConfig, hr: Sequence[Recipient]) -> list[Planned]:
-    """Review reminders for every submitted item that are not in the log yet (three queries)."""
-    submitted = Evidence.objects.filter(status=EvidenceStatus.SUBMITTED, submitted_at__isnull=False)
+    """Review reminders of submitted items that are not in the log yet (three queries)."""
+    # Only items whose next step came lately: submitted in the last N days (plus the look-back), or whose M days
+    # ran out in the look-back. Older items already have their reminders; the look-back covers a planner stopped
+    # for a few days without scanning every item waiting for review on every pass.
+    lookback = dt.timedelta(days=config.review_lookback_days)
+    waiting_since = now - dt.timedelta(days=config.review_waiting_days) - lookback
+    escalated = now - dt.timedelta(days=config.escalation_days)
+    submitted = Evidence.objects.filter(status=EvidenceStatus.SUBMITTED).filter(
+        Q(submitted_at__gte=waiting_since) | Q(submitted_at__range=(escalated - lookback, escalated))
+    )
     rows = list(submitted.order_by("pk").values_list(*ITEM_FIELDS))
     if not rows:
         return []
