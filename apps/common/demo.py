@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.cases.demo import seed_cases
 from apps.common.credentials import new_password, remember_credentials
-from apps.common.roles import Role, ensure_role_groups
+from apps.common.roles import Role, ensure_role_groups, grant_hr_permissions
 from apps.evidence.demo import seed_evidence
 from apps.org.demo import seed_org
 from apps.policies.demo import seed_policies
@@ -20,6 +20,7 @@ def seed_all(*, employees: int, rng: random.Random) -> list[str]:
     from django.contrib.auth import get_user_model
 
     groups = ensure_role_groups()
+    grant_hr_permissions()
     org = seed_org(employees=employees, rng=rng)
     policies = seed_policies(units=org.units, today=timezone.localdate())
 
@@ -45,6 +46,10 @@ def seed_all(*, employees: int, rng: random.Random) -> list[str]:
             last_name=employee.full_name.split()[-1],
         )
         user.groups.add(*(groups[role] for role in roles))
+        if Role.HR in roles:
+            # HR works in the admin.
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
         employee.user = user
         employee.save(update_fields=["user"])
         logins[username] = password

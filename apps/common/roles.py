@@ -43,3 +43,22 @@ def is_leadership(user: object) -> bool:
 def is_cx_reviewer(user: object) -> bool:
     """Members of the CX reviewers group review anyone's evidence but their own."""
     return Role.CX_REVIEWER in user_role_names(user)
+
+
+# What the HR group may do in the admin: run the criteria, cycles, cases and reminders; read evidence and the trail.
+HR_FULL_APPS = ("org", "policies", "cases", "reminders", "reports")
+HR_VIEW_APPS = ("evidence", "audit", "auth")
+
+
+def grant_hr_permissions() -> int:
+    """Give the HR group its admin permissions (idempotent); return how many it holds."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    group = ensure_role_groups()[Role.HR]
+    permissions = Permission.objects.filter(
+        Q(content_type__app_label__in=HR_FULL_APPS)
+        | Q(content_type__app_label__in=HR_VIEW_APPS, codename__startswith="view_")
+    )
+    group.permissions.add(*permissions)
+    return group.permissions.count()

@@ -42,3 +42,17 @@ def test_seed_demo_scales_with_employees_option():
 def test_seed_demo_refuses_a_silly_size():
     with pytest.raises(CommandError, match="between 25 and 200000"):
         call_command("seed_demo", "--employees", "3")
+
+
+@pytest.mark.django_db
+def test_demo_hr_people_work_in_the_admin_with_hr_permissions(client):
+    from django.contrib.auth import get_user_model
+
+    call_command("seed_demo", "--employees", "60")
+    hr = get_user_model().objects.get(username="hr")
+    client.force_login(hr)
+
+    for url in ("/admin/cases/case/", "/admin/policies/policyversion/", "/admin/evidence/evidence/",
+                "/admin/audit/auditevent/"):  # fmt: skip
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/auth/user/add/").status_code == 403

@@ -177,6 +177,9 @@ def build_company() -> Company:
     case_step_decide(case=cases["D"], by=hr_a, decision="reject", comment="No customer evidence yet.")
     case_withdraw(case=cases["E"], by=hr_a, note="Moved to another company.")
     case_refresh_compliance(case_ids=[cases["F"].pk, cases["G"].pk])
+    # Cases store their compliance from the moment they open; H stands for one that never has (opened before
+    # that, or its evaluation was cleared), which the reports show as "not evaluated yet".
+    Case.objects.filter(pk=cases["H"].pk).audited_update(compliant=None, evaluated_at=None)
     cases = {key: Case.objects.get(pk=case.pk) for key, case in cases.items()}
     return Company(today=today, units=units, people=people, users=users, h1=h1, h2=h2, cases=cases, story=story,
                    kpi=kpi)  # fmt: skip

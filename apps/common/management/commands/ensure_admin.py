@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from apps.common.credentials import load_credentials, new_password, remember_credentials
-from apps.common.roles import Role, ensure_role_groups
+from apps.common.roles import Role, ensure_role_groups, grant_hr_permissions
 
 
 class Command(BaseCommand):
@@ -21,6 +21,7 @@ class Command(BaseCommand):
         user_model = get_user_model()
         with transaction.atomic():
             groups = ensure_role_groups()
+            grant_hr_permissions()
             user = user_model.objects.filter(username=username).first()
             if user is None:
                 password = new_password()
