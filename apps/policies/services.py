@@ -137,7 +137,7 @@ def policy_version_publish(
     which is how HR hands over from one year's criteria to the next; any other overlap is refused.
     """
     today = today or timezone.localdate()
-    version = PolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
+    version = PolicyVersion.objects.select_for_update(of=("self",)).select_related("policy").get(pk=version.pk)
     if version.status != VersionStatus.DRAFT:
         raise ValidationError(f"Version {version.number} is already {version.status}; only drafts can be published.")
     if version.effective_from < today:
