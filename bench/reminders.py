@@ -79,12 +79,20 @@ def main() -> None:
     with acting_as(system_actor("bench.reminders")):
         small.status = CycleStatus.CLOSED
         small.save()
-        _cycle(f"Bench reminders {len(people):,}", people)
+        big = _cycle(f"Bench reminders {len(people):,}", people)
     every = dt.timedelta(seconds=services.settings.REMINDERS_PLAN_EVERY)
     _pass(f"{len(people):,} open cases", now, len(people))
     _pass(f"{len(people):,} open cases, next pass", now + every, len(people))
-    # The day after the evidence deadline: HR's escalation lists every short case, so the whole cycle is evaluated.
-    _pass(f"{len(people):,} open cases, the deadline passed", now + dt.timedelta(days=8), len(people))
+    # After the evidence deadline: HR's escalation lists every short case; each pass adds one slice's summary.
+    after = now + dt.timedelta(days=8)
+    slowest, passes = 0.0, 0
+    while passes < 100:
+        label = f"{len(people):,} open cases, the deadline passed"
+        seconds, result = _pass(label, after, len(people), quiet=passes > 0)
+        slowest, passes, after = max(slowest, seconds), passes + 1, after + every
+        if any(r.kind == "escalation" and r.cycle_id == big.pk for r in result.created):
+            break
+    print(f"escalation of the {len(people):,}-case cycle written after {passes} passes; slowest {slowest:.2f} s")
 
 
 def _cycle(name: str, people: list[Employee]) -> Cycle:
@@ -139,7 +147,7 @@ PHASES.wrap(services, "insert_new", "insert and audit")
 PHASES.wrap(outbox, "publish", "publish")
 
 
-def _pass(label: str, now: dt.datetime, cases: int) -> None:
+def _pass(label: str, now: dt.datetime, cases: int, *, quiet: bool = False) -> tuple[float, services.PlanResult]:
     reset_queries()  # DEBUG keeps the last 9,000 statements: start from an empty log
     PHASES.seconds.clear()
     EVALUATED[0] = 0
@@ -150,6 +158,8 @@ def _pass(label: str, now: dt.datetime, cases: int) -> None:
     statements = [q["sql"] for q in queries.captured_queries]
     audit = sum(1 for sql in statements if AUDIT_INSERT in sql[:80])
     phases = ", ".join(f"{name} {value:.2f} s" for name, value in PHASES.seconds.items())
+    if quiet:
+        return seconds, result
     print(
         f"pass over {label}: {seconds:6.2f} s ({EVALUATED[0]:,} cases evaluated; {phases}); "
         f"{len(statements) - audit} planner statements "
@@ -157,6 +167,7 @@ def _pass(label: str, now: dt.datetime, cases: int) -> None:
         f"the next passes, {result.published:,} handed to the broker; ratio to target {TARGET_SECONDS / seconds:.2f} "
         f"(>= 1 is within {TARGET_SECONDS:.0f} s)"
     )
+    return seconds, result
 
 
 def _restore_catalogue() -> None:

@@ -331,7 +331,7 @@ REMINDERS_PUBLISH_BATCH = env_int("REMINDERS_PUBLISH_BATCH", 1000)
 # A planner pass writes at most this many new reminders (soonest due first); the rest follow in the next passes.
 REMINDERS_PLAN_BATCH = env_int("REMINDERS_PLAN_BATCH", 5_000)
 # A cycle with more open cases is checked in slices of about this many, one slice per pass, in turn.
-REMINDERS_EVALUATE_BATCH = env_int("REMINDERS_EVALUATE_BATCH", 10_000)
+REMINDERS_EVALUATE_BATCH = env_int("REMINDERS_EVALUATE_BATCH", 5_000)
 # Review reminders whose moment passed more than this many days ago are not sent late (a stopped planner).
 REMINDERS_REVIEW_LOOKBACK_DAYS = env_int("REMINDERS_REVIEW_LOOKBACK_DAYS", 3)
 # A failed send is retried with exponential backoff starting at this many seconds (jittered, capped at 10 min).

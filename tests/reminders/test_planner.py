@@ -388,3 +388,19 @@ def test_review_steps_whose_moment_passed_long_ago_are_not_sent_late(world, plan
     plan("2026-11-06 10:00")  # waited 17 days: its waiting (3) and escalation (7) moments passed days ago
 
     assert not rows(evidence=evidence)
+
+
+def test_a_big_cycle_escalates_once_every_slice_has_been_checked(world, broker, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.REMINDERS_EVALUATE_BATCH = 1  # two open cases: two slices, one per pass
+    settings.REMINDERS_PLAN_EVERY = 300
+    after_deadline = at("2026-11-21 10:00")
+
+    assert not [r for r in reminders_plan(now=after_deadline).created if r.kind == ReminderKind.ESCALATION]
+    second = reminders_plan(now=after_deadline + dt.timedelta(seconds=300)).created
+
+    (escalation,) = [r for r in second if r.kind == ReminderKind.ESCALATION]
+    assert escalation.context["short_count"] == 2
+    assert [c["subject"] for c in escalation.context["cases"]] == ["Dana Okafor", "Sam Rivera"]

@@ -24,7 +24,7 @@ class PlanConfig:
     review_waiting_days: int
     escalation_days: int
     digest_weekday: int
-    evaluate_batch: int = 10_000
+    evaluate_batch: int = 5_000
     plan_every: int = 300
     review_lookback_days: int = 3
 

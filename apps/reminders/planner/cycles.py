@@ -11,7 +11,9 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.db.models.functions import Mod
 from django.utils import timezone
@@ -25,6 +27,9 @@ from ..models import Reminder
 from ..recipients import Recipient, employee_recipient
 from ..timing import evidence_due_offset, local_date, send_time, zone
 from .base import ONE_DAY, PlanConfig, Planned, plural, reminder_key, unmet_rows
+
+# Slice summaries of a large cycle's escalation are kept this long (seconds) while the other slices are evaluated.
+ESCALATION_SLICE_TTL = 2 * 24 * 3600
 
 # Read with CASE_REF_FIELDS: when the case opened, its subject's and its nominator's contact details.
 CASE_RECIPIENT_FIELDS = (
@@ -92,13 +97,9 @@ def cycle_candidates(*, cycle: Cycle, now: dt.datetime, config: PlanConfig, hr: 
             for person in hr
             if reminder_key(ReminderKind.ESCALATION, f"cycle-{cycle.pk}", person.ref, occasion) not in written
         ]
-    if escalations:
-        # Once per deadline: the escalation lists every short case, so the whole cycle is evaluated.
-        part, slot_filter = scope, None
-    elif current_offsets:
-        part, slot_filter = _slice(scope, now, config)
-    else:
+    if not escalations and not current_offsets:
         return []
+    part, slot_filter = _slice(scope, now, config)
 
     cases = [_open_case(row) for row in part.order_by("pk").values_list(*CASE_REF_FIELDS, *CASE_RECIPIENT_FIELDS)]
     if not cases:
@@ -135,12 +136,51 @@ def cycle_candidates(*, cycle: Cycle, now: dt.datetime, config: PlanConfig, hr: 
         if not evaluations[case.ref.pk].compliant
     ]
     if escalations:
-        short = [case for case in cases if not evaluations[case.ref.pk].compliant]
-        for occasion, person in escalations:
-            planned.append(
-                _cycle_escalation(cycle, occasion, passed[occasion], person, short, evaluations, now, config)
-            )
+        summary = _short_summary(cases, evaluations)
+        if slot_filter is not None:
+            summary = _all_slices(cycle, sorted({o for o, _ in escalations}), slot_filter, summary)
+        if summary is not None:
+            for occasion, person in escalations:
+                planned.append(_cycle_escalation(cycle, occasion, passed[occasion], person, summary, now, config))
     return planned
+
+
+def _short_summary(cases: Sequence[_OpenCase], evaluations: dict[int, Evaluation]) -> dict[str, Any]:
+    """How many of these cases are short, and the first few of them by name with what they miss."""
+    short = [case for case in cases if not evaluations[case.ref.pk].compliant]
+    listed = sorted(short, key=lambda case: (case.subject, case.ref.pk))[:MAX_LISTED_CASES]
+    return {
+        "short_count": len(short),
+        "cases": [
+            {
+                "id": case.ref.pk,
+                "subject": case.subject,
+                "unmet": [r["label"] for r in unmet_rows(evaluations[case.ref.pk])],
+            }
+            for case in listed
+        ],
+    }
+
+
+def _all_slices(
+    cycle: Cycle, occasions: list[str], slot_filter: tuple[int, int], summary: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Remember this slice's short cases; once every slice of the cycle is in, their merged summary (else None).
+
+    The escalation lists every short case of a large cycle without evaluating it whole in one pass: each pass
+    adds its slice's summary to the cache (an aid only: if it is lost, the slices are evaluated again).
+    """
+    slices, slot = slot_filter
+    prefix = f"reminders:escalation:{cycle.pk}:{'+'.join(occasions)}:{slices}"
+    try:
+        cache.set(f"{prefix}:{slot}", summary, timeout=ESCALATION_SLICE_TTL)
+        found = cache.get_many([f"{prefix}:{i}" for i in range(slices)])
+    except Exception:  # noqa: BLE001 - a cache outage only delays the escalation to a later pass
+        return None
+    if len(found) < slices:
+        return None
+    cases = sorted((c for part in found.values() for c in part["cases"]), key=lambda c: (c["subject"], c["id"]))
+    return {"short_count": sum(part["short_count"] for part in found.values()), "cases": cases[:MAX_LISTED_CASES]}
 
 
 def _slice(
@@ -193,13 +233,12 @@ def _cycle_escalation(
     occasion: str,
     day: dt.date,
     person: Recipient,
-    short: list[_OpenCase],
-    evaluations: dict[int, Evaluation],
+    summary: dict[str, Any],
     now: dt.datetime,
     config: PlanConfig,
 ) -> Planned:
     what = "evidence" if occasion == OCCASION_EVIDENCE_DEADLINE else "decision"
-    listed = sorted(short, key=lambda case: (case.subject, case.ref.pk))[:MAX_LISTED_CASES]
+    short_count = summary["short_count"]
     return Planned(
         kind=ReminderKind.ESCALATION,
         object_ref=f"cycle-{cycle.pk}",
@@ -207,22 +246,17 @@ def _cycle_escalation(
         recipient=person,
         due_at=send_time(now, zone(person.timezone), config.hours),
         reason=f"The {what} deadline of {cycle.name} ({day.isoformat()}) passed with "
-        f"{plural(len(short), 'open case')} short of policy"[:300],
+        f"{plural(short_count, 'open case')} short of policy"[:300],
         context={
             "cycle": cycle.name,
             "deadline_kind": what,
             "deadline": day.isoformat(),
-            "short_count": len(short),
-            "cases": [
-                {
-                    "id": case.ref.pk,
-                    "subject": case.subject,
-                    "unmet": [r["label"] for r in unmet_rows(evaluations[case.ref.pk])],
-                }
-                for case in listed
-            ],
+            "short_count": short_count,
+            "cases": summary["cases"],
         },
         cycle_id=cycle.pk,
         # Recorded even when nothing is short, so the cycle is not evaluated again for this occasion.
-        cancelled="" if short else "Nothing to escalate: every open case met its policy when the deadline passed.",
+        cancelled=""
+        if short_count
+        else "Nothing to escalate: every open case met its policy when the deadline passed.",
     )
