@@ -1,6 +1,7 @@
 """Test settings: fast hashing, in-memory mail; DATABASE_URL and REDIS_URL still select real services."""
 
 import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .env import env_str
@@ -18,3 +19,17 @@ STORAGES = {
 if not REDIS_URL:  # noqa: F405
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STATIC_ROOT = tempfile.mkdtemp(prefix="rc-test-static-")
+
+if not REDIS_URL:  # noqa: F405
+    # A broker folder per test session: runs in the same checkout (or `make run`) must not take each other's tasks.
+    _BROKER = Path(tempfile.mkdtemp(prefix="rc-test-broker-"))
+    for _folder in ("queue", "processed", "control", "results"):
+        (_BROKER / _folder).mkdir()
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER / "queue"),
+        "data_folder_out": str(_BROKER / "queue"),
+        "processed_folder": str(_BROKER / "processed"),
+        "control_folder": str(_BROKER / "control"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = f"file://{_BROKER / 'results'}"
