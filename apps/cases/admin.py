@@ -20,7 +20,7 @@ from .forms import DecisionNoteForm, NominationsForm
 from .models import ApprovalRoute, ApprovalStep, Attestation, Case, Cycle, Delegation, PolicyException, StepRecord
 from .nominations import COLUMNS, cycle_nominations_import
 from .preview import policy_preview
-from .selectors import case_checklists, checklist_rows, evidence_titles
+from .selectors import checklist_with_titles, live_evaluations
 from .services import case_exception_decide, case_step_decide
 
 
@@ -86,8 +86,7 @@ class CaseChangeList(ChangeList):
     def get_results(self, request):  # type: ignore[no-untyped-def]
         super().get_results(request)
         self.result_list = list(self.result_list)
-        open_cases = [case for case in self.result_list if case.is_open]
-        evaluations = case_checklists(open_cases, today=timezone.localdate()) if open_cases else {}
+        evaluations = live_evaluations(self.result_list, today=timezone.localdate())
         for case in self.result_list:
             case.live_evaluation = evaluations.get(case.pk)
 
@@ -171,14 +170,7 @@ class CaseAdmin(admin.ModelAdmin):
         case = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if case is not None:
-            evaluation = None
-            if case.is_open:
-                evaluation = case_checklists([case], today=timezone.localdate())[case.pk]
-            rows = checklist_rows(case, evaluation)
-            titles = evidence_titles(i for row in rows for i in row["counted_ids"])
-            extra["checklist"] = [
-                {**row, "counted": [(i, titles.get(i, f"#{i}")) for i in row["counted_ids"]]} for row in rows
-            ]
+            extra["checklist"] = checklist_with_titles(case, today=timezone.localdate())
             extra["frozen"] = not case.is_open
             extra["exceptions"] = case.exceptions.prefetch_related("waived_requirements").select_related(
                 "requested_by", "decided_by"

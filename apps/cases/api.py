@@ -19,7 +19,7 @@ from apps.policies.engine import Evaluation
 from .constants import AttestationRole, CaseStatus, StepDecision
 from .models import Case, Cycle, PolicyException
 from .permissions import cases_visible_to
-from .selectors import case_checklists, checklist_rows
+from .selectors import checklist_rows, live_evaluations
 from .services import case_attest, case_exception_decide, case_exception_request, case_step_decide, case_withdraw
 
 ERRORS = {
@@ -216,8 +216,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer
 
     def _evaluations(self, cases: list[Case]) -> dict[int, Evaluation]:
-        open_cases = [case for case in cases if case.is_open]
-        return case_checklists(open_cases, today=timezone.localdate()) if open_cases else {}
+        return live_evaluations(cases, today=timezone.localdate())
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

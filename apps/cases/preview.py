@@ -11,7 +11,7 @@ from apps.policies.models import PolicyVersion
 from apps.policies.selectors import requirement_specs
 
 from .models import Case
-from .selectors import case_inputs_get, case_ref, subject_unit_id
+from .selectors import case_inputs_get, case_ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,8 @@ def policy_preview(*, version: PolicyVersion, today: dt.date) -> Preview:
     if policy.scope_id is not None:
         cases = cases.filter(policy_unit_id__in=org_tree_get().descendants(policy.scope_id))
     cases = list(cases.select_related("cycle", "subject_employee", "subject_unit", "policy_unit"))
-    inputs = case_inputs_get([case_ref(case) for case in cases])
+    refs = {case.pk: case_ref(case) for case in cases}
+    inputs = case_inputs_get(list(refs.values()))
     names = inputs.category_names
     draft_specs = tuple(requirement_specs(version.requirements.order_by("order", "pk"), names))
     policy_requirement_ids = set(
@@ -70,7 +71,7 @@ def policy_preview(*, version: PolicyVersion, today: dt.date) -> Preview:
         kept = tuple(spec for spec in current if spec.id not in policy_requirement_ids)
         proposed = (draft_specs + kept) if policy.scope_id is None else (kept + draft_specs)
         facts = SubjectFacts(
-            subject_unit_id=subject_unit_id(case),
+            subject_unit_id=refs[case.pk].own_unit_id,
             evidence=inputs.facts_by_case.get(case.pk, []),
             attestations=inputs.attestations_by_case.get(case.pk, frozenset()),
         )

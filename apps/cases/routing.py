@@ -75,6 +75,11 @@ def holds_role(user: AbstractBaseUser, step: RouteStep, case: Case) -> bool:
     return step.group_name is not None and step.group_name in user_role_names(user)
 
 
+def holds_case_role(user: AbstractBaseUser, role: str, case: Case) -> bool:
+    """Does `user` hold `role` (manager, skip-level manager, HR, leadership) on this case, outside any route?"""
+    return holds_role(user, RouteStep(order=0, name=role, role=role, group_name=None, step=None), case)
+
+
 def acting_capacity(
     user: AbstractBaseUser, step: RouteStep, case: Case, today: dt.date
 ) -> tuple[bool, AbstractBaseUser | None]:

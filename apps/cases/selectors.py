@@ -151,13 +151,6 @@ def case_inputs_get(cases: Sequence[CaseRef], *, scope: QuerySet[Case] | None = 
     )
 
 
-def subject_unit_id(case: Case) -> int | None:
-    """The unit whose own work does not count as 'internal customer' work for this subject."""
-    if case.subject_employee_id:
-        return case.subject_employee.org_unit_id
-    return case.subject_unit_id or case.policy_unit_id
-
-
 def evaluate_refs(
     refs: Sequence[CaseRef], *, today: dt.date, scope: QuerySet[Case] | None = None
 ) -> dict[int, Evaluation]:
@@ -215,6 +208,12 @@ def cycle_checklists(*, cycle_id: int, today: dt.date, open_only: bool = True) -
     return evaluate_refs(refs, today=today, scope=scope)
 
 
+def live_evaluations(cases: Sequence[Case], *, today: dt.date) -> dict[int, Evaluation]:
+    """Live evaluations of the open cases among `cases` (decided ones keep their frozen checklist)."""
+    open_cases = [case for case in cases if case.is_open]
+    return case_checklists(open_cases, today=today) if open_cases else {}
+
+
 def case_checklist(case: Case, *, today: dt.date) -> Evaluation:
     """The live checklist of one case."""
     return case_checklists([case], today=today)[case.pk]
@@ -251,6 +250,13 @@ def checklist_rows(case: Case, evaluation: Evaluation | None) -> list[dict[str, 
     if evaluation is None:
         return []
     return evaluation_as_json(evaluation)["results"]
+
+
+def checklist_with_titles(case: Case, *, today: dt.date) -> list[dict[str, Any]]:
+    """A case page's checklist rows, each with `counted` = (id, title) of the evidence that counted."""
+    rows = checklist_rows(case, live_evaluations([case], today=today).get(case.pk))
+    titles = evidence_titles(i for row in rows for i in row["counted_ids"])
+    return [{**row, "counted": [(i, titles.get(i, f"#{i}")) for i in row["counted_ids"]]} for row in rows]
 
 
 def evidence_titles(ids: Iterable[int]) -> dict[int, str]:

@@ -27,9 +27,10 @@ from .constants import (
     CycleStatus,
     ExceptionStatus,
     StepDecision,
+    StepRole,
 )
 from .models import Attestation, Case, CaseEvidence, Cycle, PolicyException, StepRecord
-from .routing import acting_capacity, next_step, route_steps
+from .routing import acting_capacity, holds_case_role, next_step, route_steps
 from .selectors import case_checklist, evaluation_as_json
 
 
@@ -211,15 +212,11 @@ def case_link_evidence(*, case: Case, evidence: Evidence, by: AbstractBaseUser) 
 @transaction.atomic
 def case_attest(*, case: Case, by: AbstractBaseUser, role: str, note: str = "") -> Attestation:
     """Record that a role vouches for the case (manager, skip-level manager, HR or leadership)."""
-    from .constants import StepRole
-    from .routing import RouteStep, holds_role
-
     case = _lock_open(case)
-    step = RouteStep(order=0, name=role, role=role, group_name=None, step=None)
     if role not in {StepRole.MANAGER, StepRole.SKIP_LEVEL_MANAGER, StepRole.HR, StepRole.LEADERSHIP}:
         raise ValidationError({"role": "Choose manager, skip_level_manager, hr or leadership."})
-    if not holds_role(by, step, case):
-        raise PermissionDenied(f"Only the case's {step.name.replace('_', ' ')} can attest in that role.")
+    if not holds_case_role(by, role, case):
+        raise PermissionDenied(f"Only the case's {role.replace('_', ' ')} can attest in that role.")
     if Attestation.objects.filter(case=case, role=role).exists():
         raise InvalidTransition(f"The {role.replace('_', ' ')} has already attested on this case.")
     attestation = Attestation.objects.create(case=case, role=role, by=by, note=note.strip())
@@ -233,14 +230,10 @@ def case_exception_request(
 ) -> PolicyException:
     """Ask for an exception to named requirements of a case, with a written justification."""
     case = _lock_open(case)
-    from .constants import StepRole
-    from .routing import RouteStep, holds_role
-
-    manager_step = RouteStep(order=0, name="manager", role=StepRole.MANAGER, group_name=None, step=None)
     requester = employee_of(by)
     if not (
         is_hr(by)
-        or holds_role(by, manager_step, case)
+        or holds_case_role(by, StepRole.MANAGER, case)
         or (requester is not None and case.nominated_by_id == requester.pk)
     ):
         raise PermissionDenied("Only the nominator, the subject's manager or HR can request an exception.")

@@ -13,7 +13,7 @@ from apps.cases.constants import CaseStatus
 from apps.cases.models import Case
 from apps.cases.permissions import cases_visible_to
 from apps.cases.routing import acting_capacity, next_step, route_steps
-from apps.cases.selectors import case_checklists, checklist_rows, evidence_titles
+from apps.cases.selectors import checklist_rows, checklist_with_titles, live_evaluations
 from apps.cases.services import case_step_decide
 from apps.common.errors import InvalidTransition
 from apps.evidence.permissions import employee_of
@@ -25,8 +25,7 @@ from .base import paginate
 
 def _rows_with_compliance(cases: list[Case]) -> list[tuple[Case, dict]]:
     """Each case of a page with its met/total counts, evaluated in one batch."""
-    open_cases = [case for case in cases if case.is_open]
-    evaluations = case_checklists(open_cases, today=timezone.localdate()) if open_cases else {}
+    evaluations = live_evaluations(cases, today=timezone.localdate())
     rows = []
     for case in cases:
         checklist = checklist_rows(case, evaluations.get(case.pk))
@@ -78,10 +77,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, case: Case, error: str = "") -> dict:
     today = timezone.localdate()
-    evaluation = case_checklists([case], today=today)[case.pk] if case.is_open else None
-    rows = checklist_rows(case, evaluation)
-    titles = evidence_titles(i for row in rows for i in row["counted_ids"])
-    checklist = [{**row, "counted": [(i, titles.get(i, f"#{i}")) for i in row["counted_ids"]]} for row in rows]
+    checklist = checklist_with_titles(case, today=today)
     employee = employee_of(request.user)
     is_subject = employee is not None and employee.pk == case.subject_employee_id
     steps = route_steps(case)
@@ -92,8 +88,8 @@ def _detail_context(request: HttpRequest, case: Case, error: str = "") -> dict:
     return {
         "case": case,
         "checklist": checklist,
-        "met": sum(1 for row in rows if row["met"]),
-        "compliant": all(row["met"] for row in rows),
+        "met": sum(1 for row in checklist if row["met"]),
+        "compliant": all(row["met"] for row in checklist),
         "is_subject": is_subject,
         "records": case.step_records.select_related("by", "on_behalf_of"),
         "steps": steps,
