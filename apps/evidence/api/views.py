@@ -6,7 +6,6 @@ import logging
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Exists, OuterRef
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -35,6 +34,7 @@ from ..services import (
     evidence_verify,
 )
 from .abilities import Abilities, is_owner
+from .rows import evidence_rows, evidence_rows_queryset
 from .serializers import (
     AttachmentSerializer,
     AttachmentUploadSerializer,
@@ -55,24 +55,19 @@ CONFLICT = OpenApiResponse(ErrorSerializer, description="The item's status does 
 ACTION_ERRORS = {400: FIELD_ERRORS, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
 
 
-def evidence_api_queryset() -> EvidenceQuerySet:
-    """Evidence with everything a serialized row needs, so a page costs a fixed number of queries."""
-    return (
-        Evidence.objects.select_related("owner", "category", "internal_customer_unit", "touchpoint", "reviewer")
-        .prefetch_related("attachments")
-        .annotate(has_correction=Exists(Evidence.objects.filter(previous_id=OuterRef("pk"))))
-    )
-
-
 class EvidenceReadMixin:
-    """Shared by the evidence viewsets: visibility, the per-request `can` flags, answering with a fresh item."""
+    """Shared by the evidence viewsets: visibility, the per-request `can` flags, answering with rows.
+
+    Items go out through `rows.evidence_rows` (the JSON of EvidenceSerializer, from one values() query a page);
+    `get_queryset` gives plain items for the writes, which lock and reload them in their service anyway.
+    """
 
     request: Request
 
     def get_queryset(self) -> EvidenceQuerySet:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return Evidence.objects.none()
-        return evidence_visible_to(self.request.user, evidence_api_queryset())
+        return evidence_visible_to(self.request.user, Evidence.objects.all())
 
     @cached_property
     def abilities(self) -> Abilities:
@@ -83,11 +78,20 @@ class EvidenceReadMixin:
         context["abilities"] = self.abilities
         return context
 
+    def render_rows(self, rows: Any) -> list[dict[str, Any]]:
+        return evidence_rows(rows, abilities=self.abilities, request=self.request)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        rows = evidence_rows_queryset(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
+        page = self.paginate_queryset(rows)  # type: ignore[attr-defined]
+        if page is None:
+            return Response(self.render_rows(rows))
+        return self.get_paginated_response(self.render_rows(page))  # type: ignore[attr-defined]
+
     def item_response(self, evidence: Evidence, status_code: int = status.HTTP_200_OK) -> Response:
         """Answer with the item as the caller now sees it (reloaded with its attachments and flags)."""
-        fresh = self.get_queryset().filter(pk=evidence.pk).first()
-        data = EvidenceSerializer(fresh, context=self.get_serializer_context()).data if fresh else {"id": evidence.pk}
-        return Response(data, status=status_code)
+        rows = self.render_rows(evidence_rows_queryset(self.get_queryset().filter(pk=evidence.pk)))
+        return Response(rows[0] if rows else {"id": evidence.pk}, status=status_code)
 
 
 @extend_schema_view(
@@ -122,6 +126,9 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         refusal = review_refusal(self.request.user, evidence)
         if refusal:
             raise PermissionDenied(refusal)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.item_response(self.get_object())
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

@@ -1,0 +1,229 @@
+"""Per-request CPU and queries of the load test's endpoints, in-process (no HTTP, no gunicorn, one at a time).
+
+Run from the repository root against a PostgreSQL database of its own (migrated and seeded here, reused next time):
+
+    createdb -h 127.0.0.1 -U postgres rc_profile
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/rc_profile REDIS_URL=redis://127.0.0.1:6379/8 \
+        python bench/request_profile.py [--requests 200] [--profile list] [--top 30]
+
+The server's settings are those of bench/load.py (production, DEBUG off, every middleware). Each request goes
+through Django's test Client with a token, as a load-test client sends it. For each endpoint it prints the median
+and p90 CPU time of one request (time.process_time: this process's CPU, so the database server's work is not in
+it), the median wall time, and the queries per request:
+
+  healthz      GET /healthz
+  list         GET /api/evidence/ as a load-test employee (the bench's data: 50 drafts a page)
+  list-rich    GET /api/evidence/ as an employee whose items have files, flags and every status
+  list-manager GET /api/evidence/ as their manager (submitted items: the review rights of the page's owners)
+  create       POST /api/evidence/ (a new draft)
+  submit       POST /api/evidence/{id}/submit/ (that draft)
+
+--profile NAME prints cProfile's top functions (cumulative and own time) over that endpoint's requests, and
+--queries NAME prints the SQL of one request of it: where the CPU goes. This is a measuring tool, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import load  # noqa: E402 - bench/load.py: the same settings, seed and request bodies
+
+RICH_ITEMS = 60
+
+
+@dataclass
+class Sample:
+    """CPU and wall seconds and query counts of one endpoint's requests."""
+
+    cpu: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
+    statuses: set[int] = field(default_factory=set)
+
+
+class QueryCounter:
+    """A database execute wrapper counting statements (and keeping the last request's SQL)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.sql: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        self.count += 1
+        self.sql.append(sql)
+        return execute(sql, params, many, context)
+
+
+def seed_rich() -> tuple[str, str]:
+    """An employee with files, flags and items in every status, under the load manager; return both tokens."""
+    from django.contrib.auth import get_user_model
+    from django.core.files.base import ContentFile
+    from rest_framework.authtoken.models import Token
+
+    from apps.common.context import acting_as, system_actor
+    from apps.evidence.models import Evidence
+    from apps.evidence.services import attachment_add, evidence_create, evidence_submit, evidence_verify
+    from apps.org.models import Employee
+    from apps.policies.models import EvidenceCategory
+
+    users = get_user_model()
+    boss = Employee.objects.select_related("user").get(employee_number="LOAD-MGR")
+    user, _ = users.objects.get_or_create(username="profile-rich")
+    with acting_as(system_actor("bench.request_profile")):
+        employee, created = Employee.objects.get_or_create(
+            user=user,
+            defaults={
+                "full_name": "Profile Rich",
+                "email": "profile-rich@example.com",
+                "employee_number": "PROFILE-RICH",
+                "org_unit": boss.org_unit,
+                "job_function": boss.job_function,
+                "manager": boss,
+            },
+        )
+        if created or not Evidence.objects.filter(owner=employee).exists():
+            category = EvidenceCategory.objects.get(code="customer_story")
+            for i in range(RICH_ITEMS):
+                fields = load.draft_fields(category, f"Rich item {i}")
+                if i % 5 == 0:
+                    fields["customer_quote"] = "Would you give us a 10 out of 10 on the survey?"
+                item = evidence_create(by=user, data=fields)
+                for n in range(i % 3):
+                    content = ContentFile(f"Call notes {i}.{n}\n".encode(), name=f"notes-{n}.txt")
+                    attachment_add(evidence=item, by=user, file=content, name=content.name, size=content.size)
+                if i % 4 in (1, 2, 3):
+                    item = evidence_submit(evidence=item, by=user)
+                if i % 4 == 2:
+                    evidence_verify(evidence=item, by=boss.user, acknowledge_flags=True)
+    return Token.objects.get_or_create(user=user)[0].key, Token.objects.get_or_create(user=boss.user)[0].key
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="measured requests per endpoint (default 200)")
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured requests first (default 20)")
+    parser.add_argument("--profile", default="", help="endpoint to profile with cProfile")
+    parser.add_argument("--top", type=int, default=30, help="functions to show with --profile")
+    parser.add_argument("--queries", default="", help="endpoint whose SQL to print (one request)")
+    parser.add_argument("--only", default="", help="comma-separated endpoints to measure (default all)")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit(
+            "Set DATABASE_URL to a PostgreSQL database of its own, e.g. postgres://...@127.0.0.1/rc_profile"
+        )
+    os.environ.update(load.server_env(0))
+    # Attachments of the rich seed go to a folder of this run, not the checkout's data folder.
+    os.environ.setdefault("RC_DATA_DIR", tempfile.mkdtemp(prefix="rc-request-profile-"))
+    Path(os.environ["RC_DATA_DIR"], "static").mkdir(parents=True, exist_ok=True)
+
+    tokens = load.seed(1)
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+
+    rich_token, manager_token = seed_rich()
+    client = Client(HTTP_HOST="127.0.0.1")
+
+    def auth(token: str) -> dict[str, str]:
+        return {"HTTP_AUTHORIZATION": f"Token {token}", "HTTP_ACCEPT": "application/json"}
+
+    drafts: list[int] = []
+
+    def healthz() -> int:
+        return client.get("/healthz").status_code
+
+    def list_as(token: str) -> Callable[[], int]:
+        return lambda: client.get("/api/evidence/", **auth(token)).status_code
+
+    def create() -> int:
+        response = client.post("/api/evidence/", load.DRAFT_BODY, content_type="application/json", **auth(tokens[0]))
+        if response.status_code == 201:
+            drafts.append(response.json()["id"])
+        return response.status_code
+
+    def submit() -> int:
+        return client.post(f"/api/evidence/{drafts.pop()}/submit/", **auth(tokens[0])).status_code
+
+    endpoints: dict[str, Callable[[], int]] = {
+        "healthz": healthz,
+        "list": list_as(tokens[0]),
+        "list-rich": list_as(rich_token),
+        "list-manager": list_as(manager_token),
+        "create": create,
+        "submit": submit,
+    }
+    wanted = [name for name in (args.only.split(",") if args.only else endpoints) if name]
+    if "submit" in wanted and "create" not in wanted:
+        wanted.insert(wanted.index("submit"), "create")
+    counter = QueryCounter()
+    results: dict[str, Sample] = {name: Sample() for name in wanted}
+    profiler = cProfile.Profile()
+    with connection.execute_wrapper(counter):
+        for name in wanted:
+            for _ in range(args.warmup):
+                endpoints[name]()
+        # create and submit alternate, as a load-test client sends them, so each submit has a fresh draft.
+        rounds = [[name] for name in wanted if name not in ("create", "submit")]
+        if "create" in wanted:
+            rounds.append(["create", "submit"] if "submit" in wanted else ["create"])
+        for names in rounds:
+            for _ in range(args.requests):
+                for name in names:
+                    counter.count, counter.sql = 0, []
+                    profiling = name == args.profile
+                    if profiling:
+                        profiler.enable()
+                    cpu, wall = time.process_time(), time.perf_counter()
+                    status = endpoints[name]()
+                    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                    if profiling:
+                        profiler.disable()
+                    sample = results[name]
+                    sample.cpu.append(cpu)
+                    sample.wall.append(wall)
+                    sample.queries.append(counter.count)
+                    sample.statuses.add(status)
+                    if name == args.queries:
+                        print(f"-- {name}: {counter.count} queries")
+                        for sql in counter.sql:
+                            print(f"   {sql[:400]}")
+                        args.queries = ""
+
+    print(f"\n{args.requests} requests per endpoint after {args.warmup} unmeasured ones; one at a time, in-process")
+    print(f"{'endpoint':<13} {'cpu p50':>9} {'cpu p90':>9} {'wall p50':>9} {'queries':>8}  status  req/s/core")
+    for name, sample in results.items():
+        cpu50 = statistics.median(sample.cpu) * 1000
+        cpu90 = statistics.quantiles(sample.cpu, n=10)[-1] * 1000
+        wall50 = statistics.median(sample.wall) * 1000
+        queries = statistics.median(sample.queries)
+        print(
+            f"{name:<13} {cpu50:7.2f}ms {cpu90:7.2f}ms {wall50:7.2f}ms {queries:8.0f}  "
+            f"{','.join(map(str, sorted(sample.statuses))):>6}  {1000 / cpu50:9.0f}"
+        )
+    if args.profile:
+        for sort in ("cumulative", "tottime"):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(args.top)
+            print(f"\n== cProfile of {args.profile}, by {sort} ==")
+            print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:20000])
+
+
+if __name__ == "__main__":
+    main()
