@@ -1,6 +1,6 @@
 """The case detail: one row per case with each requirement met or not, streamed in constant memory.
 
-Decided cases show their frozen evaluation (as it stood at the decision); open cases are evaluated live, as of
+Decided cases show their frozen evaluation (as it stood at the decision); open cases are judged live, as of
 today, by the streaming evaluator. Every row is read through server-side cursors: the export of 100k cases takes
 the same dozen queries as the export of ten.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Case as When_
 from django.db.models import F, OuterRef, Subquery, Value, When
 from django.db.models.fields.json import KT
-from django.utils import timezone
+from django.db.models.functions import TruncDate
 
 from apps.cases.constants import CaseStatus, ExceptionStatus
 from apps.cases.models import Case, CaseQuerySet, PolicyException
@@ -44,8 +44,11 @@ CASE_FIELDS = (
     "policy_unit_id", "subject_employee__org_unit_id", "cycle__evidence_deadline", "subject_employee__full_name",
     "subject_employee__employee_number", "subject_unit__name", "candidate_name", "policy_unit__name",
     "policy_unit__code", "policy_unit__customer_layer", "cycle__ritual_type__name", "cycle__name", "opened_on",
-    "decided_at", "exception_status", "exception_justification",
+    "decided_on", "exception_status", "exception_justification",
 )  # fmt: skip
+# Distinct checklists remembered with their cells: a cycle's cases share a few policies and outcomes, so most rows
+# reuse them. Forgotten past this many, so memory stays flat whatever the export.
+CHECKLIST_MEMO_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,8 @@ def requirement_columns(cases: CaseQuerySet) -> list[RequirementColumn]:
 
 
 def _with_exception(cases: CaseQuerySet) -> CaseQuerySet:
-    """Annotate each case with its exception: the granted one, else the latest request."""
+    """Annotate each case with its exception (the granted one, else the latest request), its frozen checklist as
+    compact text and the local date of its decision (the current time zone's, as pages show it)."""
     latest = PolicyException.objects.filter(case_id=OuterRef("pk")).order_by(
         When_(When(status=ExceptionStatus.GRANTED, then=Value(0)), default=Value(1)), "-requested_at", "-pk"
     )
@@ -103,6 +107,7 @@ def _with_exception(cases: CaseQuerySet) -> CaseQuerySet:
         exception_justification=Subquery(latest.values("justification")[:1]),
         frozen_results=FrozenResults(F("frozen_evaluation")),
         frozen_as_of=KT("frozen_evaluation__as_of"),
+        decided_on=TruncDate("decided_at"),
     )
 
 
@@ -125,9 +130,23 @@ class CaseDetail:
         return self.scope.count()
 
     def rows(self) -> Iterator[list[Any]]:
-        """Stream the rows: cases in ascending id, open ones evaluated on the way."""
+        """Stream the rows: cases in ascending id, open ones judged on the way."""
         positions = {column.requirement_id: i for i, column in enumerate(self.requirement_columns)}
         width = len(positions)
+
+        def checklist(pairs: Iterator[tuple[int, bool]]) -> tuple[tuple[str, ...], int, int]:
+            """The requirement cells of a checklist, with how many requirements are met and judged."""
+            cells = [""] * width
+            met = total = 0
+            for requirement_id, is_met in pairs:
+                total += 1
+                met += is_met
+                position = positions.get(requirement_id)
+                if position is not None:
+                    cells[position] = MET if is_met else UNMET
+            return tuple(cells), met, total
+
+        memo: dict[Any, tuple[tuple[str, ...], int, int]] = {}
         statuses = dict(CaseStatus.choices)
         exception_labels = dict(ExceptionStatus.choices)
         with read_snapshot():
@@ -136,28 +155,27 @@ class CaseDetail:
             for row in cases:
                 (pk, status, stored_compliant, frozen_results, frozen_as_of, employee_id, subject_unit_id,
                  policy_unit_id, org_unit_id, deadline, employee_name, employee_number, subject_unit_name,
-                 candidate_name, unit_name, unit_code, layer, ritual, cycle, opened_on, decided_at, exception_status,
+                 candidate_name, unit_name, unit_code, layer, ritual, cycle, opened_on, decided_on, exception_status,
                  justification) = row  # fmt: skip
-                cells: list[Any] = [""] * width
                 if status == CaseStatus.OPEN:
                     if evaluator is None:
                         evaluator = LiveEvaluator(self.scope, today=self.today)
                     ref = CaseRef(pk, employee_id, subject_unit_id, policy_unit_id, org_unit_id, deadline)
-                    evaluation = evaluator.evaluate(ref)
-                    results = [(r.requirement_id, r.met) for r in evaluation.results if r.kind not in MODIFIER_KINDS]
-                    compliant: bool | None = evaluation.compliant
-                    evaluated = f"live, {evaluation.as_of.isoformat()}"
+                    verdict = evaluator.verdict(ref)
+                    key: Any = (verdict.requirement_ids, verdict.met)
+                    compliant: bool | None = verdict.compliant
+                    evaluated = f"live, {verdict.as_of.isoformat()}"
                 else:
-                    results = parse_frozen_results(frozen_results)
+                    key, verdict = frozen_results, None
                     compliant = stored_compliant
                     evaluated = f"at decision, {frozen_as_of}" if frozen_as_of else ""
-                met = 0
-                for requirement_id, is_met in results:
-                    met += is_met
-                    position = positions.get(requirement_id)
-                    if position is not None:
-                        cells[position] = MET if is_met else UNMET
-                total = len(results)
+                found = memo.get(key)
+                if found is None:
+                    if len(memo) >= CHECKLIST_MEMO_SIZE:
+                        memo.clear()
+                    pairs = zip(*key, strict=True) if verdict is not None else iter(parse_frozen_results(key))
+                    found = memo[key] = checklist(pairs)
+                cells, met, total = found
                 if employee_id:
                     subject, kind_of_subject = employee_name, "employee"
                 elif subject_unit_id:
@@ -176,7 +194,7 @@ class CaseDetail:
                     cycle,
                     opened_on,
                     statuses.get(status, status),
-                    timezone.localtime(decided_at).date() if decided_at else None,
+                    decided_on,
                     None if compliant is None else ("yes" if compliant else "no"),
                     evaluated,
                     met,

@@ -71,7 +71,7 @@ class UnmetRow:
 def unmet_requirements(*, filters: ReportFilters, tree: OrgTree, today: dt.date) -> list[UnmetRow]:
     """Requirements ranked by the cases they block (withdrawn cases aside): eleven queries whatever the cases.
 
-    Decided cases: their frozen evaluation, read by one JSON aggregate query. Open cases: evaluated live as of
+    Decided cases: their frozen evaluation, read by one JSON aggregate query. Open cases: judged live as of
     today by the streaming evaluator (seven queries, one case's facts in memory at a time).
     """
     scope = case_scope(filters, tree)
@@ -97,10 +97,11 @@ def unmet_requirements(*, filters: ReportFilters, tree: OrgTree, today: dt.date)
         for row in refs:
             if evaluator is None:
                 evaluator = LiveEvaluator(open_scope, today=today)
-            for result in evaluator.evaluate(CaseRef(*row)).results:
-                counter = counts.setdefault(result.requirement_id, Counter())
+            verdict = evaluator.verdict(CaseRef(*row))
+            for requirement_id, met in zip(verdict.requirement_ids, verdict.met, strict=True):
+                counter = counts.setdefault(requirement_id, Counter())
                 counter["open_judged"] += 1
-                if not result.met:
+                if not met:
                     counter["open_blocked"] += 1
 
     requirements = Requirement.objects.filter(pk__in=list(counts)).select_related(
