@@ -174,27 +174,21 @@ def main() -> None:
         wanted.insert(wanted.index("submit"), "create")
     counter = QueryCounter()
     results: dict[str, Sample] = {name: Sample() for name in wanted}
-    profiler = cProfile.Profile()
+    # create and submit alternate, as a load-test client sends them, so each submit has a fresh draft.
+    rounds = [[name] for name in wanted if name not in ("create", "submit")]
+    if "create" in wanted:
+        rounds.append(["create", "submit"] if "submit" in wanted else ["create"])
     with connection.execute_wrapper(counter):
         for name in wanted:
             for _ in range(args.warmup):
                 endpoints[name]()
-        # create and submit alternate, as a load-test client sends them, so each submit has a fresh draft.
-        rounds = [[name] for name in wanted if name not in ("create", "submit")]
-        if "create" in wanted:
-            rounds.append(["create", "submit"] if "submit" in wanted else ["create"])
         for names in rounds:
             for _ in range(args.requests):
                 for name in names:
                     counter.count, counter.sql = 0, []
-                    profiling = name == args.profile
-                    if profiling:
-                        profiler.enable()
                     cpu, wall = time.process_time(), time.perf_counter()
                     status = endpoints[name]()
                     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-                    if profiling:
-                        profiler.disable()
                     sample = results[name]
                     sample.cpu.append(cpu)
                     sample.wall.append(wall)
@@ -218,11 +212,64 @@ def main() -> None:
             f"{','.join(map(str, sorted(sample.statuses))):>6}  {1000 / cpu50:9.0f}"
         )
     if args.profile:
-        for sort in ("cumulative", "tottime"):
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(args.top)
-            print(f"\n== cProfile of {args.profile}, by {sort} ==")
-            print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:20000])
+        profile(args.profile, endpoints, results[args.profile], args.requests, args.top)
+
+
+# Parts of a request, by the function that does them (file ending, function name); they may nest.
+PARTS = (
+    ("view, with DRF (all below)", "django/core/handlers/base.py", "_get_response"),
+    ("  DRF token authentication", "rest_framework/views.py", "perform_authentication"),
+    ("  visibility queryset (roles, employee)", "apps/evidence/permissions.py", "evidence_visible_to"),
+    ("  get_object (the item, if visible)", "rest_framework/generics.py", "get_object"),
+    ("  answer: the item reloaded as a row", "apps/evidence/api/views.py", "item_response"),
+    ("  filterset", "rest_framework/generics.py", "filter_queryset"),
+    ("  pagination (count, page query)", "rest_framework/generics.py", "paginate_queryset"),
+    ("  evidence rows (files query, dicts)", "apps/evidence/api/rows.py", "evidence_rows"),
+    ("  evidence_create service", "apps/evidence/services.py", "evidence_create"),
+    ("  evidence_submit service", "apps/evidence/services.py", "evidence_submit"),
+    ("    model validation", "django/db/models/base.py", "full_clean"),
+    ("    audit capture: before save", "apps/audit/capture.py", "_before_save"),
+    ("    audit capture: after save", "apps/audit/capture.py", "_after_save"),
+    ("    audit_record (domain event)", "apps/audit/services.py", "audit_record"),
+    ("    in-transaction hooks (reminders)", "apps/evidence/hooks.py", "evidence_event"),
+    ("    commit", "django/db/backends/base/base.py", "commit"),
+    ("    after-commit hooks", "django/db/backends/base/base.py", "run_and_clear_commit_hooks"),
+    ("  JSON rendering", "rest_framework/response.py", "rendered_content"),
+    ("  healthz: database", "apps/common/health.py", "check_database"),
+    ("  healthz: broker", "apps/common/health.py", "check_broker"),
+    ("  healthz: worker heartbeat", "apps/common/health.py", "worker_heartbeat_age"),
+)
+
+
+def profile(name: str, endpoints: dict[str, Callable[[], int]], sample: Sample, requests: int, top: int) -> None:
+    """Profile `name` (CPU time, not wall time) and print its parts scaled to its unprofiled median, then cProfile's
+    top functions."""
+    profiler = cProfile.Profile(time.process_time)
+    for _ in range(requests):
+        if name == "submit":
+            endpoints["create"]()
+        profiler.enable()
+        endpoints[name]()
+        profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    scale = statistics.median(sample.cpu) * 1000 / (total / requests)
+    print(f"\n== {name}: CPU by part (ms a request, profiled shares scaled to the unprofiled median) ==")
+    parts = {label: 0.0 for label, _, _ in PARTS}
+    for (filename, _, function), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        for label, ending, wanted in PARTS:
+            if function == wanted and filename.endswith(ending):
+                parts[label] += cumulative
+    print(f"  {'whole request':<44} {statistics.median(sample.cpu) * 1000:6.2f}")
+    print(f"  {'middleware and Django around the view':<44} {(total - parts[PARTS[0][0]]) / requests * scale:6.2f}")
+    for label, seconds in parts.items():
+        if seconds:
+            print(f"  {label:<44} {seconds / requests * scale:6.2f}")
+    for sort in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(top)
+        print(f"\n== cProfile of {name} (CPU seconds), by {sort} ==")
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
 
 
 if __name__ == "__main__":

@@ -228,9 +228,9 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     # Token first: an unauthenticated API call then gets 401 with "WWW-Authenticate: Token" (not a browser's
-    # Basic-auth prompt). Session logins need the CSRF token on writes.
+    # Basic-auth prompt). Session logins need the CSRF token on writes. The token's query loads the employee record.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "apps.common.authentication.EmployeeTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         # Basic auth that answers 429 during a failed-login lockout (apps/common/login_protection.py).
         "apps.common.login_protection.LockoutAwareBasicAuthentication",

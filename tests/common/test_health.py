@@ -53,3 +53,37 @@ def test_every_response_carries_a_request_id(client):
     hostile = client.get("/healthz", headers={"X-Request-ID": "bad id\nwith newline"})
     assert hostile["X-Request-ID"] != "bad id\nwith newline"
     assert len(hostile["X-Request-ID"]) == 32
+
+
+@pytest.mark.django_db
+def test_a_broker_that_answered_is_not_asked_again_for_a_few_seconds(client, monkeypatch):
+    from apps.common import health
+
+    calls = []
+
+    def connect():
+        calls.append(1)
+        return True, "redis"
+
+    monkeypatch.setattr(health, "_broker_ok", {})
+    monkeypatch.setattr(health, "connect_to_broker", connect)
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz").status_code == 200
+    assert len(calls) == 1
+
+    for key, (checked_at, detail) in list(health._broker_ok.items()):  # the answer grows old
+        health._broker_ok[key] = (checked_at - health.BROKER_OK_REUSE_SECONDS - 1, detail)
+    assert client.get("/healthz").status_code == 200
+    assert len(calls) == 2
+
+
+@pytest.mark.django_db
+def test_a_broker_failure_is_never_remembered(client, monkeypatch):
+    from apps.common import health
+
+    answers = iter([(False, "ConnectionError: refused"), (True, "redis"), (True, "redis")])
+    monkeypatch.setattr(health, "_broker_ok", {})
+    monkeypatch.setattr(health, "connect_to_broker", lambda: next(answers))
+    assert client.get("/healthz").status_code == 503
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz").status_code == 200

@@ -1,0 +1,131 @@
+"""What the load test's requests cost in queries, and that the savings changed nothing a caller can see.
+
+bench/load.py drives the list, create and submit with API tokens; bench/request_profile.py measures their CPU.
+These tests hold the query counts (a fixed number whatever the page holds) and the behaviour behind each saving:
+the employee record comes with the token, the filterset is skipped only when there is nothing to filter, and the
+model's check constraint is left to `Evidence.clean()`, which refuses the same items.
+"""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from apps.evidence.constants import CustomerType, EvidenceStatus
+from apps.evidence.models import Evidence
+from apps.evidence.services import evidence_create
+from tests.factories.evidence import AttachmentFactory, EvidenceFactory, category
+from tests.factories.org import OrgUnitFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/evidence/"
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+def draft_body(**overrides):
+    body = {
+        "category": "customer_story",
+        "title": "Shorter hold times for accessible-room bookings",
+        "customer_quote": "I waited forty minutes to book a room I can use.",
+        "source_type": "support_ticket",
+        "source_reference": "TCK-4242",
+        "interpretation": "Guests with disabilities waited longest of all.",
+        "response": "Added a priority line for accessibility requests.",
+        "customer_type": "external",
+        "impact_date": (timezone.localdate() - dt.timedelta(days=10)).isoformat(),
+    }
+    body.update(overrides)
+    return body
+
+
+def test_a_list_page_costs_five_queries_with_a_token_whatever_it_holds(people, django_assert_num_queries):
+    client = token_client(people["owner"].user)
+    for item in EvidenceFactory.create_batch(3, owner=people["owner"]):
+        AttachmentFactory(evidence=item)
+    # token with its user and employee, roles, count, page, files
+    with django_assert_num_queries(5):
+        assert len(client.get(LIST).json()["results"]) == 3
+    for item in EvidenceFactory.create_batch(47, owner=people["owner"], status=EvidenceStatus.SUBMITTED):
+        AttachmentFactory(evidence=item)
+    with django_assert_num_queries(5):
+        assert len(client.get(LIST).json()["results"]) == 50
+
+
+def test_creating_a_draft_costs_a_fixed_number_of_queries(people, django_assert_max_num_queries):
+    client = token_client(people["owner"].user)
+    with django_assert_max_num_queries(10):
+        response = client.post(LIST, draft_body(), format="json")
+    assert response.status_code == 201
+    assert response.json()["owner"]["id"] == people["owner"].pk
+
+
+def test_submitting_costs_a_fixed_number_of_queries(people, django_assert_max_num_queries):
+    client = token_client(people["owner"].user)
+    item = EvidenceFactory(owner=people["owner"])
+    AttachmentFactory(evidence=item)
+    with django_assert_max_num_queries(20):
+        response = client.post(f"/api/evidence/{item.pk}/submit/")
+    assert response.status_code == 200
+    assert response.json()["status"] == EvidenceStatus.SUBMITTED
+    assert len(response.json()["attachments"]) == 1
+
+
+def test_the_employee_loaded_with_the_token_is_the_callers_own(people):
+    """Two people with tokens in turn: each sees exactly their own drafts, never the other's."""
+    mine = EvidenceFactory(owner=people["owner"])
+    theirs = EvidenceFactory(owner=people["peer"])
+    assert [row["id"] for row in token_client(people["owner"].user).get(LIST).json()["results"]] == [mine.pk]
+    assert [row["id"] for row in token_client(people["peer"].user).get(LIST).json()["results"]] == [theirs.pk]
+    assert token_client(people["peer"].user).get(f"/api/evidence/{mine.pk}/").status_code == 404
+
+
+def test_a_token_of_a_login_without_an_employee_record_sees_nothing_and_cannot_create(people):
+    EvidenceFactory(owner=people["owner"])
+    client = token_client(people["stranger"])
+    assert client.get(LIST).json()["results"] == []
+    assert client.post(LIST, draft_body(), format="json").status_code == 403
+
+
+def test_filters_still_apply_and_still_refuse_unknown_values(people):
+    draft = EvidenceFactory(owner=people["owner"])
+    submitted = EvidenceFactory(owner=people["owner"], status=EvidenceStatus.SUBMITTED)
+    client = token_client(people["owner"].user)
+    assert {row["id"] for row in client.get(LIST, {"page": 1}).json()["results"]} == {draft.pk, submitted.pk}
+    assert [row["id"] for row in client.get(LIST, {"status": "submitted"}).json()["results"]] == [submitted.pk]
+    assert client.get(LIST, {"status": "nonsense"}).status_code == 400
+    assert client.get(LIST, {"page_size": 1, "mine": "maybe"}).status_code == 400
+
+
+@pytest.mark.parametrize("customer_type", [CustomerType.EXTERNAL, CustomerType.INTERNAL])
+@pytest.mark.parametrize("with_unit", [False, True])
+def test_validation_refuses_exactly_what_the_check_constraint_refuses(people, customer_type, with_unit):
+    """`Evidence.clean()` stands in for the database check constraint (internal customers, and only they, name
+    the receiving unit): every combination is refused or saved as the constraint would decide."""
+    data = {
+        "category": category(),
+        "title": "A story",
+        "customer_quote": "",
+        "interpretation": "It mattered.",
+        "response": "We fixed it.",
+        "customer_type": customer_type,
+        "internal_customer_unit": OrgUnitFactory() if with_unit else None,
+        "impact_date": timezone.localdate() - dt.timedelta(days=1),
+    }
+    allowed = (customer_type == CustomerType.INTERNAL) == with_unit
+    if allowed:
+        evidence_create(by=people["owner"].user, data=data)
+        assert Evidence.objects.filter(owner=people["owner"]).count() == 1
+    else:
+        with pytest.raises(ValidationError) as error:
+            evidence_create(by=people["owner"].user, data=data)
+        assert "internal_customer_unit" in error.value.message_dict
+        assert not Evidence.objects.filter(owner=people["owner"]).exists()
