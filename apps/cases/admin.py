@@ -15,6 +15,11 @@ from django.utils.html import format_html
 
 from apps.common.errors import InvalidTransition
 from apps.policies.models import PolicyVersion
+from apps.reports.constants import ExportFormat, ReportKind
+from apps.reports.filters import ReportFilters
+from apps.reports.permissions import can_view_reports
+from apps.reports.responses import export_response
+from apps.reports.services import export_job_request, export_prepare, export_record
 
 from .forms import DecisionNoteForm, NominationsForm
 from .models import ApprovalRoute, ApprovalStep, Attestation, Case, Cycle, Delegation, PolicyException, StepRecord
@@ -31,6 +36,39 @@ class CycleAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     date_hierarchy = "opens_on"
     change_form_template = "admin/cases/cycle/change_form.html"
+    actions = ["export_cases_csv", "export_cases_xlsx"]
+
+    def has_reports_permission(self, request: HttpRequest) -> bool:
+        """Exports are for those who read the compliance reports: HR and Leadership, as on the dashboard."""
+        return can_view_reports(request.user)
+
+    @admin.action(description="Download the case detail of the selected cycles (CSV)", permissions=["reports"])
+    def export_cases_csv(self, request: HttpRequest, queryset: QuerySet[Cycle]) -> HttpResponse | None:
+        return self._export_cases(request, queryset, ExportFormat.CSV)
+
+    @admin.action(description="Download the case detail of the selected cycles (Excel)", permissions=["reports"])
+    def export_cases_xlsx(self, request: HttpRequest, queryset: QuerySet[Cycle]) -> HttpResponse | None:
+        return self._export_cases(request, queryset, ExportFormat.XLSX)
+
+    def _export_cases(self, request: HttpRequest, queryset: QuerySet[Cycle], export_format: str) -> HttpResponse | None:
+        """One file of the selected cycles' cases, audited like every export; a large one becomes a job."""
+        if not can_view_reports(request.user):  # the action is hidden from others; refuse a forged request too
+            raise PermissionDenied
+        filters = ReportFilters.for_cycles(list(queryset.only("pk", "ritual_type_id")))
+        export = export_prepare(
+            kind=ReportKind.CASES, export_format=export_format, filters=filters, today=timezone.localdate()
+        )
+        if export.is_large:
+            export_job_request(by=request.user, export=export)
+            self.message_user(
+                request,
+                f"{export.rows:,} rows: the export runs in the background. Its progress and download link are "
+                "under Your exports on the dashboard.",
+                messages.INFO,
+            )
+            return None
+        export_record(export=export, destination="download")
+        return export_response(export)
 
     def get_urls(self):  # type: ignore[no-untyped-def]
         view = self.admin_site.admin_view(self.nominations_view)

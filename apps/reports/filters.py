@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,8 @@ class ReportFilters:
     """Which cases and evidence a report covers; every field is optional (None = no restriction).
 
     - `cycle_id`, `ritual_type_id`: cases of that cycle / ritual; evidence of those cases' subjects and items
-      linked to those cases.
+      linked to those cases. `cycle_ids`: the same for several cycles at once (the admin's export of the selected
+      cycles); the dashboard, the API and the command give one cycle.
     - `unit_id`: the unit and everything under it (cases by their policy unit, evidence by its owner's unit).
     - `date_from`, `date_to` (both included): cases opened, evidence dated (impact date), reviews done, in the range.
     """
@@ -29,16 +31,30 @@ class ReportFilters:
     unit_id: int | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    cycle_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def for_cycles(cls, cycles: Sequence[Cycle]) -> ReportFilters:
+        """The cases of these cycles: one cycle as `cycle_id`, several as `cycle_ids`; their ritual when they share
+        one (a cycle implies its ritual, as in the filter form)."""
+        rituals = {cycle.ritual_type_id for cycle in cycles}
+        ritual = rituals.pop() if len(rituals) == 1 else None
+        if len(cycles) == 1:
+            return cls(cycle_id=cycles[0].pk, ritual_type_id=ritual)
+        return cls(cycle_ids=tuple(sorted(cycle.pk for cycle in cycles)), ritual_type_id=ritual)
 
     def as_json(self) -> dict[str, Any]:
-        """The filters as JSON (audit events, export jobs); dates in ISO 8601."""
-        return {
+        """The filters as JSON (audit events, export jobs); dates in ISO 8601; `cycles` only when several."""
+        data: dict[str, Any] = {
             "cycle": self.cycle_id,
             "ritual_type": self.ritual_type_id,
             "unit": self.unit_id,
             "date_from": self.date_from.isoformat() if self.date_from else None,
             "date_to": self.date_to.isoformat() if self.date_to else None,
         }
+        if self.cycle_ids:
+            data["cycles"] = list(self.cycle_ids)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReportFilters:
@@ -53,11 +69,12 @@ class ReportFilters:
             unit_id=data.get("unit"),
             date_from=day(data.get("date_from")),
             date_to=day(data.get("date_to")),
+            cycle_ids=tuple(data.get("cycles") or ()),
         )
 
     @property
     def is_empty(self) -> bool:
-        return not any((self.cycle_id, self.ritual_type_id, self.unit_id, self.date_from, self.date_to))
+        return not any((self.cycle_id, self.cycle_ids, self.ritual_type_id, self.unit_id, self.date_from, self.date_to))
 
 
 class ReportFilterForm(forms.Form):

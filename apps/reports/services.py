@@ -57,6 +57,8 @@ def export_filename(*, kind: str, filters: ReportFilters, renderer: Renderer, re
 
         name = Cycle.objects.filter(pk=filters.cycle_id).values_list("name", flat=True).first()
         parts.append(slugify(name or f"cycle-{filters.cycle_id}"))
+    elif filters.cycle_ids:
+        parts.append(f"{len(filters.cycle_ids)}-cycles")
     if filters.unit_id is not None:
         parts.append(slugify(reports.tree.name_of.get(filters.unit_id, f"unit-{filters.unit_id}")))
     parts.append(reports.today.isoformat())

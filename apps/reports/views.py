@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -11,7 +10,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,9 +24,9 @@ from .filters import ReportFilters, filters_from_query
 from .models import ExportJob
 from .permissions import can_view_reports
 from .renderers import renderer_for
-from .renderers.csv import CsvRenderer
+from .responses import export_response
 from .selectors import reports_get
-from .services import PreparedExport, export_job_request, export_prepare, export_progress, export_record
+from .services import export_job_request, export_prepare, export_progress, export_record
 
 
 def reports_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -95,20 +94,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/dashboard.html", context)
 
 
-def _download(export: PreparedExport) -> HttpResponse:
-    disposition = {"as_attachment": True, "filename": export.filename}
-    if isinstance(export.renderer, CsvRenderer):
-        response = StreamingHttpResponse(
-            export.renderer.stream(export.sections), content_type=export.renderer.content_type
-        )
-        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-        return response
-    scratch = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it (and the OS removes it)
-    export.renderer.write(export.sections, scratch)
-    scratch.seek(0)
-    return FileResponse(scratch, content_type=export.renderer.content_type, **disposition)
-
-
 @reports_required
 @require_POST
 def export(request: HttpRequest, kind: str, export_format: str) -> HttpResponse:
@@ -129,7 +114,7 @@ def export(request: HttpRequest, kind: str, export_format: str) -> HttpResponse:
         )
         return redirect(f"{reverse('reports:dashboard')}?{urlencode(_filter_pairs(filters, form))}#job-{job.pk}")
     export_record(export=prepared, destination="download")
-    return _download(prepared)
+    return export_response(prepared)
 
 
 def _filter_pairs(filters: ReportFilters, form: Any) -> list[tuple[str, str]]:

@@ -22,10 +22,12 @@ def subtree_ids(filters: ReportFilters, tree: OrgTree) -> list[int] | None:
 
 
 def case_scope(filters: ReportFilters, tree: OrgTree) -> CaseQuerySet:
-    """Cases of the filtered cycle / ritual, whose policy unit is in the subtree, opened within the dates."""
+    """Cases of the filtered cycle(s) / ritual, whose policy unit is in the subtree, opened within the dates."""
     cases = Case.objects.all()
     if filters.cycle_id is not None:
         cases = cases.filter(cycle_id=filters.cycle_id)
+    if filters.cycle_ids:
+        cases = cases.filter(cycle_id__in=filters.cycle_ids)
     if filters.ritual_type_id is not None:
         cases = cases.filter(cycle__ritual_type_id=filters.ritual_type_id)
     units = subtree_ids(filters, tree)
@@ -42,6 +44,8 @@ def _cycle_cases(filters: ReportFilters) -> CaseQuerySet:
     cases = Case.objects.exclude(status=CaseStatus.WITHDRAWN)
     if filters.cycle_id is not None:
         cases = cases.filter(cycle_id=filters.cycle_id)
+    if filters.cycle_ids:
+        cases = cases.filter(cycle_id__in=filters.cycle_ids)
     if filters.ritual_type_id is not None:
         cases = cases.filter(cycle__ritual_type_id=filters.ritual_type_id)
     return cases.order_by()
@@ -56,7 +60,7 @@ def evidence_scope(
     units = subtree_ids(filters, tree)
     if units is not None:
         items = items.filter(owner__org_unit_id__in=units)
-    if filters.cycle_id is not None or filters.ritual_type_id is not None:
+    if filters.cycle_id is not None or filters.cycle_ids or filters.ritual_type_id is not None:
         cases = _cycle_cases(filters)
         linked = CaseEvidence.objects.filter(case__in=cases).values("evidence_id")
         items = items.filter(
