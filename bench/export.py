@@ -94,7 +94,7 @@ def main() -> None:
     print(f"data: {cases:,} cases, {evidence_count:,} evidence items, {Employee.objects.count():,} employees; "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
-    print("All 100k cases (a quarter open: each open case is evaluated live by the policy engine):")
+    print("All 100k cases (a quarter open: each open case is judged live by the policy engine):")
     copy_rows, copy_seconds, copy_bytes = _copy_baseline(ReportFilters())
     copy_rate = copy_rows / copy_seconds
     print(f"  COPY (case query) TO STDOUT WITH CSV: {copy_rows:,} rows in {copy_seconds:.2f} s = {copy_rate:,.0f} "
@@ -111,7 +111,7 @@ def main() -> None:
     _print_export("export csv", _run_child("csv", cycle=decided.pk), rows / seconds)
 
     current = Cycle.objects.filter(name__startswith=BENCH_PREFIX, status="open").first()
-    print(f"The open cycle ({current.name}: every case evaluated live, as of today):")
+    print(f"The open cycle ({current.name}: every case judged live, as of today):")
     rows, seconds, _ = _copy_baseline(ReportFilters(cycle_id=current.pk))
     print(f"  COPY (case query) TO STDOUT WITH CSV: {rows:,} rows in {seconds:.2f} s = {rows / seconds:,.0f} rows/s")
     _print_export("export csv", _run_child("csv", cycle=current.pk), rows / seconds)
@@ -133,7 +133,8 @@ def _print_export(label: str, result: dict, copy_rate: float | None) -> None:
     ratio = f", {rate / copy_rate:.2f} of COPY's rate (target >= 0.33)" if copy_rate else ""
     print(f"  {label}: {result['rows']:,} rows in {result['seconds']:.2f} s = {rate:,.0f} rows/s{ratio}; "
           f"{result['queries']} queries; peak RSS {result['peak_mb']:.0f} MB "
-          f"(+{result['peak_mb'] - result['start_mb']:.0f} MB over a started Django process)")  # fmt: skip
+          f"(+{result['peak_mb'] - result['start_mb']:.0f} MB over a started Django process); "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 def _scalar(sql: str) -> int:

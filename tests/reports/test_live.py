@@ -18,7 +18,8 @@ from apps.policies.services import policy_create, policy_version_create, policy_
 from apps.reports.constants import MET, UNMET
 from apps.reports.filters import ReportFilters
 from apps.reports.selectors import case_detail
-from apps.reports.selectors.live import LiveEvaluator, read_snapshot
+from apps.reports.selectors.live import LiveEvaluator
+from apps.reports.selectors.streams import read_snapshot
 from tests.factories.cases import AttestationFactory, CaseEvidenceFactory, CycleFactory
 from tests.factories.evidence import EvidenceFactory, category
 from tests.factories.org import EmployeeFactory, OrgUnitFactory
@@ -131,8 +132,8 @@ def test_live_verdicts_are_the_live_checklists(open_cases):
     scope = Case.objects.filter(cycle__in=cycles).open()
 
     got = {}
-    with read_snapshot():
-        evaluator = LiveEvaluator(scope, today=today)
+    with read_snapshot() as snapshot:
+        evaluator = LiveEvaluator(scope, today=today, snapshot=snapshot)
         for row in scope.order_by("pk").values_list(*CASE_REF_FIELDS):
             verdict = evaluator.verdict(CaseRef(*row))
             got[row[0]] = (verdict.as_of, dict(zip(verdict.requirement_ids, verdict.met, strict=True)))

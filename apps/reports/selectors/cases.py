@@ -15,7 +15,6 @@ from typing import Any
 from django.db.models import Case as When_
 from django.db.models import F, OuterRef, Subquery, Value, When
 from django.db.models.fields.json import KT
-from django.db.models.functions import TruncDate
 
 from apps.cases.constants import CaseStatus, ExceptionStatus
 from apps.cases.models import Case, CaseQuerySet, PolicyException
@@ -25,11 +24,12 @@ from apps.policies.models import Requirement
 from apps.policies.requirement_kinds import MODIFIER_KINDS
 from apps.policies.selectors import category_names_get, requirement_label
 
-from ..constants import MET, STREAM_CHUNK_SIZE, UNMET
+from ..constants import MET, UNMET
 from ..filters import ReportFilters
-from .live import LiveEvaluator, read_snapshot
+from .live import LiveEvaluator
 from .scope import case_scope
-from .sql import FrozenResults, parse_frozen_results
+from .sql import FrozenResults, LocalDate, parse_frozen_results
+from .streams import read_snapshot
 
 BASE_COLUMNS = (
     "case id", "subject", "subject kind", "employee number", "unit", "unit code", "customer layer", "ritual",
@@ -107,7 +107,7 @@ def _with_exception(cases: CaseQuerySet) -> CaseQuerySet:
         exception_justification=Subquery(latest.values("justification")[:1]),
         frozen_results=FrozenResults(F("frozen_evaluation")),
         frozen_as_of=KT("frozen_evaluation__as_of"),
-        decided_on=TruncDate("decided_at"),
+        decided_on=LocalDate("decided_at"),
     )
 
 
@@ -149,8 +149,8 @@ class CaseDetail:
         memo: dict[Any, tuple[tuple[str, ...], int, int]] = {}
         statuses = dict(CaseStatus.choices)
         exception_labels = dict(ExceptionStatus.choices)
-        with read_snapshot():
-            cases = _with_exception(self.scope).order_by("pk").values_list(*CASE_FIELDS).iterator(STREAM_CHUNK_SIZE)
+        with read_snapshot() as snapshot:
+            cases = snapshot.rows(_with_exception(self.scope).order_by("pk").values_list(*CASE_FIELDS))
             evaluator: LiveEvaluator | None = None
             for row in cases:
                 (pk, status, stored_compliant, frozen_results, frozen_as_of, employee_id, subject_unit_id,
@@ -159,7 +159,7 @@ class CaseDetail:
                  justification) = row  # fmt: skip
                 if status == CaseStatus.OPEN:
                     if evaluator is None:
-                        evaluator = LiveEvaluator(self.scope, today=self.today)
+                        evaluator = LiveEvaluator(self.scope, today=self.today, snapshot=snapshot)
                     ref = CaseRef(pk, employee_id, subject_unit_id, policy_unit_id, org_unit_id, deadline)
                     verdict = evaluator.verdict(ref)
                     key: Any = (verdict.requirement_ids, verdict.met)

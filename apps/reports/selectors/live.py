@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
 from typing import Any, NamedTuple
 
-from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Q, Value
-from django.db.models.functions import Cast, NullIf
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, Value
+from django.db.models.functions import NullIf
 
 from apps.cases.constants import CaseStatus
 from apps.cases.models import Attestation, Case, CaseEvidence, CaseQuerySet
@@ -31,26 +29,8 @@ from apps.evidence.constants import EvidenceStatus
 from apps.policies.engine import CompiledPolicy, RequirementSpec, compile_policy
 from apps.policies.selectors import category_names_get
 
-from ..constants import STREAM_CHUNK_SIZE
-
-
-@contextmanager
-def read_snapshot() -> Iterator[None]:
-    """Read every stream from one snapshot.
-
-    On PostgreSQL: a REPEATABLE READ, READ ONLY transaction, so the side-by-side queries agree with each other and
-    server-side cursors need no WITH HOLD copy. Inside a caller's transaction (tests) that transaction is used.
-    SQLite needs nothing (and a transaction there would take the write lock): the merge skips rows of cases it
-    does not see, so a change between two statements cannot derail it.
-    """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        yield
-
+from .sql import AsFloat
+from .streams import Snapshot
 
 _NO_ROLES: frozenset[str] = frozenset()
 
@@ -74,10 +54,6 @@ class _Stream:
             row = next(self._rows, None)
         self._next = row
         return found
-
-
-def _stream(queryset: Any) -> _Stream:
-    return _Stream(queryset.iterator(chunk_size=STREAM_CHUNK_SIZE))
 
 
 class StreamFact(NamedTuple):
@@ -122,8 +98,8 @@ def fact_columns(prefix: str) -> tuple[Any, ...]:
         F(f"{prefix}source_type"),
         F(f"{prefix}source_reference"),
         NullIf(F(f"{prefix}metric_kind"), Value("")),
-        Cast(F(f"{prefix}baseline"), FloatField()),
-        Cast(F(f"{prefix}result"), FloatField()),
+        AsFloat(F(f"{prefix}baseline")),
+        AsFloat(F(f"{prefix}result")),
         NullIf(F(f"{prefix}direction"), Value("")),
     )
 
@@ -141,9 +117,10 @@ class LiveVerdict(NamedTuple):
 
 
 class LiveEvaluator:
-    """Judges the open cases of `scope` as of `today`; call `verdict` with cases in ascending id order."""
+    """Judges the open cases of `scope` as of `today`; call `verdict` with cases in ascending id order. Its streams
+    are read in `snapshot` (`read_snapshot()`), which ends them."""
 
-    def __init__(self, scope: CaseQuerySet, *, today: dt.date) -> None:
+    def __init__(self, scope: CaseQuerySet, *, today: dt.date, snapshot: Snapshot) -> None:
         self.today = today
         scope = scope.filter(status=CaseStatus.OPEN)
         open_ids = scope.order_by().values("pk")
@@ -156,26 +133,36 @@ class LiveEvaluator:
         self.names = names
         self.compiled: dict[tuple[int, ...], CompiledPolicy] = {}
         self.by_versions: dict[tuple[int, ...], CompiledPolicy] = {}
-        self.pinned = _stream(
-            through.objects.filter(case_id__in=open_ids).order_by("case_id").values_list("case_id", "policyversion_id")
-        )
-        self.own = _stream(
-            scope.filter(
-                subject_employee__evidence__is_current=True,
-                subject_employee__evidence__status=EvidenceStatus.VERIFIED,
+        self.pinned = _Stream(
+            snapshot.rows(
+                through.objects.filter(case_id__in=open_ids)
+                .order_by("case_id")
+                .values_list("case_id", "policyversion_id")
             )
-            .order_by("pk")
-            .values_list("pk", *fact_columns("subject_employee__evidence__"))
         )
-        self.linked = _stream(
-            CaseEvidence.objects.filter(
-                case_id__in=open_ids, evidence__is_current=True, evidence__status=EvidenceStatus.VERIFIED
+        self.own = _Stream(
+            snapshot.rows(
+                scope.filter(
+                    subject_employee__evidence__is_current=True,
+                    subject_employee__evidence__status=EvidenceStatus.VERIFIED,
+                )
+                .order_by("pk")
+                .values_list("pk", *fact_columns("subject_employee__evidence__"))
             )
-            .order_by("case_id")
-            .values_list("case_id", *fact_columns("evidence__"))
         )
-        self.attestations = _stream(
-            Attestation.objects.filter(case_id__in=open_ids).order_by("case_id").values_list("case_id", "role")
+        self.linked = _Stream(
+            snapshot.rows(
+                CaseEvidence.objects.filter(
+                    case_id__in=open_ids, evidence__is_current=True, evidence__status=EvidenceStatus.VERIFIED
+                )
+                .order_by("case_id")
+                .values_list("case_id", *fact_columns("evidence__"))
+            )
+        )
+        self.attestations = _Stream(
+            snapshot.rows(
+                Attestation.objects.filter(case_id__in=open_ids).order_by("case_id").values_list("case_id", "role")
+            )
         )
 
     def _policy(self, version_ids: tuple[int, ...]) -> CompiledPolicy:

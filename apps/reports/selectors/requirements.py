@@ -14,12 +14,12 @@ from apps.policies.models import Requirement
 from apps.policies.requirement_kinds import MODIFIER_KINDS
 from apps.policies.selectors import InventoryRow, category_names_get, group_additions_inventory, requirement_label
 
-from ..constants import STREAM_CHUNK_SIZE
 from ..filters import ReportFilters
-from .live import LiveEvaluator, read_snapshot
+from .live import LiveEvaluator
 from .scope import case_scope, subtree_ids
 from .sql import json_elements, json_true, run, subquery_sql
 from .stats import rate
+from .streams import read_snapshot
 
 JUDGED_AT_DECISION = (CaseStatus.APPROVED, CaseStatus.APPROVED_WITH_EXCEPTION, CaseStatus.REJECTED)
 
@@ -91,12 +91,12 @@ def unmet_requirements(*, filters: ReportFilters, tree: OrgTree, today: dt.date)
             counter["waived" if status == CaseStatus.APPROVED_WITH_EXCEPTION else "rejected_unmet"] += n
 
     open_scope = scope.filter(status=CaseStatus.OPEN)
-    with read_snapshot():
-        refs = open_scope.order_by("pk").values_list(*CASE_REF_FIELDS).iterator(STREAM_CHUNK_SIZE)
+    with read_snapshot() as snapshot:
+        refs = snapshot.rows(open_scope.order_by("pk").values_list(*CASE_REF_FIELDS))
         evaluator: LiveEvaluator | None = None
         for row in refs:
             if evaluator is None:
-                evaluator = LiveEvaluator(open_scope, today=today)
+                evaluator = LiveEvaluator(open_scope, today=today, snapshot=snapshot)
             verdict = evaluator.verdict(CaseRef(*row))
             for requirement_id, met in zip(verdict.requirement_ids, verdict.met, strict=True):
                 counter = counts.setdefault(requirement_id, Counter())
