@@ -8,7 +8,7 @@ evidence is read: nothing else can meet a requirement (hints about pending items
 
 Reports show only met / not met, so each case gets the engine's verdict (`CompiledPolicy.verdict`: the same
 decision as a full evaluation, without reasons or result objects), and its evidence arrives as `StreamFact` rows
-shaped in SQL exactly as `apps.evidence.selectors.fact_from_row` shapes them in Python: no object is built per
+shaped in SQL exactly as `apps.evidence.selectors.fact_from_row` shapes them in Python: no EvidenceFact is built per
 item. `tests/reports/test_live.py` checks every verdict against the case's live checklist.
 """
 
