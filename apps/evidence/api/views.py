@@ -35,6 +35,7 @@ from ..services import (
     evidence_update,
     evidence_verify,
 )
+from . import page_cache
 from .abilities import Abilities, is_owner
 from .rows import evidence_rows, evidence_rows_queryset
 from .serializers import (
@@ -86,11 +87,21 @@ class EvidenceReadMixin:
         return evidence_rows(rows, abilities=self.abilities, request=self.request)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # A page already built for this user, URL and data version is answered from memory (page_cache says why
+        # it cannot be stale); the version is read before anything else, and only successful pages are kept.
+        version = page_cache.data_version()
+        key = page_cache.page_key(request, version) if version is not None else None
+        if key is not None and (kept := page_cache.pages.get(key)) is not None:
+            return Response(kept)
         rows = evidence_rows_queryset(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
         page = self.paginate_queryset(rows)  # type: ignore[attr-defined]
         if page is None:
-            return Response(self.render_rows(rows))
-        return self.get_paginated_response(self.render_rows(page))  # type: ignore[attr-defined]
+            response = Response(self.render_rows(rows))
+        else:
+            response = self.get_paginated_response(self.render_rows(page))  # type: ignore[attr-defined]
+        if key is not None:
+            page_cache.pages.put(key, response.data)
+        return response
 
     def item_response(self, evidence: Evidence, status_code: int = status.HTTP_200_OK) -> Response:
         """Answer with the item as the caller now sees it (reloaded with its attachments and flags)."""
