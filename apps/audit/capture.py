@@ -143,18 +143,19 @@ def model_event(
 
 
 def _append(events: list[AuditEvent], using: str) -> None:
-    from .chain import append_events
+    from .chain import queue_events
 
-    append_events(events, using=using, safe=True)
+    queue_events(events, using=using)
 
 
 def created_changes(spec: TrackedModel, instance: models.Model) -> dict[str, list[Any]]:
     """Return [None, value] for every field of a new object."""
     loaded = instance.__dict__
+    plain = _PLAIN_TYPES
     changes = {}
-    for field in spec.fields:
-        value = loaded.get(field.attname)
-        changes[field.name] = [None, value if type(value) in _PLAIN_TYPES else json_safe(value)]
+    for name, attname in spec.names:  # runs once per audited create: kept lean
+        value = loaded.get(attname)
+        changes[name] = [None, value if type(value) in plain else json_safe(value)]
     for name in spec.masked:
         if name in changes:
             changes[name] = [None, None if changes[name][1] is None else MASK_CHANGED]
@@ -199,12 +200,11 @@ def _after_save(
     if spec is None:
         return
     stored: dict[str, Any] = instance.__dict__.pop(OLD_VALUES_ATTR, None) or {}
-    current = values_of(spec, instance)
     context = {"raw": True} if raw else {}
     if created:
         event = model_event(spec, instance, AuditAction.CREATE, created_changes(spec, instance), **context)
-        saved = current
     else:
+        current = values_of(spec, instance)
         if update_fields is None:
             saved = current
         else:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterable, Mapping
+import json
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +37,8 @@ HASHED_FIELDS = (
 _SORTED_HASHED_FIELDS = tuple(sorted(HASHED_FIELDS))
 _JSON_FIELDS = ("changes", "context")
 _INSERT_BATCH_SIZE = 500
+# Queued events are written early once this many wait in one transaction (bounds memory in long imports).
+QUEUE_LIMIT = 1000
 
 
 def compute_hash(event: AuditEvent | Mapping[str, Any]) -> str:
@@ -49,18 +54,51 @@ def compute_hash(event: AuditEvent | Mapping[str, Any]) -> str:
 _BEFORE_JSON = ("action", "actor_ip", "actor_name", "actor_user_id")  # keys sorting before "changes", "context"
 _AFTER_JSON = ("object_id", "object_repr", "object_type", "occurred_at", "prev_hash", "request_id", "sequence")
 assert _SORTED_HASHED_FIELDS == (*_BEFORE_JSON, *_JSON_FIELDS, *_AFTER_JSON)  # noqa: S101 - layout guard
+_text = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str (C when available)
 
 
-def _hash_with_json(event: AuditEvent, json_texts: dict[str, str]) -> str:
-    # The same bytes as canonical_json() of the payload (sorted keys, no spaces), spliced around the already
-    # serialised changes and context so each is encoded once, for the hash and for storage alike.
-    values = event.__dict__
-    head = canonical_json_text({name: values[name] for name in _BEFORE_JSON})
-    after = {name: values[name] for name in _AFTER_JSON}
-    after["occurred_at"] = json_safe(after["occurred_at"])
-    tail = canonical_json_text(after)
-    text = f'{head[:-1]},"changes":{json_texts["changes"]},"context":{json_texts["context"]},{tail[1:]}'
-    return hashlib.sha256(text.encode()).hexdigest()
+def _number(value: int | None) -> str:
+    return "null" if value is None else str(int(value))
+
+
+@dataclass(slots=True)
+class _HashParts:
+    """An event's canonical JSON in pieces around the values only the chain decides (previous hash, sequence).
+
+    The text is before + changes + ',"context":' + context + after + '"<prev_hash>"' + middle + '<sequence>}':
+    exactly canonical_json() of the event's payload (keys sorted, no spaces; tests/audit/test_chain_hash.py).
+    """
+
+    before: str
+    changes: str
+    context: str
+    after: str
+    middle: str
+
+    def hash(self, prev_hash: str, sequence: int) -> str:
+        # The same expression as the PostgreSQL function audit_append_events (migration 0005).
+        text = f'{self.before}{self.changes},"context":{self.context}{self.after}"{prev_hash}"{self.middle}{sequence}}}'
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _hash_parts(event: AuditEvent) -> _HashParts:
+    # Written directly rather than through json.dumps of a dict: this runs once per event.
+    v = event.__dict__
+    changes, context = v["changes"], v["context"]
+    return _HashParts(
+        before=(
+            f'{{"action":{_text(v["action"])},"actor_ip":{_text(v["actor_ip"])},'
+            f'"actor_name":{_text(v["actor_name"])},"actor_user_id":{_number(v["actor_user_id"])},"changes":'
+        ),
+        changes=canonical_json_text(changes) if changes else "{}",
+        context=canonical_json_text(context) if context else "{}",
+        after=(
+            f',"object_id":{_text(v["object_id"])},"object_repr":{_text(v["object_repr"])},'
+            f'"object_type":{_text(v["object_type"])},"occurred_at":{_text(json_safe(v["occurred_at"]))},'
+            '"prev_hash":'
+        ),
+        middle=f',"request_id":{_text(v["request_id"])},"sequence":',
+    )
 
 
 class _HeadMarker:
@@ -85,7 +123,7 @@ def _cached_head(connection: BaseDatabaseWrapper) -> _CachedHead | None:
     # so while our marker is still in the list, the events we appended after it are still in the transaction
     # and the chain lock taken before it is still held.
     cached: _CachedHead | None = getattr(connection, "_rc_audit_head", None)
-    if cached is None or not connection.in_atomic_block:
+    if cached is None or connection.autocommit:  # no transaction open (during COMMIT autocommit is still off)
         return None
     hooks = connection.run_on_commit
     if cached.index < len(hooks) and hooks[cached.index][1] is cached.marker:
@@ -96,15 +134,10 @@ def _cached_head(connection: BaseDatabaseWrapper) -> _CachedHead | None:
 def _lock_and_read_head(connection: BaseDatabaseWrapper, cached: _CachedHead | None) -> tuple[int, str]:
     if cached is not None:
         return cached.sequence, cached.hash
+    # SQLite needs no lock: BEGIN IMMEDIATE already serialises writers (PostgreSQL: _write_postgresql).
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Takes a transaction-level advisory lock, held to the end of the transaction, then reads the head:
-            # appenders queue here, so the chain never forks and sequence numbers follow commit order
-            # (function from migration 0004). SQLite needs no lock: BEGIN IMMEDIATE already serialises writers.
-            cursor.execute("SELECT head_sequence, head_hash FROM audit_lock_chain_head(%s)", [CHAIN_LOCK_KEY])
-        else:
-            table = connection.ops.quote_name(AuditEvent._meta.db_table)
-            cursor.execute(f"SELECT sequence, hash FROM {table} ORDER BY sequence DESC LIMIT 1")  # noqa: S608
+        cursor.execute(f"SELECT sequence, hash FROM {table} ORDER BY sequence DESC LIMIT 1")  # noqa: S608
         head = cursor.fetchone()
     return (head[0], head[1]) if head is not None and head[0] is not None else (0, GENESIS_HASH)
 
@@ -127,14 +160,21 @@ def _build_insert_sql(connection: BaseDatabaseWrapper) -> str:
     return f"INSERT INTO {connection.ops.quote_name(opts.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
 
 
-def _insert(connection: BaseDatabaseWrapper, events: list[AuditEvent], json_texts: list[dict[str, str]]) -> None:
+@functools.cache
+def _row_getter() -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    return operator.itemgetter(*(field.attname for field in AuditEvent._meta.concrete_fields))
+
+
+def _insert(connection: BaseDatabaseWrapper, events: list[AuditEvent], parts: list[_HashParts]) -> None:
     # A plain INSERT: this runs once per audited save, and the ORM's bulk_create costs several times more.
     adapt_datetime = connection.ops.adapt_datetimefield_value
-    attnames = [field.attname for field in AuditEvent._meta.concrete_fields]
+    row_of = _row_getter()
     rows = []
-    for event, texts in zip(events, json_texts, strict=True):
-        values = {**event.__dict__, **texts, "occurred_at": adapt_datetime(event.occurred_at)}
-        rows.append([values[name] for name in attnames])
+    for event, part in zip(events, parts, strict=True):
+        values = event.__dict__.copy()
+        values["changes"], values["context"] = part.changes, part.context  # the JSON text that was hashed
+        values["occurred_at"] = adapt_datetime(event.occurred_at)
+        rows.append(row_of(values))
     sql = _insert_sql(connection)
     with connection.cursor() as cursor:
         if len(rows) == 1:
@@ -147,6 +187,8 @@ def _insert(connection: BaseDatabaseWrapper, events: list[AuditEvent], json_text
 
 
 def _remember_head(connection: BaseDatabaseWrapper, cached: _CachedHead | None, sequence: int, head_hash: str) -> None:
+    if not connection.in_atomic_block:
+        return  # written during COMMIT: nothing follows in this transaction
     if cached is not None and connection.run_on_commit[cached.index][0] == set(connection.savepoint_ids):
         cached.sequence, cached.hash = sequence, head_hash
         return
@@ -155,37 +197,167 @@ def _remember_head(connection: BaseDatabaseWrapper, cached: _CachedHead | None, 
     connection._rc_audit_head = _CachedHead(marker, len(connection.run_on_commit) - 1, sequence, head_hash)  # type: ignore[attr-defined]
 
 
-def append_events(events: list[AuditEvent], *, using: str | None = None, safe: bool = False) -> list[AuditEvent]:
-    """Number, chain and insert `events` in the caller's transaction (one of their own when there is none).
+def _write(connection: BaseDatabaseWrapper, events: list[AuditEvent]) -> None:
+    # Number, chain and insert JSON-safe events, in the connection's open transaction.
+    now = timezone.now()
+    for event in events:
+        event.occurred_at = event.occurred_at or now
+    parts = [_hash_parts(event) for event in events]
+    if connection.vendor == "postgresql":
+        _write_postgresql(connection, events, parts)
+        return
+    cached = _cached_head(connection)
+    sequence, previous = _lock_and_read_head(connection, cached)
+    for event, part in zip(events, parts, strict=True):
+        sequence += 1
+        event.sequence = sequence
+        event.prev_hash = previous
+        event.hash = previous = part.hash(previous, sequence)
+    for start in range(0, len(events), _INSERT_BATCH_SIZE):
+        end = start + _INSERT_BATCH_SIZE
+        _insert(connection, events[start:end], parts[start:end])
+    _remember_head(connection, cached, sequence, previous)
 
+
+_APPEND_SQL = "SELECT first_sequence, first_prev_hash, hashes FROM audit_append_events(%s, %s, %s::jsonb)"
+
+
+def _write_postgresql(connection: BaseDatabaseWrapper, events: list[AuditEvent], parts: list[_HashParts]) -> None:
+    # One statement per batch (function from migration 0005): it takes a transaction-level advisory lock, held
+    # to the end of the transaction, reads the head, then chains and inserts the events. Appenders queue on the
+    # lock, so the chain never forks and sequence numbers follow commit order. The events travel as one JSON
+    # array of rows (one text parameter: far cheaper to send than an array per column).
+    rows = [
+        [
+            part.before,
+            part.changes,
+            part.context,
+            part.after,
+            part.middle,
+            json_safe(values["occurred_at"]),
+            values["actor_user_id"],
+            values["actor_name"],
+            values["actor_ip"],
+            values["request_id"],
+            values["action"],
+            values["object_type"],
+            values["object_id"],
+            values["object_repr"],
+        ]
+        for part, values in zip(parts, (event.__dict__ for event in events), strict=True)
+    ]
+    payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_SQL, [CHAIN_LOCK_KEY, GENESIS_HASH, payload])
+        first_sequence, previous, hashes = cursor.fetchone()
+    for offset, (event, event_hash) in enumerate(zip(events, hashes, strict=True)):
+        event.sequence = first_sequence + offset
+        event.prev_hash = previous
+        event.hash = previous = event_hash
+        event._state.adding = False
+        event._state.db = connection.alias
+
+
+class _Queue:
+    """Events queued in one savepoint of a transaction, oldest first.
+
+    It sits in the connection's list of commit hooks (as a no-op) so that Django drops it, events and all, when
+    that savepoint or the whole transaction rolls back: only events of changes that stay are ever written.
+    """
+
+    __slots__ = ("events", "index")
+
+    def __init__(self, index: int) -> None:
+        self.events: list[AuditEvent] = []
+        self.index = index
+
+    def __call__(self) -> None:
+        return None
+
+
+def _open_queue(connection: BaseDatabaseWrapper) -> _Queue:
+    # The newest queue takes more events while it is still in the hook list and was opened in the same
+    # savepoint; otherwise a new one starts after it, so queues stay in the order their events happened.
+    queue: _Queue | None = getattr(connection, "_rc_audit_queue", None)
+    hooks = connection.run_on_commit
+    if queue is not None and queue.index < len(hooks):
+        sids, hook = hooks[queue.index][:2]
+        if hook is queue and sids == set(connection.savepoint_ids):
+            return queue
+    queue = _Queue(len(hooks))
+    connection.on_commit(queue)
+    connection._rc_audit_queue = queue  # type: ignore[attr-defined]
+    return queue
+
+
+def queue_events(events: list[AuditEvent], *, using: str | None = None) -> None:
+    """Queue JSON-safe events to be written just before the caller's transaction commits.
+
+    Capture calls this once per save: the events of a transaction are then numbered, chained and inserted
+    together (one multi-row INSERT, one read of the chain head), before COMMIT, by the audited database backend
+    (apps.audit.backends). They are written earlier when the trail is read on this connection, when
+    `QUEUE_LIMIT` events wait, or when a domain event is appended; at once when no transaction is open or the
+    backend cannot write before COMMIT.
+    """
+    if not events:
+        return
+    alias = using or router.db_for_write(AuditEvent)
+    connection = connections[alias]
+    if not (connection.in_atomic_block and getattr(connection, "audit_flushes_before_commit", False)):
+        append_events(events, using=alias, safe=True)
+        return
+    now = timezone.now()
+    for event in events:
+        event.occurred_at = event.occurred_at or now
+    _open_queue(connection).events.extend(events)
+    waiting = getattr(connection, "_rc_audit_waiting", 0) + len(events)
+    connection._rc_audit_waiting = waiting  # type: ignore[attr-defined]
+    if waiting >= QUEUE_LIMIT:
+        flush_queued_events(connection)
+
+
+def _take_queued(connection: BaseDatabaseWrapper) -> tuple[list[_Queue], list[AuditEvent]]:
+    if not getattr(connection, "_rc_audit_waiting", 0):
+        return [], []
+    queues = [entry[1] for entry in connection.run_on_commit if type(entry[1]) is _Queue and entry[1].events]
+    return queues, [event for queue in queues for event in queue.events]
+
+
+def flush_queued_events(connection: BaseDatabaseWrapper, *, then: list[AuditEvent] | None = None) -> None:
+    """Write the events queued on `connection` (and `then` after them) in its open transaction."""
+    queues, events = _take_queued(connection)
+    if then:
+        events.extend(then)
+    if events:
+        _write(connection, events)
+    for queue in queues:
+        queue.events = []
+    connection._rc_audit_waiting = 0  # type: ignore[attr-defined]
+
+
+def flush_before_read(using: str) -> None:
+    """Write the events queued on `using` so that a read of the trail in this transaction sees them."""
+    connection = connections[using]
+    if getattr(connection, "_rc_audit_waiting", 0) and not connection.autocommit:
+        flush_queued_events(connection)
+
+
+def append_events(events: list[AuditEvent], *, using: str | None = None, safe: bool = False) -> list[AuditEvent]:
+    """Number, chain and insert `events` now, in the caller's transaction (one of their own when there is none).
+
+    Events queued earlier in the transaction are written first, so the chain keeps the order things happened.
     `safe` says the events' changes and context are already JSON-safe (as draft_event makes them).
     """
     if not events:
         return events
     alias = using or router.db_for_write(AuditEvent)
     connection = connections[alias]
-    now = timezone.now()
-    json_texts = []
-    for event in events:
-        if not safe:
+    if not safe:
+        for event in events:
             event.changes = json_safe(event.changes or {})
             event.context = json_safe(event.context or {})
-        json_texts.append(
-            {name: canonical_json_text(value) if (value := getattr(event, name)) else "{}" for name in _JSON_FIELDS}
-        )
     with transaction.atomic(using=alias, savepoint=False):
-        cached = _cached_head(connection)
-        sequence, previous = _lock_and_read_head(connection, cached)
-        for event, texts in zip(events, json_texts, strict=True):
-            sequence += 1
-            event.sequence = sequence
-            event.occurred_at = event.occurred_at or now
-            event.prev_hash = previous
-            event.hash = previous = _hash_with_json(event, texts)
-        for start in range(0, len(events), _INSERT_BATCH_SIZE):
-            end = start + _INSERT_BATCH_SIZE
-            _insert(connection, events[start:end], json_texts[start:end])
-        _remember_head(connection, cached, sequence, previous)
+        flush_queued_events(connection, then=events)
     return events
 
 

@@ -10,8 +10,39 @@ from .constants import AuditAction
 from .errors import AppendOnlyViolation
 
 
+def _flush_queued(queryset: models.QuerySet[Any]) -> None:
+    from .chain import flush_before_read
+
+    flush_before_read(queryset.db)
+
+
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    """Reads of the trail; every bulk write that would change or remove events is refused."""
+    """Reads of the trail; every bulk write that would change or remove events is refused.
+
+    Every read first writes the events its transaction has queued (apps.audit.chain.queue_events), so a
+    transaction always reads its own changes' events.
+    """
+
+    def _fetch_all(self) -> None:
+        if self._result_cache is None:
+            _flush_queued(self)
+        super()._fetch_all()
+
+    def iterator(self, chunk_size: int | None = None) -> Any:
+        _flush_queued(self)
+        return super().iterator(chunk_size=chunk_size)
+
+    def count(self) -> int:
+        _flush_queued(self)
+        return super().count()
+
+    def exists(self) -> bool:
+        _flush_queued(self)
+        return super().exists()
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        _flush_queued(self)
+        return super().aggregate(*args, **kwargs)
 
     def for_object(self, object_type: str, object_id: str) -> AuditEventQuerySet:
         return self.filter(object_type=object_type, object_id=str(object_id))

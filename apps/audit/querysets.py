@@ -49,7 +49,7 @@ class AuditedQuerySet(models.QuerySet[_M]):
     def audited_update(self, **kwargs: Any) -> int:
         """Update the matching rows like update(), writing one event per changed row; return the row count."""
         from .capture import changes_between, model_event
-        from .chain import append_events
+        from .chain import queue_events
         from .constants import AuditAction
 
         if self.query.is_sliced:
@@ -75,13 +75,13 @@ class AuditedQuerySet(models.QuerySet[_M]):
                     changes = changes_between(spec, old_values, new_values)
                     if changes.keys() - spec.auto_now:
                         events.append(model_event(spec, new, AuditAction.UPDATE, changes, bulk="audited_update"))
-                append_events(events, using=self.db, safe=True)
+                queue_events(events, using=self.db)
         return updated
 
     def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
         """Insert objects like bulk_create(), writing one create event per object."""
         from .capture import created_changes, model_event
-        from .chain import append_events
+        from .chain import queue_events
         from .constants import AuditAction
 
         if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts") or any(args[1:]):
@@ -102,5 +102,5 @@ class AuditedQuerySet(models.QuerySet[_M]):
                 model_event(spec, obj, AuditAction.CREATE, created_changes(spec, obj), bulk="bulk_create")
                 for obj in created
             ]
-            append_events(events, using=self.db, safe=True)
+            queue_events(events, using=self.db)
         return created

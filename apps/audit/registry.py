@@ -22,6 +22,8 @@ class TrackedModel:
     auto_now: frozenset[str]
     pk_has_default: bool
     attnames: tuple[str, ...]
+    # (name, attname) of every field, in `fields` order: what a create event lists.
+    names: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,7 @@ def _describe(model: type[models.Model]) -> TrackedModel:
         auto_now=frozenset(f.name for f in fields if getattr(f, "auto_now", False)),
         pk_has_default=concrete._meta.pk.has_default() or bool(getattr(concrete._meta.pk, "db_default", None)),
         attnames=tuple(f.attname for f in fields),
+        names=tuple((f.name, f.attname) for f in fields),
     )
 
 

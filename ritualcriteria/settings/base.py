@@ -7,6 +7,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from apps.audit.backends import audited_engine
+
 from .env import email_config, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -100,6 +102,8 @@ else:
             },
         }
     }
+# Django's backend with one addition: the audit trail's queued events are written just before COMMIT.
+DATABASES["default"]["ENGINE"] = audited_engine(DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis (REDIS_URL) is the Celery broker, result store and cache; without it everything stays embedded.

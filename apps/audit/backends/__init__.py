@@ -1,0 +1,49 @@
+"""Database backends that write the audit trail's queued events just before a transaction commits.
+
+Automatic capture queues a transaction's events on its connection (`apps.audit.chain.queue_events`) and these
+backends write them, numbered, chained and in one multi-row INSERT, as the first step of COMMIT: the events
+commit with the changes they describe, or not at all. Settings select them in place of Django's own backends
+(`AUDITED_ENGINES`); with any other backend the events are written at once, as they are queued.
+"""
+
+from __future__ import annotations
+
+# Django's backend -> the same backend writing queued audit events before COMMIT.
+AUDITED_ENGINES = {
+    "django.db.backends.sqlite3": "apps.audit.backends.sqlite3",
+    "django.db.backends.postgresql": "apps.audit.backends.postgresql",
+}
+
+
+class FlushBeforeCommit:
+    """Mixin for a DatabaseWrapper: write the audit events queued in this transaction before COMMIT, and before
+    each new savepoint (a queue never straddles a savepoint, so a rollback removes exactly its own events)."""
+
+    # `apps.audit.chain` queues events only on connections that promise to write them before COMMIT.
+    audit_flushes_before_commit = True
+
+    def savepoint(self) -> str | None:
+        from apps.audit.chain import flush_queued_events
+
+        # Events queued so far are written before the savepoint exists, so rolling it back cannot take them.
+        flush_queued_events(self)  # type: ignore[arg-type]
+        return super().savepoint()  # type: ignore[misc]
+
+    def commit(self) -> None:
+        from apps.audit.chain import flush_queued_events
+
+        try:
+            flush_queued_events(self)  # type: ignore[arg-type]
+        except BaseException:
+            # Nothing of the transaction may commit without its events: undo it, then report the error.
+            self.rollback()  # type: ignore[attr-defined]
+            raise
+        super().commit()  # type: ignore[misc]
+
+
+def audited_engine(engine: str) -> str:
+    """Return the audited variant of a Django database backend, or the backend itself if there is none."""
+    return AUDITED_ENGINES.get(engine, engine)
+
+
+__all__ = ["AUDITED_ENGINES", "FlushBeforeCommit", "audited_engine"]

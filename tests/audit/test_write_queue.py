@@ -1,0 +1,185 @@
+"""A transaction's captured events are queued and written together just before it commits, in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from apps.audit import chain
+from apps.audit.chain import compute_hash
+from apps.audit.constants import GENESIS_HASH, AuditAction
+from apps.audit.models import AuditEvent
+from apps.audit.selectors import audit_chain_verify
+from apps.audit.services import audit_record
+from apps.org.models import OrgUnit
+from tests.factories.org import OrgUnitFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows_in_table() -> int:
+    """Count the stored events with raw SQL, which (unlike the ORM) does not write queued events first."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM audit_auditevent")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_of_a_transaction_are_written_together_before_it_commits():
+    start = _rows_in_table()  # transactional tests start with the built-in rituals' events
+    with transaction.atomic():
+        OrgUnitFactory.create_batch(3)
+        assert _rows_in_table() == start  # queued, not yet written
+
+    assert _rows_in_table() == start + 3
+    assert audit_chain_verify().intact
+
+
+def test_a_read_of_the_trail_inside_the_transaction_sees_its_own_events():
+    with transaction.atomic():
+        unit = OrgUnitFactory(name="Front Desk")
+
+        history = list(AuditEvent.objects.for_object("org.orgunit", str(unit.pk)))
+
+    assert [event.action for event in history] == [AuditAction.CREATE]
+
+
+def test_counting_and_checking_for_events_also_write_the_queue_first():
+    with transaction.atomic():
+        OrgUnitFactory()
+        assert AuditEvent.objects.exists()
+        OrgUnitFactory()
+        assert AuditEvent.objects.count() == 2
+
+
+def test_a_domain_event_comes_after_the_changes_queued_before_it():
+    with transaction.atomic():
+        unit = OrgUnitFactory()
+        event = audit_record(action=AuditAction.EXPORT_MADE, obj=unit)
+
+    events = list(AuditEvent.objects.order_by("sequence"))
+    assert [e.action for e in events] == [AuditAction.CREATE, AuditAction.EXPORT_MADE]
+    assert event.sequence == 2  # a domain event is numbered at once
+
+
+def test_events_of_a_rolled_back_savepoint_are_never_written_and_the_rest_keep_their_order():
+    with transaction.atomic():
+        OrgUnitFactory(name="Kept first")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            OrgUnitFactory(name="Rolled back")
+            raise RuntimeError("boom")
+        OrgUnitFactory(name="Kept second")
+
+    names = [e.changes["name"][1] for e in AuditEvent.objects.order_by("sequence")]
+    assert names == ["Kept first", "Kept second"]
+    assert audit_chain_verify().intact
+
+
+def test_events_queued_before_a_savepoint_survive_its_rollback_after_an_early_write():
+    with transaction.atomic():
+        OrgUnitFactory(name="Kept")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            OrgUnitFactory(name="Rolled back")
+            AuditEvent.objects.count()  # writes the queue inside the savepoint
+            raise RuntimeError("boom")
+        OrgUnitFactory(name="After")
+
+    report = audit_chain_verify()
+    assert report.intact
+    assert [e.changes["name"][1] for e in AuditEvent.objects.order_by("sequence")] == ["Kept", "After"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_transaction_writes_its_queue_early_to_bound_memory(monkeypatch):
+    monkeypatch.setattr(chain, "QUEUE_LIMIT", 3)
+    start = _rows_in_table()
+    with transaction.atomic():
+        OrgUnitFactory.create_batch(4)
+        assert _rows_in_table() == start + 3
+    assert _rows_in_table() == start + 4
+    assert audit_chain_verify().intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_events_cannot_be_written_at_commit_the_whole_transaction_rolls_back(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    start = _rows_in_table()
+    monkeypatch.setattr(chain, "_write", broken)
+    with pytest.raises(RuntimeError, match="audit store unavailable"), transaction.atomic():
+        OrgUnitFactory(name="Never committed")
+
+    monkeypatch.undo()
+    assert not OrgUnit.objects.filter(name="Never committed").exists()
+    assert _rows_in_table() == start
+    OrgUnitFactory(name="Next")  # the connection is usable again
+    assert audit_chain_verify().intact
+
+
+# Text that JSON must escape, and text it must not: quotes, backslashes, control characters, non-ASCII.
+_tricky_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    action=st.sampled_from(AuditAction.values),
+    actor_name=_tricky_text,
+    actor_user_id=st.none() | st.integers(min_value=1, max_value=2**53),
+    object_repr=_tricky_text,
+    request_id=_tricky_text,
+    changes=st.dictionaries(_tricky_text, st.lists(st.none() | st.integers() | _tricky_text, max_size=2), max_size=4),
+    context=st.dictionaries(_tricky_text, _tricky_text, max_size=2),
+    sequence=st.integers(min_value=1, max_value=2**62),
+    microsecond=st.integers(min_value=0, max_value=999_999),
+)
+def test_the_hash_written_piece_by_piece_equals_the_hash_of_the_canonical_json(
+    action, actor_name, actor_user_id, object_repr, request_id, changes, context, sequence, microsecond
+):
+    event = AuditEvent(
+        action=action,
+        actor_ip="2001:db8::1",
+        object_type="org.orgunit",
+        object_id="42",
+        actor_name=actor_name,
+        actor_user_id=actor_user_id,
+        object_repr=object_repr,
+        request_id=request_id,
+        changes=changes,
+        context=context,
+        occurred_at=dt.datetime(2026, 11, 26, 2, 30, 1, microsecond, tzinfo=dt.UTC),
+    )
+    event.sequence, event.prev_hash = sequence, "ab" * 32
+
+    assert chain._hash_parts(event).hash(event.prev_hash, sequence) == compute_hash(event)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_entering_a_savepoint_writes_the_queue_so_the_savepoint_holds_only_its_own_events():
+    start = _rows_in_table()
+    with transaction.atomic():
+        OrgUnitFactory(name="Before")
+        with transaction.atomic():
+            assert _rows_in_table() == start + 1
+            OrgUnitFactory(name="Inside")
+            assert _rows_in_table() == start + 1
+    assert _rows_in_table() == start + 2
+
+
+@pytest.mark.postgres
+def test_postgresql_chains_tricky_text_exactly_as_python_verifies_it():
+    texts = ['quote " and \\ backslash', "line\nbreak\ttab\x01", "Ünïcödé ✓ 🙂", "", "'; DROP TABLE x; --"]
+    with transaction.atomic():
+        for text in texts:
+            audit_record(action=AuditAction.EXPORT_MADE, object_repr=text, context={"note": text, text: [text]})
+            OrgUnitFactory(name=text[:50] or "empty")
+
+    assert audit_chain_verify().intact
+    first = AuditEvent.objects.order_by("sequence").first()
+    assert first.prev_hash == GENESIS_HASH
+    for event in AuditEvent.objects.all():
+        assert event.hash == compute_hash(event)
