@@ -8,7 +8,7 @@ or command makes it, a bulk audited update, a group membership), and checks the 
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -223,3 +223,33 @@ def test_a_kept_page_expires(people, kept, monkeypatch):
     assert served_from_memory(kept["owner"])
     monkeypatch.setattr(page_cache.pages, "max_age", -1.0)
     assert not served_from_memory(kept["owner"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_every_commit_moves_the_version(people):
+    """The usual case in production: each request in autocommit, the version read with one plain statement."""
+    from apps.evidence.api import page_cache
+
+    item = EvidenceFactory(owner=people["owner"], title="Committed")
+    owner = token_client(people["owner"].user)
+    assert rows(owner)[item.pk]["title"] == "Committed"
+    assert served_from_memory(owner)
+    before = page_cache.data_version()
+    with transaction.atomic():  # the same head, read the other way
+        assert page_cache.data_version() == before
+    assert owner.patch(f"{LIST}{item.pk}/", {"title": "Committed again"}, format="json").status_code == 200
+    assert page_cache.data_version() != before
+    assert rows(owner)[item.pk]["title"] == "Committed again"
+
+
+def test_a_kept_page_is_answered_as_asked_pretty_json_and_the_browsable_api_too(people, kept):
+    owner = kept["owner"]
+    plain = owner.get(LIST)
+    assert plain["Content-Type"] == "application/json"
+    pretty = owner.get(LIST, HTTP_ACCEPT="application/json; indent=4")
+    assert pretty.content.startswith(b'{\n    "count": 2')
+    assert pretty.json() == plain.json()
+    page = owner.get(LIST, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    assert b"Submitted" in page.content

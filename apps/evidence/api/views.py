@@ -92,7 +92,7 @@ class EvidenceReadMixin:
         version = page_cache.data_version()
         key = page_cache.page_key(request, version) if version is not None else None
         if key is not None and (kept := page_cache.pages.get(key)) is not None:
-            return Response(kept)
+            return page_cache.kept_response(request, kept)
         rows = evidence_rows_queryset(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
         page = self.paginate_queryset(rows)  # type: ignore[attr-defined]
         if page is None:

@@ -1,0 +1,55 @@
+"""Token authentication: one prepared query gives the token, its login and the login's employee record."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from apps.common.authentication import token_with_user_and_employee
+from apps.evidence.permissions import employee_of
+from tests.factories.org import EmployeeFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def fields(obj) -> dict:
+    return {name: value for name, value in vars(obj).items() if not name.startswith("_")}
+
+
+def test_the_prepared_lookup_loads_what_the_orm_loads(django_assert_num_queries):
+    employee = EmployeeFactory(user=UserFactory(username="ann", first_name="Ann"))
+    key = Token.objects.create(user=employee.user).key
+    expected = Token.objects.select_related("user", "user__employee").get(key=key)
+    with django_assert_num_queries(1):
+        token = token_with_user_and_employee(key)
+        assert employee_of(token.user) == employee
+    assert fields(token) == fields(expected)
+    assert fields(token.user) == fields(expected.user)
+    assert fields(token.user.employee) == fields(expected.user.employee)
+
+
+def test_a_login_without_employee_record_has_none_without_a_second_query(django_assert_num_queries):
+    key = Token.objects.create(user=UserFactory(username="hr-only")).key
+    with django_assert_num_queries(1):
+        token = token_with_user_and_employee(key)
+        assert employee_of(token.user) is None
+
+
+@pytest.mark.parametrize("key", ["0" * 40, "' OR 1=1 --", "%", ""])
+def test_an_unknown_key_finds_nothing(key):
+    Token.objects.create(user=UserFactory())
+    assert token_with_user_and_employee(key) is None
+
+
+def test_the_api_refuses_unknown_keys_and_inactive_logins():
+    user = UserFactory(username="leaver")
+    key = Token.objects.create(user=user).key
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/evidence/").status_code == 200
+    user.is_active = False
+    user.save()
+    response = client.get("/api/evidence/")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "User inactive or deleted."
+    client.credentials(HTTP_AUTHORIZATION="Token " + "f" * 40)
+    assert client.get("/api/evidence/").json()["detail"] == "Invalid token."
