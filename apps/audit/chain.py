@@ -197,12 +197,16 @@ def _remember_head(connection: BaseDatabaseWrapper, cached: _CachedHead | None, 
     connection._rc_audit_head = _CachedHead(marker, len(connection.run_on_commit) - 1, sequence, head_hash)  # type: ignore[attr-defined]
 
 
-def _write(connection: BaseDatabaseWrapper, events: list[AuditEvent]) -> None:
-    # Number, chain and insert JSON-safe events, in the connection's open transaction.
+def _prepare(events: list[AuditEvent]) -> list[_HashParts]:
     now = timezone.now()
     for event in events:
         event.occurred_at = event.occurred_at or now
-    parts = [_hash_parts(event) for event in events]
+    return [_hash_parts(event) for event in events]
+
+
+def _write(connection: BaseDatabaseWrapper, events: list[AuditEvent]) -> None:
+    # Number, chain and insert JSON-safe events, in the connection's open transaction.
+    parts = _prepare(events)
     if connection.vendor == "postgresql":
         _write_postgresql(connection, events, parts)
         return
@@ -223,10 +227,17 @@ _APPEND_SQL = "SELECT first_sequence, first_prev_hash, hashes FROM audit_append_
 
 
 def _write_postgresql(connection: BaseDatabaseWrapper, events: list[AuditEvent], parts: list[_HashParts]) -> None:
+    _send_postgresql(connection, events, parts)()
+
+
+def _send_postgresql(
+    connection: BaseDatabaseWrapper, events: list[AuditEvent], parts: list[_HashParts]
+) -> Callable[[], None]:
     # One statement per batch (function from migration 0005): it takes a transaction-level advisory lock, held
     # to the end of the transaction, reads the head, then chains and inserts the events. Appenders queue on the
     # lock, so the chain never forks and sequence numbers follow commit order. The events travel as one JSON
-    # array of rows (one text parameter: far cheaper to send than an array per column).
+    # array of rows (one text parameter: far cheaper to send than an array per column). Returns the step that
+    # reads the result back: in a pipeline, only after the pipeline has synchronised.
     rows = [
         [
             part.before,
@@ -247,15 +258,20 @@ def _write_postgresql(connection: BaseDatabaseWrapper, events: list[AuditEvent],
         for part, values in zip(parts, (event.__dict__ for event in events), strict=True)
     ]
     payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-    with connection.cursor() as cursor:
-        cursor.execute(_APPEND_SQL, [CHAIN_LOCK_KEY, GENESIS_HASH, payload])
-        first_sequence, previous, hashes = cursor.fetchone()
-    for offset, (event, event_hash) in enumerate(zip(events, hashes, strict=True)):
-        event.sequence = first_sequence + offset
-        event.prev_hash = previous
-        event.hash = previous = event_hash
-        event._state.adding = False
-        event._state.db = connection.alias
+    cursor = connection.cursor()
+    cursor.execute(_APPEND_SQL, [CHAIN_LOCK_KEY, GENESIS_HASH, payload])
+
+    def finish() -> None:
+        with cursor:
+            first_sequence, previous, hashes = cursor.fetchone()
+        for offset, (event, event_hash) in enumerate(zip(events, hashes, strict=True)):
+            event.sequence = first_sequence + offset
+            event.prev_hash = previous
+            event.hash = previous = event_hash
+            event._state.adding = False
+            event._state.db = connection.alias
+
+    return finish
 
 
 class _Queue:
@@ -330,6 +346,30 @@ def flush_queued_events(connection: BaseDatabaseWrapper, *, then: list[AuditEven
         events.extend(then)
     if events:
         _write(connection, events)
+    for queue in queues:
+        queue.events = []
+    connection._rc_audit_waiting = 0  # type: ignore[attr-defined]
+
+
+def commit_with_queued_events(connection: BaseDatabaseWrapper, commit: Callable[[], None]) -> None:
+    """Write the events queued on `connection`, then `commit()`: the audited backends' COMMIT.
+
+    On PostgreSQL the append and the COMMIT travel together in one pipeline (one round trip): if the append
+    fails, PostgreSQL skips the COMMIT and the error is raised here.
+    """
+    queues, events = _take_queued(connection)
+    if not events:
+        commit()
+        return
+    if connection.vendor != "postgresql":
+        _write(connection, events)
+        commit()
+    else:
+        parts = _prepare(events)
+        with connection.connection.pipeline():
+            finish = _send_postgresql(connection, events, parts)
+            commit()
+        finish()
     for queue in queues:
         queue.events = []
     connection._rc_audit_waiting = 0  # type: ignore[attr-defined]

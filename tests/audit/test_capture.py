@@ -251,7 +251,7 @@ def test_saves_outside_a_transaction_commit_the_change_and_its_event_together(mo
         raise RuntimeError("audit store unavailable")
 
     unit = OrgUnitFactory(name="Before")
-    monkeypatch.setattr(chain, "_write", broken)
+    monkeypatch.setattr(chain, "_prepare", broken)
     unit.name = "After"
     with pytest.raises(RuntimeError):
         unit.save()

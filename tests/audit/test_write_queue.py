@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,7 +110,7 @@ def test_when_the_events_cannot_be_written_at_commit_the_whole_transaction_rolls
         raise RuntimeError("audit store unavailable")
 
     start = _rows_in_table()
-    monkeypatch.setattr(chain, "_write", broken)
+    monkeypatch.setattr(chain, "_prepare", broken)
     with pytest.raises(RuntimeError, match="audit store unavailable"), transaction.atomic():
         OrgUnitFactory(name="Never committed")
 
@@ -183,3 +183,26 @@ def test_postgresql_chains_tricky_text_exactly_as_python_verifies_it():
     assert first.prev_hash == GENESIS_HASH
     for event in AuditEvent.objects.all():
         assert event.hash == compute_hash(event)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_commits_nothing_when_the_append_sent_with_the_commit_fails():
+    refuse = """
+        CREATE FUNCTION test_refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'disk full (simulated)'; END; $$;
+        CREATE TRIGGER test_refuse_insert BEFORE INSERT ON audit_auditevent
+            FOR EACH ROW EXECUTE FUNCTION test_refuse_insert();
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(refuse)
+    try:
+        with pytest.raises(DatabaseError, match="disk full"), transaction.atomic():
+            OrgUnitFactory(name="Never committed")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_refuse_insert ON audit_auditevent; DROP FUNCTION test_refuse_insert();")
+
+    assert not OrgUnit.objects.filter(name="Never committed").exists()
+    OrgUnitFactory(name="Next")
+    assert audit_chain_verify().intact

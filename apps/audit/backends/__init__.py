@@ -8,6 +8,8 @@ commit with the changes they describe, or not at all. Settings select them in pl
 
 from __future__ import annotations
 
+import contextlib
+
 # Django's backend -> the same backend writing queued audit events before COMMIT.
 AUDITED_ENGINES = {
     "django.db.backends.sqlite3": "apps.audit.backends.sqlite3",
@@ -30,15 +32,15 @@ class FlushBeforeCommit:
         return super().savepoint()  # type: ignore[misc]
 
     def commit(self) -> None:
-        from apps.audit.chain import flush_queued_events
+        from apps.audit.chain import commit_with_queued_events
 
         try:
-            flush_queued_events(self)  # type: ignore[arg-type]
+            commit_with_queued_events(self, super().commit)  # type: ignore[arg-type, misc]
         except BaseException:
             # Nothing of the transaction may commit without its events: undo it, then report the error.
-            self.rollback()  # type: ignore[attr-defined]
+            with contextlib.suppress(Exception):  # a broken connection is closed by Django's atomic()
+                self.rollback()  # type: ignore[attr-defined]
             raise
-        super().commit()  # type: ignore[misc]
 
 
 def audited_engine(engine: str) -> str:
