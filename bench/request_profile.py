@@ -12,14 +12,17 @@ and p90 CPU time of one request (time.process_time: this process's CPU, so the d
 it), the median wall time, and the queries per request:
 
   healthz      GET /healthz
-  list         GET /api/evidence/ as a load-test employee (the bench's data: 50 drafts a page)
-  list-rich    GET /api/evidence/ as an employee whose items have files, flags and every status
-  list-manager GET /api/evidence/ as their manager (submitted items: the review rights of the page's owners)
+  list         GET /api/evidence/ as a load-test employee (the bench's data: 50 items a page), as the load
+               test sends it: the same page again, nothing changed, so it is answered from the kept pages
+  list-cold    the same, with the kept pages emptied first: the page is built (as after any change)
+  list-rich    GET /api/evidence/ as an employee whose items have files, flags and every status (kept)
+  list-manager GET /api/evidence/ as their manager (submitted items: the review rights of the page's owners; kept)
   create       POST /api/evidence/ (a new draft)
   submit       POST /api/evidence/{id}/submit/ (that draft)
 
 --profile NAME prints cProfile's top functions (cumulative and own time) over that endpoint's requests, and
---queries NAME prints the SQL of one request of it: where the CPU goes. This is a measuring tool, not a test.
+--queries NAME prints the SQL of one request of it: where the CPU goes; --cold builds every list page (the kept
+pages are emptied before each). This is a measuring tool, not a test.
 """
 
 from __future__ import annotations
@@ -120,6 +123,7 @@ def main() -> None:
     parser.add_argument("--profile", default="", help="endpoint to profile with cProfile")
     parser.add_argument("--top", type=int, default=30, help="functions to show with --profile")
     parser.add_argument("--queries", default="", help="endpoint whose SQL to print (one request)")
+    parser.add_argument("--cold", action="store_true", help="empty the kept pages before every list request")
     parser.add_argument("--only", default="", help="comma-separated endpoints to measure (default all)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -138,6 +142,8 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    from apps.evidence.api.page_cache import pages
+
     rich_token, manager_token = seed_rich()
     client = Client(HTTP_HOST="127.0.0.1")
 
@@ -150,7 +156,16 @@ def main() -> None:
         return client.get("/healthz").status_code
 
     def list_as(token: str) -> Callable[[], int]:
-        return lambda: client.get("/api/evidence/", **auth(token)).status_code
+        def list_page() -> int:
+            if args.cold:
+                pages.clear()
+            return client.get("/api/evidence/", **auth(token)).status_code
+
+        return list_page
+
+    def list_cold() -> int:
+        pages.clear()  # the page is built again, as after any change
+        return client.get("/api/evidence/", **auth(tokens[0])).status_code
 
     def create() -> int:
         response = client.post("/api/evidence/", load.DRAFT_BODY, content_type="application/json", **auth(tokens[0]))
@@ -164,6 +179,7 @@ def main() -> None:
     endpoints: dict[str, Callable[[], int]] = {
         "healthz": healthz,
         "list": list_as(tokens[0]),
+        "list-cold": list_cold,
         "list-rich": list_as(rich_token),
         "list-manager": list_as(manager_token),
         "create": create,

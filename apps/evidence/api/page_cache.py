@@ -62,10 +62,11 @@ class PageCache:
             self._pages.move_to_end(key)
         return entry[1]
 
-    def put(self, key: Hashable, data: Any) -> None:
+    def put(self, key: Hashable, data: Any) -> bytes:
+        """Keep the page as JSONRenderer writes it; return those bytes."""
         content = JSONRenderer().render(data)
         if len(content) > self.max_bytes // 4:
-            return
+            return content
         with self._lock:
             if key in self._pages:
                 self._drop(key)
@@ -73,6 +74,7 @@ class PageCache:
             self._size += len(content)
             while self._size > self.max_bytes:
                 self._drop(next(iter(self._pages)))
+        return content
 
     def clear(self) -> None:
         with self._lock:

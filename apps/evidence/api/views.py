@@ -6,7 +6,7 @@ import logging
 from functools import cached_property
 from typing import Any
 
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -18,11 +18,13 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.common.limits import MAX_DATABASE_ID
 from apps.common.pagination import DefaultPagination
+from apps.common.prepared import Prepared
 
 from ..filters import EvidenceFilter
 from ..models import Attachment, Evidence, EvidenceQuerySet
-from ..permissions import evidence_visible_to, review_queue_for, review_refusal
+from ..permissions import can_view, evidence_visible_to, review_queue_for, review_refusal
 from ..services import (
     attachment_add,
     attachment_remove,
@@ -37,7 +39,7 @@ from ..services import (
 )
 from . import page_cache
 from .abilities import Abilities, is_owner
-from .rows import evidence_rows, evidence_rows_queryset
+from .rows import evidence_row, evidence_rows, evidence_rows_queryset
 from .serializers import (
     AttachmentSerializer,
     AttachmentUploadSerializer,
@@ -56,6 +58,8 @@ FORBIDDEN = OpenApiResponse(ErrorSerializer, description="You may see the item b
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such item, or you may not see it.")
 CONFLICT = OpenApiResponse(ErrorSerializer, description="The item's status does not allow this now.")
 ACTION_ERRORS = {400: FIELD_ERRORS, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
+# An item by id, whoever may see it (get_object checks): compiled once.
+_ITEM_BY_ID = Prepared(Evidence, lambda pk: Evidence.objects.filter(pk=pk), -7_391_008)
 # Query parameters that are not filters.
 PAGING_PARAMETERS = frozenset({DefaultPagination.page_query_param, DefaultPagination.page_size_query_param})
 
@@ -99,14 +103,17 @@ class EvidenceReadMixin:
             response = Response(self.render_rows(rows))
         else:
             response = self.get_paginated_response(self.render_rows(page))  # type: ignore[attr-defined]
-        if key is not None:
-            page_cache.pages.put(key, response.data)
-        return response
+        if key is None:
+            return response
+        return page_cache.kept_response(request, page_cache.pages.put(key, response.data))
 
     def item_response(self, evidence: Evidence, status_code: int = status.HTTP_200_OK) -> Response:
-        """Answer with the item as the caller now sees it (reloaded with its attachments and flags)."""
-        rows = self.render_rows(evidence_rows_queryset(self.get_queryset().filter(pk=evidence.pk)))
-        return Response(rows[0] if rows else {"id": evidence.pk}, status=status_code)
+        """Answer with the item as the caller now sees it (reloaded with its attachments and flags), if they still
+        may see it (the rule of `get_queryset`, for one item)."""
+        row = evidence_row(evidence.pk)
+        if row is None or not can_view(self.request.user, Evidence(owner_id=row["owner_id"], status=row["status"])):
+            return Response({"id": evidence.pk}, status=status_code)
+        return Response(self.render_rows([row])[0], status=status_code)
 
 
 @extend_schema_view(
@@ -132,6 +139,22 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
     filterset_class = EvidenceFilter
     queryset = Evidence.objects.none()
     lookup_value_regex = "[0-9]+"
+
+    def get_object(self) -> Evidence:
+        """The item of the URL if the caller may see it, else 404 (the rule of `get_queryset`, for one item).
+
+        Without filters in the query string the item is read by a prepared query and checked with
+        `permissions.can_view`, which agrees with the list rule (tests/evidence/test_permissions.py); building the
+        visibility queryset costs more than the rest of a submission's reads.
+        """
+        if self.request.query_params.keys() - PAGING_PARAMETERS or getattr(self, "swagger_fake_view", False):
+            return super().get_object()
+        pk = int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        evidence = _ITEM_BY_ID.query().first(pk) if pk <= MAX_DATABASE_ID else None
+        if evidence is None or not can_view(self.request.user, evidence):
+            raise Http404(f"No {Evidence._meta.object_name} matches the given query.")
+        self.check_object_permissions(self.request, evidence)
+        return evidence
 
     def filter_queryset(self, queryset: EvidenceQuerySet) -> EvidenceQuerySet:
         # Without a filter in the query string the filterset changes nothing, but building and validating its form

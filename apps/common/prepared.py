@@ -1,0 +1,88 @@
+"""Querysets with one parameter, compiled once per database and run again with each new value.
+
+Compiling an ORM query (joins, columns, converters) costs more CPU than running it when it is small and runs on
+every request: the token lookup, an item reloaded after a write. A `PreparedQuery` takes the ORM's own SQL, row
+layout and converters from its compiler once, then runs that SQL with each value and builds the results as the
+ORM's iterators do: model instances (with their `select_related` objects) or `values()` dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable, ValuesIterable, get_related_populators
+
+
+class PreparedQuery:
+    """`queryset`, built with `sentinel` as one of its parameters, ready to run with other values in its place.
+
+    The sentinel must be a value no other parameter of the query has (the constructor checks).
+    """
+
+    def __init__(self, queryset: QuerySet, sentinel: Any) -> None:
+        self.using = queryset.db
+        query = queryset.query
+        compiler = query.get_compiler(self.using)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        if self.params.count(sentinel) != 1:
+            raise ValueError(f"{queryset.model.__name__}: {sentinel!r} is not once among the parameters {params!r}")
+        self.position = self.params.index(sentinel)
+        self.compiler = compiler
+        self.converters = compiler.get_converters([column[0] for column in compiler.select])
+        if queryset._iterable_class is ValuesIterable:
+            columns = query.selected or (*query.extra_select, *query.values_select, *query.annotation_select)
+            self.names: list[str] | None = list(columns)
+        elif queryset._iterable_class is ModelIterable:
+            self.names = None
+            klass_info, select = compiler.klass_info, compiler.select
+            fields = klass_info["select_fields"]
+            self.model = klass_info["model"]
+            self.start, self.end = fields[0], fields[-1] + 1
+            self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
+            self.populators = get_related_populators(klass_info, select, self.using)
+        else:
+            raise ValueError("only model and values() querysets can be prepared")
+
+    def all(self, value: Any) -> list[Any]:
+        """Run the query with `value` for the parameter."""
+        params = self.params.copy()
+        params[self.position] = value
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = list(self.compiler.apply_converters(rows, self.converters))
+        if self.names is not None:
+            return [dict(zip(self.names, row, strict=True)) for row in rows]
+        objects = []
+        for row in rows:
+            obj = self.model.from_db(self.using, self.init_list, row[self.start : self.end])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            objects.append(obj)
+        return objects
+
+    def first(self, value: Any) -> Any | None:
+        found = self.all(value)
+        return found[0] if found else None
+
+
+class Prepared:
+    """A query of `model` prepared per database alias on first use: `build(sentinel)` gives its queryset."""
+
+    def __init__(self, model: type[Model], build: Callable[[Any], QuerySet], sentinel: Any) -> None:
+        self.model = model
+        self.build = build
+        self.sentinel = sentinel
+        self._by_alias: dict[str, PreparedQuery] = {}
+
+    def query(self) -> PreparedQuery:
+        using = router.db_for_read(self.model)
+        prepared = self._by_alias.get(using)
+        if prepared is None:
+            prepared = self._by_alias[using] = PreparedQuery(self.build(self.sentinel).using(using), self.sentinel)
+        return prepared

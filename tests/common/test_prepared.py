@@ -1,0 +1,45 @@
+"""A prepared query gives exactly what the ORM gives for the same queryset, with any value of its parameter."""
+
+import pytest
+
+from apps.common.prepared import Prepared, PreparedQuery
+from apps.evidence.api.rows import evidence_row, evidence_rows_queryset
+from apps.evidence.constants import EvidenceStatus
+from apps.evidence.models import Evidence
+from apps.org.models import Employee
+from tests.factories.evidence import AttachmentFactory, EvidenceFactory
+from tests.factories.org import EmployeeFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_values_query_gives_the_orms_rows_json_and_annotations_included():
+    flagged = EvidenceFactory(
+        status=EvidenceStatus.SUBMITTED, gaming_flags=[{"code": "outcome_only", "reason": "Only a score."}]
+    )
+    correction = EvidenceFactory(owner=flagged.owner, previous=flagged, version=2)
+    AttachmentFactory(evidence=flagged)
+    for item in (flagged, correction):
+        assert evidence_row(item.pk) == evidence_rows_queryset(Evidence.objects.filter(pk=item.pk)).get()
+    assert evidence_row(flagged.pk)["has_correction"] is True
+    assert evidence_row(flagged.pk)["gaming_flags"] == flagged.gaming_flags
+    assert evidence_row(10**6) is None
+
+
+def test_a_model_query_gives_the_orms_objects_with_their_related_ones():
+    manager = EmployeeFactory(user=UserFactory(username="boss"))
+    report = EmployeeFactory(manager=manager)
+    prepared = Prepared(Employee, lambda pk: Employee.objects.select_related("manager__user").filter(pk=pk), -1)
+    found = prepared.query().first(report.pk)
+    assert found == report
+    assert found.manager.user.username == "boss"
+    assert vars(found.manager) | {"_state": None} == vars(Employee.objects.get(pk=manager.pk)) | {"_state": None}
+    assert prepared.query().first(manager.pk).manager is None
+    assert prepared.query().all(-5) == []
+
+
+def test_the_sentinel_must_be_a_parameter_of_its_own():
+    with pytest.raises(ValueError, match="not once among the parameters"):
+        PreparedQuery(Evidence.objects.filter(version=1, owner_id=1), 1)
+    with pytest.raises(ValueError, match="not once among the parameters"):
+        PreparedQuery(Evidence.objects.filter(version=2), 1)
