@@ -131,14 +131,27 @@ def _cached_head(connection: BaseDatabaseWrapper) -> _CachedHead | None:
     return None
 
 
+def _driver_direct(connection: BaseDatabaseWrapper) -> bool:
+    # On SQLite the trail's own two statements (head, insert) go straight to the driver's connection when
+    # Django is not logging queries: Django's cursor wrapper costs about as much as the statement itself there.
+    # Errors are still Django's (wrap_database_errors); with DEBUG or in tests that count queries, they go
+    # through Django's cursor and appear in connection.queries like any other.
+    return connection.vendor == "sqlite" and not connection.queries_logged and connection.connection is not None
+
+
 def _lock_and_read_head(connection: BaseDatabaseWrapper, cached: _CachedHead | None) -> tuple[int, str]:
     if cached is not None:
         return cached.sequence, cached.hash
     # SQLite needs no lock: BEGIN IMMEDIATE already serialises writers (PostgreSQL: _write_postgresql).
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT sequence, hash FROM {table} ORDER BY sequence DESC LIMIT 1")  # noqa: S608
-        head = cursor.fetchone()
+    sql = f"SELECT sequence, hash FROM {table} ORDER BY sequence DESC LIMIT 1"  # noqa: S608
+    if _driver_direct(connection):
+        with connection.wrap_database_errors:
+            head = connection.connection.execute(sql).fetchone()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            head = cursor.fetchone()
     return (head[0], head[1]) if head is not None and head[0] is not None else (0, GENESIS_HASH)
 
 
@@ -176,11 +189,15 @@ def _insert(connection: BaseDatabaseWrapper, events: list[AuditEvent], parts: li
         values["occurred_at"] = adapt_datetime(event.occurred_at)
         rows.append(row_of(values))
     sql = _insert_sql(connection)
-    with connection.cursor() as cursor:
-        if len(rows) == 1:
-            cursor.execute(sql, rows[0])
-        else:
-            cursor.executemany(sql, rows)
+    if _driver_direct(connection):
+        with connection.wrap_database_errors:
+            connection.connection.executemany(sql.replace("%s", "?"), rows)
+    else:
+        with connection.cursor() as cursor:
+            if len(rows) == 1:
+                cursor.execute(sql, rows[0])
+            else:
+                cursor.executemany(sql, rows)
     for event in events:
         event._state.adding = False
         event._state.db = connection.alias

@@ -81,9 +81,13 @@ def _sorted(items: list[Any]) -> list[Any]:
         return sorted(items, key=repr)
 
 
+# One encoder for every call (json.dumps() with options builds a new one each time).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json_text(data: Any) -> str:
     """Serialise JSON-safe `data` the one way the chain hashes it: sorted keys, no spaces."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _CANONICAL.encode(data)
 
 
 def canonical_json(data: dict[str, Any]) -> bytes:
