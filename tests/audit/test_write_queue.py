@@ -177,6 +177,9 @@ def test_postgresql_chains_tricky_text_exactly_as_python_verifies_it():
         for text in texts:
             audit_record(action=AuditAction.EXPORT_MADE, object_repr=text, context={"note": text, text: [text]})
             OrgUnitFactory(name=text[:50] or "empty")
+    for text in texts:  # one event per transaction: the function's single-event path
+        with transaction.atomic():
+            audit_record(action=AuditAction.EXPORT_MADE, object_repr=text, context={text: text})
 
     assert audit_chain_verify().intact
     first = AuditEvent.objects.order_by("sequence").first()

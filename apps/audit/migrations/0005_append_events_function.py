@@ -31,6 +31,27 @@ BEGIN
     SELECT h.head_sequence, h.head_hash INTO head_sequence, head_hash FROM audit_lock_chain_head(lock_key) AS h;
     first_sequence := coalesce(head_sequence, 0) + 1;
     first_prev_hash := coalesce(head_hash, genesis);
+    IF jsonb_array_length(events) = 1 THEN
+        -- The common case (one change in the transaction), without the loop and the join.
+        event := events->0;
+        hashes := ARRAY[encode(
+            sha256(convert_to(
+                (event->>0) || (event->>1) || ',"context":' || (event->>2) || (event->>3)
+                || '"' || first_prev_hash || '"' || (event->>4) || first_sequence::text || '}',
+                'UTF8'
+            )),
+            'hex'
+        )];
+        INSERT INTO audit_auditevent (
+            sequence, occurred_at, actor_user_id, actor_name, actor_ip, request_id, action, object_type, object_id,
+            object_repr, changes, context, prev_hash, hash
+        ) VALUES (
+            first_sequence, (event->>5)::timestamptz, (event->>6)::bigint, event->>7, event->>8, event->>9,
+            event->>10, event->>11, event->>12, event->>13, (event->>1)::jsonb, (event->>2)::jsonb,
+            first_prev_hash, hashes[1]
+        );
+        RETURN;
+    END IF;
     prev := first_prev_hash;
     hashes := '{}';
     FOR event IN SELECT value FROM jsonb_array_elements(events) LOOP
