@@ -10,9 +10,8 @@ from django.core.management import CommandError, ManagementUtility, call_command
 from django.db import IntegrityError
 from django.urls import reverse
 
-from apps.org import importers
 from apps.org.constants import JobFunction, JobLevel
-from apps.org.importers import ImportResult, org_csv_import
+from apps.org.importers import ImportResult, org_csv_import, reading, service, writing
 from apps.org.models import Employee, OrgUnit
 from tests.factories.org import EmployeeFactory, OrgUnitFactory, UserFactory
 
@@ -408,11 +407,11 @@ def test_blank_lines_are_skipped_and_row_numbers_stay_file_line_numbers():
 
 
 def test_files_over_the_size_or_row_limit_are_refused(monkeypatch):
-    monkeypatch.setattr(importers, "MAX_IMPORT_BYTES", 100)
+    monkeypatch.setattr(reading, "MAX_IMPORT_BYTES", 100)
     assert "the limit is 0 MB" in errors_of(import_units(*[f"u{n},U,,0" for n in range(20)]))[0]
 
-    monkeypatch.setattr(importers, "MAX_IMPORT_BYTES", 5 * 1024 * 1024)
-    monkeypatch.setattr(importers, "MAX_IMPORT_ROWS", 3)
+    monkeypatch.setattr(reading, "MAX_IMPORT_BYTES", 5 * 1024 * 1024)
+    monkeypatch.setattr(reading, "MAX_IMPORT_ROWS", 3)
     assert errors_of(import_units(*[f"u{n},U,,0" for n in range(4)])) == ["The file has over 3 rows; split it."]
     assert OrgUnit.objects.count() == 0
 
@@ -441,7 +440,7 @@ def test_a_conflicting_concurrent_change_rolls_the_import_back(monkeypatch):
         OrgUnit.objects.create(code="written-first", name="Written")
         raise IntegrityError("duplicate key")
 
-    monkeypatch.setattr(importers, "_write", collide)
+    monkeypatch.setattr(service, "_write", collide)
 
     result = import_units("acme,Acme,,0")
 
@@ -454,7 +453,7 @@ def test_a_real_import_is_recorded_in_the_audit_trail_when_the_audit_service_exi
     fake = types.ModuleType("apps.audit.services")
     fake.audit_record = lambda **kwargs: recorded.append(kwargs)
     monkeypatch.setitem(sys.modules, "apps.audit.services", fake)
-    monkeypatch.setattr(importers.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(writing.importlib.util, "find_spec", lambda name: object())
 
     import_units("acme,Acme,,0", dry_run=True)
     import_units("acme,Acme,,0")
