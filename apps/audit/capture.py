@@ -14,9 +14,12 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router, transaction
 from django.db.models.base import ModelState
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+
+from apps.common.prepared import PreparedQuery
 
 from .actor import current_actor, current_request_id
 from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
@@ -33,13 +36,38 @@ _PLAIN_TYPES = frozenset({type(None), bool, int, str})
 # ---------------------------------------------------------------------------------------------------- values
 
 
+# Old-value reads prepared once per (model, columns, lock, database): compiling the ORM query cost several times
+# more than running it, on every audited update.
+_prepared_reads: dict[tuple[Any, ...], PreparedQuery] = {}
+_PREPARED_READS_MAX = 512
+_SENTINEL_PK = -2_107_483_641  # no row has it (and within every integer range): the primary key's place
+
+
+def _old_values(spec: TrackedModel, using: str, attnames: tuple[str, ...], lock: bool, pk: Any) -> models.QuerySet:
+    rows = spec.model._base_manager.using(using).filter(pk=pk).order_by()  # no joins from Meta.ordering
+    if lock:
+        rows = rows.select_for_update()  # held to commit: nobody changes the row between this read and the write
+    return rows.values(*attnames)
+
+
 def _read_from_db(
     spec: TrackedModel, instance: models.Model, using: str, attnames: Iterable[str], *, lock: bool = False
 ) -> dict[str, Any]:
-    rows = spec.model._base_manager.using(using).filter(pk=instance.pk).order_by()  # no joins from Meta.ordering
-    if lock and connections[using].in_atomic_block:
-        rows = rows.select_for_update()  # held to commit: nobody changes the row between this read and the write
-    return rows.values(*attnames).first() or {}
+    lock = lock and connections[using].in_atomic_block
+    columns = tuple(attnames)
+    if type(instance.pk) is not int:
+        return _old_values(spec, using, columns, lock, instance.pk).first() or {}
+    key = (spec.model, columns, lock, using)
+    prepared = _prepared_reads.get(key)
+    if prepared is None:
+        if len(_prepared_reads) >= _PREPARED_READS_MAX:
+            _prepared_reads.clear()
+        try:
+            prepared = PreparedQuery(_old_values(spec, using, columns, lock, _SENTINEL_PK), _SENTINEL_PK)
+        except EmptyResultSet:  # a primary key too small for the sentinel: the ORM each time
+            return _old_values(spec, using, columns, lock, instance.pk).first() or {}
+        _prepared_reads[key] = prepared
+    return prepared.first(instance.pk) or {}
 
 
 def _same(field: models.Field, old: Any, new: Any) -> bool:
