@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models.base import ModelState
 
 from apps.audit.capture import created_changes, draft_event
-from apps.audit.chain import append_events
+from apps.audit.chain import queue_events
 from apps.audit.constants import AuditAction
 from apps.audit.registry import tracked_spec
 
@@ -133,7 +133,7 @@ def _audit_created(rows: Sequence[dict[str, Any]]) -> None:
         )
         for row in rows
     ]
-    append_events(events, safe=True)
+    queue_events(events)  # written with the transaction's other events, before COMMIT
 
 
 def insert_new(planned: Sequence[Planned], *, now: dt.datetime, enqueue_keys: set[str]) -> list[Reminder]:

@@ -102,7 +102,8 @@ def reminders_for_evidence_event(*, evidence_id: int, event: str, now: dt.dateti
             )
     elif event in REVIEW_EVENTS:
         planned = _reviewed_notice(evidence_id, event, now, config)
-    with transaction.atomic():
+    # No savepoint of its own: the evidence hook runs each receiver in one (apps.evidence.hooks).
+    with transaction.atomic(savepoint=False):
         return _write(planned, now)
 
 
