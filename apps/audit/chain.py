@@ -1,4 +1,5 @@
-"""The hash chain: append events under a lock on the chain head, compute hashes, and check a run of events."""
+"""The hash chain: queue a transaction's events, append them before COMMIT under a lock on the chain head
+(SQLite: in Python; PostgreSQL: one statement per batch), compute hashes, and check a run of events."""
 
 from __future__ import annotations
 
@@ -168,8 +169,7 @@ def _insert_sql(connection: BaseDatabaseWrapper) -> str:
 def _build_insert_sql(connection: BaseDatabaseWrapper) -> str:
     opts = AuditEvent._meta
     columns = ", ".join(connection.ops.quote_name(f.column) for f in opts.concrete_fields)
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    placeholders = ", ".join(f"%s{cast}" if f.attname in _JSON_FIELDS else "%s" for f in opts.concrete_fields)
+    placeholders = ", ".join("%s" for _ in opts.concrete_fields)  # SQLite (PostgreSQL: _send_postgresql)
     return f"INSERT INTO {connection.ops.quote_name(opts.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
 
 
@@ -179,7 +179,7 @@ def _row_getter() -> Callable[[dict[str, Any]], tuple[Any, ...]]:
 
 
 def _insert(connection: BaseDatabaseWrapper, events: list[AuditEvent], parts: list[_HashParts]) -> None:
-    # A plain INSERT: this runs once per audited save, and the ORM's bulk_create costs several times more.
+    # A plain INSERT of a batch (SQLite): the ORM's bulk_create costs several times more.
     adapt_datetime = connection.ops.adapt_datetimefield_value
     row_of = _row_getter()
     rows = []
