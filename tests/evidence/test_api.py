@@ -22,6 +22,7 @@ from apps.evidence.constants import CustomerType, EvidenceStatus
 from apps.evidence.models import Attachment, Evidence
 from apps.evidence.permissions import can_edit, can_review
 from apps.evidence.services import evidence_submit
+from tests.evidence.helpers import new_draft_body
 from tests.factories.evidence import AttachmentFactory, EvidenceFactory, category
 from tests.factories.org import EmployeeFactory, OrgUnitFactory, TouchpointFactory
 
@@ -106,22 +107,6 @@ def items(people):
             owner=outsider, status=EvidenceStatus.SUBMITTED, submitted_at=submitted_at + dt.timedelta(days=1)
         ),
     }
-
-
-def new_draft_body(**overrides):
-    body = {
-        "category": "customer_story",
-        "title": "Shorter hold times for accessible-room bookings",
-        "customer_quote": "I waited forty minutes to book a room I can use.",
-        "source_type": "support_ticket",
-        "source_reference": "TCK-4242",
-        "interpretation": "Guests with disabilities waited longest of all.",
-        "response": "Added a priority line for accessibility requests.",
-        "customer_type": "external",
-        "impact_date": (timezone.localdate() - dt.timedelta(days=10)).isoformat(),
-    }
-    body.update(overrides)
-    return body
 
 
 # --- Who sees what -------------------------------------------------------------------------------------------------

@@ -12,14 +12,13 @@ from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from apps.common.roles import Role, ensure_role_groups
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Attachment, Evidence
 from apps.evidence.services import evidence_revoke
 from apps.policies.models import EvidenceCategory
+from tests.evidence.helpers import token_client
 from tests.factories.evidence import AttachmentFactory, EvidenceFactory
 from tests.factories.org import EmployeeFactory, OrgUnitFactory, TouchpointFactory, UserFactory
 
@@ -27,12 +26,6 @@ pytestmark = pytest.mark.django_db
 
 LIST = "/api/evidence/"
 QUEUE = "/api/review-queue/"
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
 
 
 def rows(client, url=LIST, params=None, **headers) -> dict[int, dict]:

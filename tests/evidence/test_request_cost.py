@@ -11,41 +11,18 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from apps.audit.models import AuditEvent
 from apps.evidence.constants import CustomerType, EvidenceStatus
 from apps.evidence.models import Evidence
 from apps.evidence.services import evidence_create
+from tests.evidence.helpers import new_draft_body, token_client
 from tests.factories.evidence import AttachmentFactory, EvidenceFactory, category
 from tests.factories.org import OrgUnitFactory
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/evidence/"
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
-def draft_body(**overrides):
-    body = {
-        "category": "customer_story",
-        "title": "Shorter hold times for accessible-room bookings",
-        "customer_quote": "I waited forty minutes to book a room I can use.",
-        "source_type": "support_ticket",
-        "source_reference": "TCK-4242",
-        "interpretation": "Guests with disabilities waited longest of all.",
-        "response": "Added a priority line for accessibility requests.",
-        "customer_type": "external",
-        "impact_date": (timezone.localdate() - dt.timedelta(days=10)).isoformat(),
-    }
-    body.update(overrides)
-    return body
 
 
 def settle() -> None:
@@ -74,7 +51,7 @@ def test_a_list_page_costs_six_queries_with_a_token_whatever_it_holds(people, dj
 def test_creating_a_draft_costs_a_fixed_number_of_queries(people, django_assert_max_num_queries):
     client = token_client(people["owner"].user)
     with django_assert_max_num_queries(10):
-        response = client.post(LIST, draft_body(), format="json")
+        response = client.post(LIST, new_draft_body(), format="json")
     assert response.status_code == 201
     assert response.json()["owner"]["id"] == people["owner"].pk
 
@@ -103,7 +80,7 @@ def test_a_token_of_a_login_without_an_employee_record_sees_nothing_and_cannot_c
     EvidenceFactory(owner=people["owner"])
     client = token_client(people["stranger"])
     assert client.get(LIST).json()["results"] == []
-    assert client.post(LIST, draft_body(), format="json").status_code == 403
+    assert client.post(LIST, new_draft_body(), format="json").status_code == 403
 
 
 def test_filters_still_apply_and_still_refuse_unknown_values(people):

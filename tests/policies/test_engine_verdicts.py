@@ -1,7 +1,6 @@
 """The verdict-only path decides exactly as the full evaluation, for any facts and any policy (hypothesis)."""
 
 from datetime import timedelta
-from typing import NamedTuple
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,6 +12,7 @@ from apps.policies.engine import (
     compile_policy,
     evaluate,
 )
+from apps.reports.selectors.live import StreamFact
 from tests.policies.test_engine_properties import (
     AS_OF,
     PROPERTY_SETTINGS,
@@ -25,29 +25,9 @@ from tests.policies.test_engine_properties import (
 AS_OF_SHIFTS = st.sampled_from((0, 0, 0, -1, 1, -30, 365))
 
 
-class RowFact(NamedTuple):
-    """A fact as the case-detail export streams it: a row shaped in SQL, with a leading case id."""
-
-    case_id: int
-    id: int
-    category_code: str
-    is_outcome: bool
-    status: str
-    impact_date: object
-    customer_type: str
-    internal_customer_unit_id: int | None
-    touchpoint_code: str | None
-    quote: str
-    source_type: str
-    source_reference: str
-    metric_kind: str | None
-    baseline: float | None
-    result: float | None
-    direction: str | None
-
-
-def as_row(fact: EvidenceFact) -> RowFact:
-    return RowFact(
+def as_row(fact: EvidenceFact) -> StreamFact:
+    """The fact as the case-detail export streams it: a row shaped in SQL, with a leading case id."""
+    return StreamFact(
         1, fact.id, fact.category_code, fact.is_outcome, fact.status, fact.impact_date, fact.customer_type,
         fact.internal_customer_unit_id, fact.touchpoint_code, fact.quote, fact.source_type, fact.source_reference,
         fact.metric_kind, fact.baseline, fact.result, fact.direction,
