@@ -353,7 +353,16 @@ def _take_queued(connection: BaseDatabaseWrapper) -> tuple[list[_Queue], list[Au
     if not getattr(connection, "_rc_audit_waiting", 0):
         return [], []
     queues = [entry[1] for entry in connection.run_on_commit if type(entry[1]) is _Queue and entry[1].events]
+    if not queues:  # what was queued was rolled back with its savepoint or transaction
+        connection._rc_audit_waiting = 0  # type: ignore[attr-defined]
     return queues, [event for queue in queues for event in queue.events]
+
+
+def _written(connection: BaseDatabaseWrapper, queues: list[_Queue]) -> None:
+    # Only once the events are written: if writing fails they stay queued for the transaction's next attempt.
+    for queue in queues:
+        queue.events = []
+    connection._rc_audit_waiting = 0  # type: ignore[attr-defined]
 
 
 def flush_queued_events(connection: BaseDatabaseWrapper, *, then: list[AuditEvent] | None = None) -> None:
@@ -363,9 +372,7 @@ def flush_queued_events(connection: BaseDatabaseWrapper, *, then: list[AuditEven
         events.extend(then)
     if events:
         _write(connection, events)
-    for queue in queues:
-        queue.events = []
-    connection._rc_audit_waiting = 0  # type: ignore[attr-defined]
+    _written(connection, queues)
 
 
 def commit_with_queued_events(connection: BaseDatabaseWrapper, commit: Callable[[], None]) -> None:
@@ -387,9 +394,7 @@ def commit_with_queued_events(connection: BaseDatabaseWrapper, commit: Callable[
             finish = _send_postgresql(connection, events, parts)
             commit()
         finish()
-    for queue in queues:
-        queue.events = []
-    connection._rc_audit_waiting = 0  # type: ignore[attr-defined]
+    _written(connection, queues)
 
 
 def flush_before_read(using: str) -> None:
