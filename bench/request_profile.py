@@ -21,8 +21,9 @@ it), the median wall time, and the queries per request:
   submit       POST /api/evidence/{id}/submit/ (that draft)
 
 --profile NAME prints cProfile's top functions (cumulative and own time) over that endpoint's requests, and
---queries NAME prints the SQL of one request of it: where the CPU goes; --cold builds every list page (the kept
-pages are emptied before each). This is a measuring tool, not a test.
+--queries NAME prints the SQL of one request of it, each statement with its median wall time: where the CPU goes;
+--cold builds every list page (the kept pages are emptied before each). The "db cpu" column is the database server
+process's CPU a request (PostgreSQL). This is a measuring tool, not a test.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import cProfile
 import io
 import os
 import pstats
+import re
 import statistics
 import sys
 import tempfile
@@ -57,19 +59,38 @@ class Sample:
     wall: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
     statuses: set[int] = field(default_factory=set)
+    server_cpu: float = 0.0  # the database server process's CPU over all of them (PostgreSQL)
+
+
+def server_cpu() -> float:
+    """CPU seconds so far of this connection's PostgreSQL server process (0 on another database)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    pid = getattr(connection, "_bench_backend_pid", None)
+    if pid is None or connection.connection is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = connection._bench_backend_pid = cursor.fetchone()[0]  # type: ignore[attr-defined]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 class QueryCounter:
-    """A database execute wrapper counting statements (and keeping the last request's SQL)."""
+    """A database execute wrapper counting statements (and keeping the last request's SQL and wall times)."""
 
     def __init__(self) -> None:
         self.count = 0
-        self.sql: list[str] = []
+        self.sql: list[tuple[str, float]] = []
 
     def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         self.count += 1
-        self.sql.append(sql)
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.sql.append((sql, time.perf_counter() - started))
 
 
 def seed_rich() -> tuple[str, str]:
@@ -193,6 +214,7 @@ def main() -> None:
     if "submit" in wanted and "create" not in wanted:
         wanted.insert(wanted.index("submit"), "create")
     counter = QueryCounter()
+    statements: list[list[tuple[str, float]]] = []  # --queries: each measured request's statements
     results: dict[str, Sample] = {name: Sample() for name in wanted}
     # create and submit alternate, as a load-test client sends them, so each submit has a fresh draft.
     rounds = [[name] for name in wanted if name not in ("create", "submit")]
@@ -206,33 +228,51 @@ def main() -> None:
             for _ in range(args.requests):
                 for name in names:
                     counter.count, counter.sql = 0, []
+                    server = server_cpu()
                     cpu, wall = time.process_time(), time.perf_counter()
                     status = endpoints[name]()
                     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
                     sample = results[name]
+                    sample.server_cpu += server_cpu() - server
                     sample.cpu.append(cpu)
                     sample.wall.append(wall)
                     sample.queries.append(counter.count)
                     sample.statuses.add(status)
                     if name == args.queries:
-                        print(f"-- {name}: {counter.count} queries")
-                        for sql in counter.sql:
-                            print(f"   {sql[:400]}")
-                        args.queries = ""
+                        statements.append(counter.sql)
 
+    if statements:
+        print_statements(args.queries, statements)
     print(f"\n{args.requests} requests per endpoint after {args.warmup} unmeasured ones; one at a time, in-process")
-    print(f"{'endpoint':<13} {'cpu p50':>9} {'cpu p90':>9} {'wall p50':>9} {'queries':>8}  status  req/s/core")
+    columns = ("cpu p50", "cpu p90", "db cpu", "wall p50")
+    print(f"{'endpoint':<13} {' '.join(f'{c:>9}' for c in columns)} {'queries':>8}  status  req/s/core")
     for name, sample in results.items():
         cpu50 = statistics.median(sample.cpu) * 1000
         cpu90 = statistics.quantiles(sample.cpu, n=10)[-1] * 1000
         wall50 = statistics.median(sample.wall) * 1000
         queries = statistics.median(sample.queries)
+        server = sample.server_cpu / len(sample.cpu) * 1000
         print(
-            f"{name:<13} {cpu50:7.2f}ms {cpu90:7.2f}ms {wall50:7.2f}ms {queries:8.0f}  "
+            f"{name:<13} {cpu50:7.2f}ms {cpu90:7.2f}ms {server:7.2f}ms {wall50:7.2f}ms {queries:8.0f}  "
             f"{','.join(map(str, sorted(sample.statuses))):>6}  {1000 / cpu50:9.0f}"
         )
     if args.profile:
         profile(args.profile, endpoints, results[args.profile], args.requests, args.top)
+
+
+def print_statements(name: str, requests: list[list[tuple[str, float]]]) -> None:
+    """The SQL of the last request of `name`, each statement with its median wall time over the requests that ran
+    the same statements (one client, so mostly the database server's time)."""
+
+    def shape(request: list[tuple[str, float]]) -> list[str]:
+        return [re.sub(r'"s\d+_x\d+"', '"<savepoint>"', sql) for sql, _ in request]
+
+    last = shape(requests[-1])
+    same = [request for request in requests if shape(request) == last]
+    print(f"-- {name}: {len(last)} queries; median ms over {len(same)} requests with these statements")
+    for index, sql in enumerate(last):
+        median = statistics.median(request[index][1] for request in same) * 1000
+        print(f"   {median:6.2f}  {sql[:300]}")
 
 
 # Parts of a request, by the function that does them (file ending, function name); they may nest.

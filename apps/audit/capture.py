@@ -11,6 +11,7 @@ instance's values (read only for deferred fields, and fresh for the instance tha
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,7 +26,7 @@ from .actor import current_actor, current_request_id
 from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
 from .models import AuditEvent
 from .registry import TrackedModel, tracked_m2m, tracked_many_to_many, tracked_senders, tracked_spec
-from .serialization import json_safe
+from .serialization import CanonicalJSON, canonical_json_text, json_safe
 
 # Old values read before a write, kept on the instance until the event is written.
 OLD_VALUES_ATTR = "_audit_old_values"
@@ -190,6 +191,47 @@ def created_changes(spec: TrackedModel, instance: models.Model) -> dict[str, lis
     return changes
 
 
+# Per audited model: ('"name":[null,', attname, masked) for every field, sorted by name as canonical JSON sorts.
+_created_layouts: dict[type[models.Model], tuple[tuple[str, str, bool], ...]] = {}
+_encode_text = json.encoder.encode_basestring  # what the canonical encoder writes for a str (C when available)
+_MASK_CHANGED_TEXT = _encode_text(MASK_CHANGED)
+
+
+def _created_layout(spec: TrackedModel) -> tuple[tuple[str, str, bool], ...]:
+    layout = _created_layouts.get(spec.model)
+    if layout is None:
+        layout = _created_layouts[spec.model] = tuple(
+            (f"{_encode_text(name)}:[null,", attname, name in spec.masked) for name, attname in sorted(spec.names)
+        )
+    return layout
+
+
+def created_changes_text(spec: TrackedModel, instance: models.Model) -> CanonicalJSON:
+    """`created_changes` as canonical JSON text, written directly (no dict, no list per field).
+
+    Exactly canonical_json_text(created_changes(spec, instance)) (tests/audit/test_capture_text.py).
+    """
+    loaded = instance.__dict__
+    parts = []
+    for prefix, attname, masked in _created_layout(spec):  # runs once per audited create: kept lean
+        value = loaded.get(attname)
+        kind = type(value)
+        if kind is str and not masked:
+            text = _encode_text(value)
+        elif value is None:
+            text = "null"
+        elif kind is int and not masked:
+            text = int.__repr__(value)
+        else:
+            safe = json_safe(value)
+            if masked:
+                text = "null" if safe is None else _MASK_CHANGED_TEXT
+            else:
+                text = canonical_json_text(safe)
+        parts.append(f"{prefix}{text}]")
+    return CanonicalJSON("{" + ",".join(parts) + "}")
+
+
 # ---------------------------------------------------------------------------------------------------- receivers
 
 
@@ -230,7 +272,7 @@ def _after_save(
     stored: dict[str, Any] = instance.__dict__.pop(OLD_VALUES_ATTR, None) or {}
     context = {"raw": True} if raw else {}
     if created:
-        event = model_event(spec, instance, AuditAction.CREATE, created_changes(spec, instance), **context)
+        event = model_event(spec, instance, AuditAction.CREATE, created_changes_text(spec, instance), **context)
     else:
         current = values_of(spec, instance)
         if update_fields is None:

@@ -14,10 +14,11 @@ from typing import Any
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
+from psycopg import ClientCursor
 
 from .constants import CHAIN_LOCK_KEY, GENESIS_HASH
 from .models import AuditEvent
-from .serialization import canonical_json, canonical_json_text, json_safe
+from .serialization import CanonicalJSON, canonical_json, canonical_json_text, json_safe
 
 # The fields the hash covers, in no particular order (the canonical JSON sorts them). `hash` is the output.
 HASHED_FIELDS = (
@@ -91,7 +92,7 @@ def _hash_parts(event: AuditEvent) -> _HashParts:
             f'{{"action":{_text(v["action"])},"actor_ip":{_text(v["actor_ip"])},'
             f'"actor_name":{_text(v["actor_name"])},"actor_user_id":{_number(v["actor_user_id"])},"changes":'
         ),
-        changes=canonical_json_text(changes) if changes else "{}",
+        changes=changes if type(changes) is CanonicalJSON else canonical_json_text(changes) if changes else "{}",
         context=canonical_json_text(context) if context else "{}",
         after=(
             f',"object_id":{_text(v["object_id"])},"object_repr":{_text(v["object_repr"])},'
@@ -169,7 +170,7 @@ def _insert_sql(connection: BaseDatabaseWrapper) -> str:
 def _build_insert_sql(connection: BaseDatabaseWrapper) -> str:
     opts = AuditEvent._meta
     columns = ", ".join(connection.ops.quote_name(f.column) for f in opts.concrete_fields)
-    placeholders = ", ".join("%s" for _ in opts.concrete_fields)  # SQLite (PostgreSQL: _send_postgresql)
+    placeholders = ", ".join("%s" for _ in opts.concrete_fields)  # SQLite (PostgreSQL: _write_postgresql)
     return f"INSERT INTO {connection.ops.quote_name(opts.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
 
 
@@ -241,20 +242,19 @@ def _write(connection: BaseDatabaseWrapper, events: list[AuditEvent]) -> None:
 
 
 _APPEND_SQL = "SELECT first_sequence, first_prev_hash, hashes FROM audit_append_events(%s, %s, %s::jsonb)"
+# The append and the COMMIT as one query string (Django's client-side-binding cursor sends it with the simple
+# query protocol, which runs the statements in turn and stops at the first error): one round trip.
+_APPEND_COMMIT_SQL = _APPEND_SQL + "; COMMIT"
 
 
-def _write_postgresql(connection: BaseDatabaseWrapper, events: list[AuditEvent], parts: list[_HashParts]) -> None:
-    _send_postgresql(connection, events, parts)()
-
-
-def _send_postgresql(
-    connection: BaseDatabaseWrapper, events: list[AuditEvent], parts: list[_HashParts]
-) -> Callable[[], None]:
+def _write_postgresql(
+    connection: BaseDatabaseWrapper, events: list[AuditEvent], parts: list[_HashParts], *, then_commit: bool = False
+) -> None:
     # One statement per batch (function from migration 0005): it takes a transaction-level advisory lock, held
     # to the end of the transaction, reads the head, then chains and inserts the events. Appenders queue on the
     # lock, so the chain never forks and sequence numbers follow commit order. The events travel as one JSON
-    # array of rows (one text parameter: far cheaper to send than an array per column). Returns the step that
-    # reads the result back: in a pipeline, only after the pipeline has synchronised.
+    # array of rows (one text parameter: far cheaper to send than an array per column). With `then_commit` the
+    # transaction's COMMIT goes in the same round trip.
     rows = [
         [
             part.before,
@@ -275,20 +275,17 @@ def _send_postgresql(
         for part, values in zip(parts, (event.__dict__ for event in events), strict=True)
     ]
     payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-    cursor = connection.cursor()
-    cursor.execute(_APPEND_SQL, [CHAIN_LOCK_KEY, GENESIS_HASH, payload])
-
-    def finish() -> None:
-        with cursor:
-            first_sequence, previous, hashes = cursor.fetchone()
-        for offset, (event, event_hash) in enumerate(zip(events, hashes, strict=True)):
-            event.sequence = first_sequence + offset
-            event.prev_hash = previous
-            event.hash = previous = event_hash
-            event._state.adding = False
-            event._state.db = connection.alias
-
-    return finish
+    with connection.cursor() as cursor:
+        # Server-side binding (an OPTIONS choice) sends one statement per query: then Django's COMMIT follows.
+        sql = _APPEND_COMMIT_SQL if then_commit and isinstance(cursor.cursor, ClientCursor) else _APPEND_SQL
+        cursor.execute(sql, [CHAIN_LOCK_KEY, GENESIS_HASH, payload])
+        first_sequence, previous, hashes = cursor.fetchone()
+    for offset, (event, event_hash) in enumerate(zip(events, hashes, strict=True)):
+        event.sequence = first_sequence + offset
+        event.prev_hash = previous
+        event.hash = previous = event_hash
+        event._state.adding = False
+        event._state.db = connection.alias
 
 
 class _Queue:
@@ -378,7 +375,7 @@ def flush_queued_events(connection: BaseDatabaseWrapper, *, then: list[AuditEven
 def commit_with_queued_events(connection: BaseDatabaseWrapper, commit: Callable[[], None]) -> None:
     """Write the events queued on `connection`, then `commit()`: the audited backends' COMMIT.
 
-    On PostgreSQL the append and the COMMIT travel together in one pipeline (one round trip): if the append
+    On PostgreSQL the append and the COMMIT travel together in one query string (one round trip): if the append
     fails, PostgreSQL skips the COMMIT and the error is raised here.
     """
     queues, events = _take_queued(connection)
@@ -387,13 +384,10 @@ def commit_with_queued_events(connection: BaseDatabaseWrapper, commit: Callable[
         return
     if connection.vendor != "postgresql":
         _write(connection, events)
-        commit()
     else:
-        parts = _prepare(events)
-        with connection.connection.pipeline():
-            finish = _send_postgresql(connection, events, parts)
-            commit()
-        finish()
+        # Django's commit() then finds the transaction committed and only does its own bookkeeping.
+        _write_postgresql(connection, events, _prepare(events), then_commit=True)
+    commit()
     _written(connection, queues)
 
 
