@@ -26,7 +26,7 @@ from .actor import current_actor, current_request_id
 from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
 from .models import AuditEvent
 from .registry import TrackedModel, tracked_m2m, tracked_many_to_many, tracked_senders, tracked_spec
-from .serialization import CanonicalJSON, canonical_json_text, json_safe
+from .serialization import TEXT_CONVERSIONS, CanonicalJSON, canonical_json_text, json_safe
 
 # Old values read before a write, kept on the instance until the event is written.
 OLD_VALUES_ATTR = "_audit_old_values"
@@ -216,18 +216,20 @@ def created_changes_text(spec: TrackedModel, instance: models.Model) -> Canonica
     for prefix, attname, masked in _created_layout(spec):  # runs once per audited create: kept lean
         value = loaded.get(attname)
         kind = type(value)
-        if kind is str and not masked:
-            text = _encode_text(value)
-        elif value is None:
+        if value is None:
             text = "null"
-        elif kind is int and not masked:
+        elif masked:
+            text = "null" if json_safe(value) is None else _MASK_CHANGED_TEXT
+        elif kind is str:
+            text = _encode_text(value)
+        elif kind is int:
             text = int.__repr__(value)
+        elif kind is bool:
+            text = "true" if value else "false"
+        elif kind in TEXT_CONVERSIONS:  # dates, Decimals, UUIDs: JSON strings
+            text = _encode_text(TEXT_CONVERSIONS[kind](value))
         else:
-            safe = json_safe(value)
-            if masked:
-                text = "null" if safe is None else _MASK_CHANGED_TEXT
-            else:
-                text = canonical_json_text(safe)
+            text = canonical_json_text(json_safe(value))
         parts.append(f"{prefix}{text}]")
     return CanonicalJSON("{" + ",".join(parts) + "}")
 

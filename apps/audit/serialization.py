@@ -22,8 +22,9 @@ def _utc_iso(value: dt.datetime) -> str:
     return (value.astimezone(dt.UTC) if value.tzinfo is not None else value).isoformat()
 
 
-# The commonest field values by exact type, converted without the isinstance() walk below (same results).
-_BY_TYPE: dict[type, Any] = {Decimal: str, dt.datetime: _utc_iso, dt.date: dt.date.isoformat, uuid.UUID: str}
+# The commonest field values by exact type, converted without the isinstance() walk below (same results): each
+# to a str, which is what json_safe() returns for them.
+TEXT_CONVERSIONS: dict[type, Any] = {Decimal: str, dt.datetime: _utc_iso, dt.date: dt.date.isoformat, uuid.UUID: str}
 
 
 def json_safe(value: Any) -> Any:
@@ -35,7 +36,7 @@ def json_safe(value: Any) -> Any:
     value_type = type(value)
     if value_type in _PLAIN:
         return value
-    convert = _BY_TYPE.get(value_type)
+    convert = TEXT_CONVERSIONS.get(value_type)
     if convert is not None:
         return convert(value)
     if value_type is dict:
