@@ -12,8 +12,10 @@ no pause between requests) for --seconds, and prints requests/s, p50/p95/p99 lat
   list     GET /api/evidence/ (50 items a page, as the employee sees them)
   create   POST /api/evidence/ (a new draft)
   submit   POST /api/evidence/{id}/submit/ (the draft just created, sent for review)
-Target: zero errors; p95 under 100 ms for list and submit. Everything is bounded in time: gunicorn is stopped
-at the end, whatever happens. This is a benchmark, not a CI test.
+Target: zero errors; p95 under 100 ms for list and submit. Then the CPU each kind of phase cost a request, read
+from /proc: the web server (gunicorn and its workers), the database's server processes, the clients (this
+process), and how busy the machine's cores were. Everything is bounded in time: gunicorn is stopped at the end,
+whatever happens. This is a benchmark, not a CI test.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,6 +203,33 @@ def client_loop(phase: str, port: int, token: str, stop_at: float, tallies: dict
     conn.close()
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(server_session: int, database: str) -> dict[str, float]:
+    """CPU seconds so far of the web server (gunicorn's session), the database's server processes, this process
+    (the clients), and the whole machine (busy, all cores), read from /proc."""
+    totals = {"web": 0.0, "db": 0.0, "clients": 0.0}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        used = (int(fields[11]) + int(fields[12])) / _TICKS
+        if int(fields[3]) == server_session:
+            totals["web"] += used
+        elif cmdline.startswith("postgres:") and f" {database} " in cmdline:
+            totals["db"] += used
+        elif int(proc.name) == os.getpid():
+            totals["clients"] += used
+    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    totals["busy"] = (sum(map(int, cpu)) - int(cpu[3]) - int(cpu[4])) / _TICKS  # all but idle and iowait
+    return totals
+
+
 def run_phase(phase: str, port: int, tokens: list[str], seconds: float) -> dict[str, Tally]:
     tallies = {name: Tally() for name in ("healthz", "list", "create", "submit")}
     stop_at = time.perf_counter() + seconds
@@ -293,7 +323,13 @@ def main() -> None:
         wait_until_up(port, 60)
         run_phase("list", port, tokens, 3)  # warm-up: imports, connections, caches
         phases = [phase for phase in ("healthz", "list", "submit") if phase in args.phases.split(",")]
-        results = {phase: run_phase(phase, port, tokens, args.seconds) for phase in phases}
+        database = urllib.parse.urlparse(os.environ["DATABASE_URL"]).path.lstrip("/")
+        results, cpu = {}, {}
+        for phase in phases:
+            before = cpu_snapshot(gunicorn.pid, database)
+            results[phase] = run_phase(phase, port, tokens, args.seconds)
+            after = cpu_snapshot(gunicorn.pid, database)
+            cpu[phase] = {part: after[part] - before[part] for part in after}
         print()
         verdicts = []
         if "healthz" in results:
@@ -303,6 +339,14 @@ def main() -> None:
         if "submit" in results:
             report("create", results["submit"]["create"], args.seconds, target=False)
             verdicts.append(report("submit", results["submit"]["submit"], args.seconds, target=True))
+        print(f"\nCPU a request (ms; {os.cpu_count()} cores, busy = share of all cores used during the phase):")
+        for phase, used in cpu.items():
+            count = sum(len(tally.latencies) + tally.errors for tally in results[phase].values())
+            per = {part: used[part] / max(count, 1) * 1000 for part in ("web", "db", "clients")}
+            print(
+                f"  {phase:<8} web server {per['web']:6.2f}  database {per['db']:6.2f}  clients {per['clients']:5.2f}"
+                f"  busy {used['busy'] / (args.seconds * (os.cpu_count() or 1)):4.0%}"
+            )
         if len(verdicts) == 2:
             print(
                 f"\ntarget (zero errors, p95 < {TARGET_P95_MS:.0f} ms for list and submit): "
