@@ -78,7 +78,7 @@ class _HashParts:
     middle: str
 
     def hash(self, prev_hash: str, sequence: int) -> str:
-        # The same expression as the PostgreSQL function audit_append_events (migration 0005).
+        # The same expression as the PostgreSQL functions audit_append_events and audit_append_event (0005, 0008).
         text = f'{self.before}{self.changes},"context":{self.context}{self.after}"{prev_hash}"{self.middle}{sequence}}}'
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -242,43 +242,55 @@ def _write(connection: BaseDatabaseWrapper, events: list[AuditEvent]) -> None:
 
 
 _APPEND_SQL = "SELECT first_sequence, first_prev_hash, hashes FROM audit_append_events(%s, %s, %s::jsonb)"
+# One event: its values as parameters (migration 0008), no JSON array to encode and parse.
+_APPEND_ONE_SQL = (
+    "SELECT first_sequence, first_prev_hash, hashes FROM audit_append_event("
+    "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
 # The append and the COMMIT as one query string (Django's client-side-binding cursor sends it with the simple
 # query protocol, which runs the statements in turn and stops at the first error): one round trip.
-_APPEND_COMMIT_SQL = _APPEND_SQL + "; COMMIT"
+_COMMIT_SUFFIX = "; COMMIT"
+
+
+def _row(part: _HashParts, values: dict[str, Any]) -> list[Any]:
+    # The parameters of audit_append_event, and a row of audit_append_events' array, in the functions' order.
+    return [
+        part.before,
+        part.changes,
+        part.context,
+        part.after,
+        part.middle,
+        json_safe(values["occurred_at"]),
+        values["actor_user_id"],
+        values["actor_name"],
+        values["actor_ip"],
+        values["request_id"],
+        values["action"],
+        values["object_type"],
+        values["object_id"],
+        values["object_repr"],
+    ]
 
 
 def _write_postgresql(
     connection: BaseDatabaseWrapper, events: list[AuditEvent], parts: list[_HashParts], *, then_commit: bool = False
 ) -> None:
-    # One statement per batch (function from migration 0005): it takes a transaction-level advisory lock, held
-    # to the end of the transaction, reads the head, then chains and inserts the events. Appenders queue on the
-    # lock, so the chain never forks and sequence numbers follow commit order. The events travel as one JSON
-    # array of rows (one text parameter: far cheaper to send than an array per column). With `then_commit` the
-    # transaction's COMMIT goes in the same round trip.
-    rows = [
-        [
-            part.before,
-            part.changes,
-            part.context,
-            part.after,
-            part.middle,
-            json_safe(values["occurred_at"]),
-            values["actor_user_id"],
-            values["actor_name"],
-            values["actor_ip"],
-            values["request_id"],
-            values["action"],
-            values["object_type"],
-            values["object_id"],
-            values["object_repr"],
-        ]
-        for part, values in zip(parts, (event.__dict__ for event in events), strict=True)
-    ]
-    payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    # One statement per batch (functions from migrations 0005 and 0008): it takes a transaction-level advisory
+    # lock, held to the end of the transaction, reads the head, then chains and inserts the events. Appenders
+    # queue on the lock, so the chain never forks and sequence numbers follow commit order. Several events travel
+    # as one JSON array of rows (one text parameter: far cheaper to send than an array per column); a single one
+    # as parameters. With `then_commit` the transaction's COMMIT goes in the same round trip.
+    if len(events) == 1:
+        sql, params = _APPEND_ONE_SQL, [CHAIN_LOCK_KEY, GENESIS_HASH, *_row(parts[0], events[0].__dict__)]
+    else:
+        rows = [_row(part, event.__dict__) for part, event in zip(parts, events, strict=True)]
+        payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        sql, params = _APPEND_SQL, [CHAIN_LOCK_KEY, GENESIS_HASH, payload]
     with connection.cursor() as cursor:
         # Server-side binding (an OPTIONS choice) sends one statement per query: then Django's COMMIT follows.
-        sql = _APPEND_COMMIT_SQL if then_commit and isinstance(cursor.cursor, ClientCursor) else _APPEND_SQL
-        cursor.execute(sql, [CHAIN_LOCK_KEY, GENESIS_HASH, payload])
+        if then_commit and isinstance(cursor.cursor, ClientCursor):
+            sql += _COMMIT_SUFFIX
+        cursor.execute(sql, params)
         first_sequence, previous, hashes = cursor.fetchone()
     for offset, (event, event_hash) in enumerate(zip(events, hashes, strict=True)):
         event.sequence = first_sequence + offset
