@@ -135,6 +135,11 @@ def _flags_for(evidence: Evidence) -> list[dict[str, str]]:
     return [flag.as_dict() for flag in flags]
 
 
+# What a submission and a review write: only these columns are updated (and their old values read for the trail).
+SUBMIT_FIELDS = ("status", "submitted_at", "gaming_flags", "flags_acknowledged", "updated_at")
+REVIEW_FIELDS = ("status", "reviewer", "review_comment", "reviewed_at", "flags_acknowledged", "updated_at")
+
+
 @transaction.atomic
 def evidence_submit(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
     """Send a draft (or a corrected item) for review; reviewers are told after commit."""
@@ -152,7 +157,7 @@ def evidence_submit(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
     evidence.submitted_at = timezone.now()
     evidence.gaming_flags = _flags_for(evidence)
     evidence.flags_acknowledged = False
-    evidence.save()
+    evidence.save(update_fields=SUBMIT_FIELDS)
     audit_record(
         action=AuditAction.EVIDENCE_SUBMITTED,
         obj=evidence,
@@ -179,7 +184,7 @@ def _record_review(evidence: Evidence, by: AbstractBaseUser, status: str, commen
     evidence.reviewer = by
     evidence.review_comment = comment
     evidence.reviewed_at = timezone.now()
-    evidence.save()
+    evidence.save(update_fields=REVIEW_FIELDS)
     audit_record(action=action, obj=evidence, context={"comment": comment[:500]})
     evidence_event(evidence_id=evidence.pk, event=status)
     return evidence

@@ -105,6 +105,24 @@ def test_submit_records_an_audit_event_and_announces_after_commit(people, django
     hooks._receivers.pop()
 
 
+def test_submit_and_review_save_each_field_they_change_and_the_trail_lists_just_those(people):
+    evidence = evidence_create(by=people["owner"].user, data=story())
+
+    evidence_submit(evidence=evidence, by=people["owner"].user)
+    submitted = AuditEvent.objects.filter(action="update", object_id=str(evidence.pk)).latest("sequence")
+    evidence_request_changes(evidence=evidence, by=people["manager"].user, comment="Add the ticket number.")
+    reviewed = AuditEvent.objects.filter(action="update", object_id=str(evidence.pk)).latest("sequence")
+
+    assert set(submitted.changes) == {"status", "submitted_at", "updated_at"}
+    assert submitted.changes["status"] == ["draft", "submitted"]
+    assert set(reviewed.changes) == {"status", "reviewer", "review_comment", "reviewed_at", "updated_at"}
+    evidence.refresh_from_db()
+    assert (evidence.status, evidence.review_comment) == ("changes_requested", "Add the ticket number.")
+    assert evidence.reviewer == people["manager"].user
+    assert evidence.submitted_at is not None and evidence.reviewed_at is not None
+    assert evidence.title == "Fixed the booking form"  # the rest of the row untouched
+
+
 def test_only_the_owner_submits(people):
     evidence = EvidenceFactory(owner=people["owner"])
     with pytest.raises(PermissionDenied):
