@@ -33,6 +33,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, models, transaction  # noqa: E402
 from django.db.models.signals import post_save, pre_save  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
+from proc_cpu import database_server_cpu  # noqa: E402 - bench/proc_cpu.py
 
 TARGET_RATIO = 1.5
 
@@ -81,26 +82,10 @@ def _items(n: int, owner, category, offset: int) -> Iterator[models.Model]:  # t
         )
 
 
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _server_cpu() -> float:
-    """CPU seconds used so far by this connection's PostgreSQL server process (0 on SQLite: it runs in ours)."""
-    if connection.vendor != "postgresql":
-        return 0.0
-    pid = getattr(connection, "_bench_backend_pid", None)
-    if pid is None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = connection._bench_backend_pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
-
-
 def _clock() -> tuple[float, float]:
     # CPU time of this process plus, on PostgreSQL, of its server process: the work done, whatever else the
     # machine runs (wall time on a shared 2-core box mostly measures waiting for a core). Wall time beside it.
-    return time.process_time() + _server_cpu(), time.perf_counter()
+    return time.process_time() + database_server_cpu(connection), time.perf_counter()
 
 
 def _save_each(items: list[models.Model], per_transaction: int) -> tuple[float, float]:

@@ -38,6 +38,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from proc_cpu import TICKS, cpu_of, stat_fields  # bench/proc_cpu.py
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TARGET_P95_MS = 100.0
@@ -203,9 +205,6 @@ def client_loop(phase: str, port: int, token: str, stop_at: float, tallies: dict
     conn.close()
 
 
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
 def cpu_snapshot(server_session: int, database: str) -> dict[str, float]:
     """CPU seconds so far of the web server (gunicorn's session), the database's server processes, this process
     (the clients), and the whole machine (busy, all cores), read from /proc."""
@@ -214,11 +213,11 @@ def cpu_snapshot(server_session: int, database: str) -> dict[str, float]:
         if not proc.name.isdigit():
             continue
         try:
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = stat_fields(proc.name)
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # the process ended meanwhile
             continue
-        used = (int(fields[11]) + int(fields[12])) / _TICKS
+        used = cpu_of(fields)
         if int(fields[3]) == server_session:
             totals["web"] += used
         elif cmdline.startswith("postgres:") and f" {database} " in cmdline:
@@ -226,7 +225,7 @@ def cpu_snapshot(server_session: int, database: str) -> dict[str, float]:
         elif int(proc.name) == os.getpid():
             totals["clients"] += used
     cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    totals["busy"] = (sum(map(int, cpu)) - int(cpu[3]) - int(cpu[4])) / _TICKS  # all but idle and iowait
+    totals["busy"] = (sum(map(int, cpu)) - int(cpu[3]) - int(cpu[4])) / TICKS  # all but idle and iowait
     return totals
 
 

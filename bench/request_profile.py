@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import load  # noqa: E402 - bench/load.py: the same settings, seed and request bodies
+from proc_cpu import database_server_cpu  # noqa: E402 - bench/proc_cpu.py
 
 RICH_ITEMS = 60
 
@@ -60,21 +61,6 @@ class Sample:
     queries: list[int] = field(default_factory=list)
     statuses: set[int] = field(default_factory=set)
     server_cpu: float = 0.0  # the database server process's CPU over all of them (PostgreSQL)
-
-
-def server_cpu() -> float:
-    """CPU seconds so far of this connection's PostgreSQL server process (0 on another database)."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return 0.0
-    pid = getattr(connection, "_bench_backend_pid", None)
-    if pid is None or connection.connection is None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = connection._bench_backend_pid = cursor.fetchone()[0]  # type: ignore[attr-defined]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 class QueryCounter:
@@ -228,12 +214,12 @@ def main() -> None:
             for _ in range(args.requests):
                 for name in names:
                     counter.count, counter.sql = 0, []
-                    server = server_cpu()
+                    server = database_server_cpu(connection)
                     cpu, wall = time.process_time(), time.perf_counter()
                     status = endpoints[name]()
                     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
                     sample = results[name]
-                    sample.server_cpu += server_cpu() - server
+                    sample.server_cpu += database_server_cpu(connection) - server
                     sample.cpu.append(cpu)
                     sample.wall.append(wall)
                     sample.queries.append(counter.count)
