@@ -56,10 +56,7 @@ def _plan_units(rows: list[tuple[int, dict[str, str]]], header: list[str], error
             values["active"] = active
         if code is not None:
             wanted[code] = values
-    for line, parent in parents:
-        if parent not in wanted and parent not in existing:
-            message = f"no unit has the code '{parent}', in this file or in the organisation."
-            errors.append(RowError(line, "parent_code", message))
+    _report_unknown(parents, wanted, existing, "parent_code", "no unit has the code '{}'", errors)
     links = {code: values["parent"] for code, values in existing.items()} | {c: v["parent"] for c, v in wanted.items()}
     _report_loops(links, line_of, "parent_code", errors)
     return _diff(wanted, existing, ids={code: pk for pk, code in code_of.items()}, defaults={"description": ""})
@@ -113,10 +110,7 @@ def _plan_employees(rows: list[tuple[int, dict[str, str]]], header: list[str], e
             values["active"] = active
         if number is not None:
             wanted[number] = values
-    for line, manager in managers:
-        if manager not in wanted and manager not in existing:
-            message = f"no employee has the number '{manager}', in this file or in the organisation."
-            errors.append(RowError(line, "manager_employee_number", message))
+    _report_unknown(managers, wanted, existing, "manager_employee_number", "no employee has the number '{}'", errors)
     for number, values in wanted.items():
         owner = owner_of_email.get((values["email"] or "").casefold())
         if owner is not None and owner != number and owner not in wanted:
@@ -169,6 +163,20 @@ def _checked_email(cells: _Cells, line_of_email: dict[str, int]) -> str | None:
         return None
     line_of_email[email.casefold()] = cells.line
     return email
+
+
+def _report_unknown(
+    references: list[tuple[int, str]],
+    wanted: dict[str, Any],
+    existing: dict[str, Any],
+    column: str,
+    nothing_has: str,
+    errors: list[RowError],
+) -> None:
+    # A row's reference (parent unit, manager) must name a row of this file or a record already in the organisation.
+    for line, key in references:
+        if key not in wanted and key not in existing:
+            errors.append(RowError(line, column, f"{nothing_has.format(key)}, in this file or in the organisation."))
 
 
 def _report_loops(links: dict[str, str | None], line_of: dict[str, int], column: str, errors: list[RowError]) -> None:
