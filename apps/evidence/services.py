@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.audit.constants import AuditAction
 from apps.audit.services import audit_record
 from apps.common.errors import InvalidTransition
+from apps.common.prepared import Prepared
 from apps.org.models import Employee
 
 from .constants import EDITABLE_STATUSES, MAX_ATTACHMENTS_PER_EVIDENCE, EvidenceStatus, MetricKind
@@ -31,6 +32,24 @@ EDITABLE_FIELDS = (
 )  # fmt: skip
 
 
+# The locking reads of the workflow, compiled once and prepared on the database (apps.common.prepared).
+# of=("self",): lock the item only. Locking the joined category row (shared by every item of that category)
+# serialised all submissions and deadlocked with concurrent drafts, whose deferred FK check needs that row
+# while they hold the audit-chain lock (tests/security/test_concurrency.py).
+_LOCKED_WITH_CATEGORY = Prepared(
+    Evidence, lambda pk: Evidence.objects.select_for_update(of=("self",)).select_related("category").filter(pk=pk), -1
+)
+_LOCKED = Prepared(Evidence, lambda pk: Evidence.objects.select_for_update().filter(pk=pk), -1)
+
+
+def _locked(pk: int, *, with_category: bool = False) -> Evidence:
+    """The item, locked to the end of the transaction; Evidence.DoesNotExist if it is gone."""
+    evidence = (_LOCKED_WITH_CATEGORY if with_category else _LOCKED).query().first(pk)
+    if evidence is None:
+        raise Evidence.DoesNotExist("Evidence matching query does not exist.")
+    return evidence
+
+
 def _apply(evidence: Evidence, data: dict[str, Any]) -> None:
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
@@ -39,13 +58,35 @@ def _apply(evidence: Evidence, data: dict[str, Any]) -> None:
         setattr(evidence, name, value)
 
 
+# Foreign keys the owner sets (their objects come from lookups: the API's codes, the portal's choices).
+_OWNER_RELATIONS = ("category", "internal_customer_unit", "touchpoint")
+
+
+def _loaded_relations(evidence: Evidence) -> list[str]:
+    """Foreign keys whose object was read from the database: asking whether it exists proves nothing more.
+
+    (Model validation's existence check reads without a lock, so a delete at the same moment passes it too: the
+    foreign key constraint is what holds.) An unsaved or unset object is still checked.
+    """
+    loaded = []
+    for name in _OWNER_RELATIONS:
+        field = Evidence._meta.get_field(name)
+        related = field.get_cached_value(evidence, None)
+        if related is not None and not related._state.adding and related.pk == getattr(evidence, field.attname):
+            loaded.append(name)
+    return loaded
+
+
 def _validate(evidence: Evidence) -> None:
     """Model validation plus the rule that the impact cannot lie in the future.
 
-    Not asked of the database again: `created_by` (the signed-in user making the change) and the table's check
-    constraint, which is what `Evidence.clean()` checks with a message per field (three statements saved).
+    Not asked of the database again: `created_by` (the signed-in user making the change), related objects read
+    from it (`_loaded_relations`) and the table's check constraint, which is what `Evidence.clean()` checks with a
+    message per field.
     """
-    evidence.full_clean(exclude=["owner", "previous", "created_by"], validate_constraints=False)
+    evidence.full_clean(
+        exclude=["owner", "previous", "created_by", *_loaded_relations(evidence)], validate_constraints=False
+    )
     if evidence.impact_date and evidence.impact_date > timezone.localdate():
         raise ValidationError({"impact_date": "The impact date cannot be in the future."})
 
@@ -70,7 +111,7 @@ def evidence_create(*, by: AbstractBaseUser, data: dict[str, Any]) -> Evidence:
 @transaction.atomic
 def evidence_update(*, evidence: Evidence, by: AbstractBaseUser, data: dict[str, Any]) -> Evidence:
     """Change a draft or an item sent back for changes; only its owner may."""
-    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    evidence = _locked(evidence.pk)
     _require_owner(by, evidence, "edit this item")
     if evidence.status not in EDITABLE_STATUSES:
         raise InvalidTransition(f"This item is {evidence.get_status_display().lower()} and can no longer be edited.")
@@ -90,7 +131,7 @@ def _require_owner(by: AbstractBaseUser, evidence: Evidence, what: str) -> None:
 @transaction.atomic
 def evidence_delete(*, evidence: Evidence, by: AbstractBaseUser) -> None:
     """Delete a draft that was never submitted, a started correction included (its files go after commit)."""
-    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    evidence = _locked(evidence.pk)
     _require_owner(by, evidence, "delete this item")
     if evidence.status != EvidenceStatus.DRAFT or evidence.submitted_at is not None:
         raise InvalidTransition("Only a draft that was never submitted can be deleted.")
@@ -143,10 +184,7 @@ REVIEW_FIELDS = ("status", "reviewer", "review_comment", "reviewed_at", "flags_a
 @transaction.atomic
 def evidence_submit(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
     """Send a draft (or a corrected item) for review; reviewers are told after commit."""
-    # of=("self",): lock the item only. Locking the joined category row (shared by every item of that category)
-    # serialised all submissions and deadlocked with concurrent drafts, whose deferred FK check needs that row
-    # while they hold the audit-chain lock (tests/security/test_concurrency.py).
-    evidence = Evidence.objects.select_for_update(of=("self",)).select_related("category").get(pk=evidence.pk)
+    evidence = _locked(evidence.pk, with_category=True)
     _require_owner(by, evidence, "submit this item")
     if evidence.status not in EDITABLE_STATUSES:
         raise InvalidTransition(f"This item is already {evidence.get_status_display().lower()}.")
@@ -168,7 +206,7 @@ def evidence_submit(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
 
 
 def _lock_for_review(evidence: Evidence, by: AbstractBaseUser) -> Evidence:
-    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    evidence = _locked(evidence.pk)
     if evidence.status != EvidenceStatus.SUBMITTED:
         raise InvalidTransition(
             f"Only submitted items can be reviewed; this one is {evidence.get_status_display().lower()}."
@@ -204,7 +242,7 @@ def evidence_verify(
     evidence.flags_acknowledged = bool(evidence.gaming_flags)
     if evidence.previous_id:
         # The correction replaces the old version from now on; the old one stays for the record.
-        old = Evidence.objects.select_for_update().get(pk=evidence.previous_id)
+        old = _locked(evidence.previous_id)
         old.is_current = False
         old.save()
     return _record_review(evidence, by, EvidenceStatus.VERIFIED, comment.strip(), AuditAction.EVIDENCE_VERIFIED)
@@ -238,7 +276,7 @@ def evidence_reject(*, evidence: Evidence, by: AbstractBaseUser, comment: str) -
 @transaction.atomic
 def evidence_correct(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
     """Start a correction of a verified item: a new draft version linked to it; the verified one is untouched."""
-    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    evidence = _locked(evidence.pk)
     _require_owner(by, evidence, "correct this item")
     if evidence.status != EvidenceStatus.VERIFIED or not evidence.is_current:
         raise InvalidTransition("Only the current verified version of an item can be corrected.")
@@ -265,7 +303,7 @@ def evidence_correct(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
 @transaction.atomic
 def attachment_add(*, evidence: Evidence, by: AbstractBaseUser, file: IO[bytes], name: str, size: int) -> Attachment:
     """Check and store a file on an editable item; nothing is stored when a check fails."""
-    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    evidence = _locked(evidence.pk)
     _require_owner(by, evidence, "add files to this item")
     if evidence.status not in EDITABLE_STATUSES:
         raise InvalidTransition("Files can only be added to drafts and items sent back for changes.")
@@ -293,7 +331,7 @@ def attachment_add(*, evidence: Evidence, by: AbstractBaseUser, file: IO[bytes],
 @transaction.atomic
 def attachment_remove(*, attachment: Attachment, by: AbstractBaseUser) -> None:
     """Remove a file from an editable item (the bytes stay if an older version still uses them)."""
-    evidence = Evidence.objects.select_for_update().get(pk=attachment.evidence_id)
+    evidence = _locked(attachment.evidence_id)
     _require_owner(by, evidence, "remove files from this item")
     if evidence.status not in EDITABLE_STATUSES:
         raise InvalidTransition("Files can only be removed from drafts and items sent back for changes.")
@@ -313,7 +351,7 @@ def evidence_revoke(*, evidence: Evidence, by: AbstractBaseUser, comment: str) -
     from apps.common.roles import is_hr
 
     comment = _required(comment, "revoke the verification")
-    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    evidence = _locked(evidence.pk)
     if evidence.status != EvidenceStatus.VERIFIED:
         raise InvalidTransition("Only verified items can have their verification revoked.")
     if not is_hr(by):

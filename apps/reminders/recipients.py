@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from apps.common.prepared import Prepared
 from apps.common.roles import Role
 
 
@@ -58,18 +60,31 @@ def user_recipient(row: tuple) -> Recipient | None:
     return Recipient(email=address, name=name, timezone=emp_tz or default_timezone(), user_id=user_id)
 
 
-def _logins(condition: Q) -> list[Recipient]:
-    rows = (
-        get_user_model().objects.filter(condition, is_active=True).distinct().order_by("pk").values_list(*USER_FIELDS)
-    )
+_GROUP_SENTINEL = "\x00group"  # the group name's place in the prepared queries
+
+
+@cache
+def _logins_of(with_superusers: bool) -> Prepared:
+    """Active logins in a group (and superusers, if asked), by group name: compiled once, prepared on the database."""
+    User = get_user_model()
+
+    def build(name: str):
+        condition = Q(groups__name=name) | Q(is_superuser=True) if with_superusers else Q(groups__name=name)
+        return User.objects.filter(condition, is_active=True).distinct().order_by("pk").values_list(*USER_FIELDS)
+
+    return Prepared(User, build, _GROUP_SENTINEL)
+
+
+def _logins(group: str, *, with_superusers: bool = False) -> list[Recipient]:
+    rows = _logins_of(with_superusers).query().all(group)
     return [r for r in (user_recipient(row) for row in rows) if r is not None]
 
 
 def hr_recipients() -> list[Recipient]:
     """Everyone HR: members of the HR group and superusers (one query)."""
-    return _logins(Q(is_superuser=True) | Q(groups__name=Role.HR))
+    return _logins(Role.HR, with_superusers=True)
 
 
 def cx_reviewers() -> list[Recipient]:
     """Members of the CX reviewers group, who review anyone's evidence (one query)."""
-    return _logins(Q(groups__name=Role.CX_REVIEWER))
+    return _logins(Role.CX_REVIEWER)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.common.prepared import Prepared
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
 from apps.org.models import Employee
@@ -33,6 +34,12 @@ logger = logging.getLogger(__name__)
 GROUPED_KINDS = frozenset({ReminderKind.REVIEW_REQUESTED, ReminderKind.REVIEW_WAITING, ReminderKind.ESCALATION})
 MAX_GROUP = 50
 REVIEW_EVENTS = frozenset({EvidenceStatus.VERIFIED, EvidenceStatus.CHANGES_REQUESTED, EvidenceStatus.REJECTED})
+# A submitted item as the review planner reads it, on every submission: compiled once, prepared on the database.
+_SUBMITTED_ITEM = Prepared(
+    Evidence,
+    lambda pk: Evidence.objects.filter(pk=pk, status=EvidenceStatus.SUBMITTED).order_by().values_list(*ITEM_FIELDS),
+    -1,
+)
 
 
 class SendFailed(Exception):
@@ -95,7 +102,7 @@ def reminders_for_evidence_event(*, evidence_id: int, event: str, now: dt.dateti
     config = PlanConfig.from_settings()
     planned: list[Planned] = []
     if event == EvidenceStatus.SUBMITTED:
-        row = Evidence.objects.filter(pk=evidence_id, status=EvidenceStatus.SUBMITTED).values_list(*ITEM_FIELDS).first()
+        row = _SUBMITTED_ITEM.query().first(evidence_id)
         if row is not None:
             planned = review_planned(
                 row, now=now, config=config, cx=cx_reviewers(), hr=[], kinds=[ReminderKind.REVIEW_REQUESTED]

@@ -88,6 +88,11 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_PREPARED_STATEMENTS", True):
+        # The hot statements (apps.common.prepared) are prepared on the server, once per connection: planning them
+        # costs far more than running them. Only those: Django's own statements bind on the client and never are
+        # (the threshold only enables psycopg's preparing; they ask with prepare=True).
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000
 else:
     DATABASES = {
         "default": {

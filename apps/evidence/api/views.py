@@ -44,6 +44,7 @@ from .serializers import (
     AttachmentSerializer,
     AttachmentUploadSerializer,
     ErrorSerializer,
+    EvidenceInputSerializer,
     EvidenceSerializer,
     ReviewCommentSerializer,
     VerifySerializer,
@@ -176,7 +177,7 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         return self.item_response(self.get_object())
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = self.get_serializer(data=request.data)
+        serializer = EvidenceInputSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         evidence = evidence_create(by=request.user, data=serializer.validated_data)
         return self.item_response(evidence, status.HTTP_201_CREATED)
@@ -184,7 +185,9 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         evidence = self.get_object()
         self._require_owner(evidence, "edit")
-        serializer = self.get_serializer(evidence, data=request.data, partial=kwargs.get("partial", False))
+        serializer = EvidenceInputSerializer(
+            evidence, data=request.data, partial=kwargs.get("partial", False), context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         evidence = evidence_update(evidence=evidence, by=request.user, data=serializer.validated_data)
         return self.item_response(evidence)
