@@ -1,4 +1,4 @@
-"""Load test: gunicorn on loopback (production settings), 20 keep-alive clients on the evidence list and submit.
+"""Load test: gunicorn on loopback (production settings, gunicorn.conf.py), 20 clients on the evidence list and submit.
 
 Run from the repository root against a PostgreSQL database of its own (migrated and seeded here; the seeded
 people are reused on the next run):
@@ -6,8 +6,10 @@ people are reused on the next run):
     createdb -h 127.0.0.1 -U postgres rc_load
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/rc_load python bench/load.py
 
-Each phase drives one kind of request with --clients threads (each its own keep-alive connection and API token,
-no pause between requests) for --seconds, and prints requests/s, p50/p95/p99 latency and the error count:
+Gunicorn runs with the shipped gunicorn.conf.py (sync workers, two per core; --workers to change). Each phase drives
+one kind of request with --clients threads (each its own connection and API token, no pause between requests; the
+server closes a connection after each answer, as it does behind the reverse proxy of production, and the client
+opens the next) for --seconds, and prints requests/s, p50/p95/p99 latency and the error count:
   healthz  GET /healthz (database and broker check, no auth): the server's ceiling
   list     GET /api/evidence/ (50 items a page, as the employee sees them)
   create   POST /api/evidence/ (a new draft)
@@ -178,7 +180,7 @@ def timed(conn: http.client.HTTPConnection, method: str, path: str, headers: dic
 
 
 def client_loop(phase: str, port: int, token: str, stop_at: float, tallies: dict[str, Tally]) -> None:
-    """One client: its own keep-alive connection; requests back to back until the phase ends."""
+    """One client: its own connection (reopened when the server closes it); requests back to back until the end."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Token {token}", "Accept": "application/json", "Host": "127.0.0.1"}
     json_headers = {**headers, "Content-Type": "application/json"}
@@ -283,8 +285,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase (default 30)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: gunicorn.conf.py's)")
     parser.add_argument(
         "--phases", default="healthz,list,submit", help="comma-separated phases to run (default healthz,list,submit)"
     )
@@ -294,24 +295,22 @@ def main() -> None:
 
     port = free_port()
     os.environ.update(server_env(port))
+    workers = args.workers or 2 * (os.cpu_count() or 1)  # gunicorn.conf.py's default
     started = time.perf_counter()
     tokens = seed(args.clients)
     print(
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
-        f"gunicorn {args.workers} workers x {args.threads} threads (gthread) on 127.0.0.1:{port}; "
-        f"{args.clients} keep-alive clients, {args.seconds:.0f} s a phase; "
+        f"gunicorn ({ROOT / 'gunicorn.conf.py'}, {workers} sync workers) on 127.0.0.1:{port}; "
+        f"{args.clients} clients, {args.seconds:.0f} s a phase; "
         f"seeded in {time.perf_counter() - started:.1f} s"
     )
     gunicorn = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "ritualcriteria.wsgi",
+            f"--config={ROOT / 'gunicorn.conf.py'}",
             f"--bind=127.0.0.1:{port}",
-            f"--workers={args.workers}",
-            "--worker-class=gthread",
-            f"--threads={args.threads}",
-            "--keep-alive=30",
-            "--timeout=60",
+            f"--workers={workers}",
             "--log-level=warning",
         ],
         cwd=ROOT,

@@ -305,13 +305,25 @@ class _Queue:
 
     It sits in the connection's list of commit hooks (as a no-op) so that Django drops it, events and all, when
     that savepoint or the whole transaction rolls back: only events of changes that stay are ever written.
+    `written` keeps events written early from inside a deeper savepoint (a read of the trail there, a long
+    import): rolling that savepoint back removes their rows but not this queue, so they are written again.
     """
 
-    __slots__ = ("events", "index")
+    __slots__ = ("events", "index", "written")
 
     def __init__(self, index: int) -> None:
         self.events: list[AuditEvent] = []
         self.index = index
+        self.written: list[tuple[_WriteMarker, list[AuditEvent]]] = []
+
+    def __call__(self) -> None:
+        return None
+
+
+class _WriteMarker:
+    """A no-op commit hook registered where queued events were written early: gone means that write rolled back."""
+
+    __slots__ = ()
 
     def __call__(self) -> None:
         return None
@@ -358,30 +370,80 @@ def queue_events(events: list[AuditEvent], *, using: str | None = None) -> None:
         flush_queued_events(connection)
 
 
-def _take_queued(connection: BaseDatabaseWrapper) -> tuple[list[_Queue], list[AuditEvent]]:
-    if not getattr(connection, "_rc_audit_waiting", 0):
+_Entry = tuple[set[str], _Queue]  # a queue and the savepoints that were open when it was opened
+
+
+def _may_have_queued(connection: BaseDatabaseWrapper) -> bool:
+    # Events wait in a queue, or were written early inside a savepoint that may have rolled back since.
+    return bool(getattr(connection, "_rc_audit_waiting", 0) or getattr(connection, "_rc_audit_revocable", False))
+
+
+def _take_queued(connection: BaseDatabaseWrapper) -> tuple[list[_Entry], list[AuditEvent]]:
+    if not _may_have_queued(connection):
         return [], []
-    queues = [entry[1] for entry in connection.run_on_commit if type(entry[1]) is _Queue and entry[1].events]
-    if not queues:  # what was queued was rolled back with its savepoint or transaction
+    hooks = connection.run_on_commit
+    entries = [(entry[0], entry[1]) for entry in hooks if type(entry[1]) is _Queue]
+    events: list[AuditEvent] = []
+    if any(queue.written for _, queue in entries):
+        _revive_rolled_back(connection, entries, {id(entry[1]): entry[0] for entry in hooks})
+    elif not entries:  # what was queued was rolled back with its savepoint or transaction
+        connection._rc_audit_revocable = False  # type: ignore[attr-defined]
+    entries = [(sids, queue) for sids, queue in entries if queue.events]
+    if not entries:
         connection._rc_audit_waiting = 0  # type: ignore[attr-defined]
-    return queues, [event for queue in queues for event in queue.events]
+    for _, queue in entries:
+        events.extend(queue.events)
+    return entries, events
 
 
-def _written(connection: BaseDatabaseWrapper, queues: list[_Queue]) -> None:
+def _revive_rolled_back(connection: BaseDatabaseWrapper, entries: list[_Entry], hooks: dict[int, set[str]]) -> None:
+    # Events written early inside a savepoint that has rolled back since go back to the front of their queue
+    # (they are older than what it took since); those whose savepoints can no longer roll back are forgotten.
+    live = set(connection.savepoint_ids)
+    revocable = False
+    for queue_sids, queue in entries:
+        again: list[AuditEvent] = []
+        kept = []
+        for marker, written in queue.written:
+            marker_sids = hooks.get(id(marker))
+            if marker_sids is None:
+                again.extend(written)
+            elif (marker_sids - queue_sids) & live:
+                kept.append((marker, written))
+        queue.written = kept
+        queue.events[:0] = again
+        revocable = revocable or bool(kept)
+    connection._rc_audit_revocable = revocable  # type: ignore[attr-defined]
+
+
+def _written(connection: BaseDatabaseWrapper, entries: list[_Entry]) -> None:
     # Only once the events are written: if writing fails they stay queued for the transaction's next attempt.
-    for queue in queues:
+    # Written from inside a savepoint their queue is not in (sids differ), they are kept until it cannot roll back.
+    # (During COMMIT, outside the atomic block, nothing can roll back alone any more.)
+    in_block = connection.in_atomic_block
+    current = set(connection.savepoint_ids)
+    marker: _WriteMarker | None = None
+    if not in_block:
+        connection._rc_audit_revocable = False  # type: ignore[attr-defined]
+    for sids, queue in entries:
+        if in_block and sids != current:
+            if marker is None:
+                marker = _WriteMarker()
+                connection.on_commit(marker)
+            queue.written.append((marker, queue.events))
+            connection._rc_audit_revocable = True  # type: ignore[attr-defined]
         queue.events = []
     connection._rc_audit_waiting = 0  # type: ignore[attr-defined]
 
 
 def flush_queued_events(connection: BaseDatabaseWrapper, *, then: list[AuditEvent] | None = None) -> None:
     """Write the events queued on `connection` (and `then` after them) in its open transaction."""
-    queues, events = _take_queued(connection)
+    entries, events = _take_queued(connection)
     if then:
         events.extend(then)
     if events:
         _write(connection, events)
-    _written(connection, queues)
+    _written(connection, entries)
 
 
 def commit_with_queued_events(connection: BaseDatabaseWrapper, commit: Callable[[], None]) -> None:
@@ -390,7 +452,7 @@ def commit_with_queued_events(connection: BaseDatabaseWrapper, commit: Callable[
     On PostgreSQL the append and the COMMIT travel together in one query string (one round trip): if the append
     fails, PostgreSQL skips the COMMIT and the error is raised here.
     """
-    queues, events = _take_queued(connection)
+    entries, events = _take_queued(connection)
     if not events:
         commit()
         return
@@ -400,13 +462,13 @@ def commit_with_queued_events(connection: BaseDatabaseWrapper, commit: Callable[
         # Django's commit() then finds the transaction committed and only does its own bookkeeping.
         _write_postgresql(connection, events, _prepare(events), then_commit=True)
     commit()
-    _written(connection, queues)
+    _written(connection, entries)
 
 
 def flush_before_read(using: str) -> None:
     """Write the events queued on `using` so that a read of the trail in this transaction sees them."""
     connection = connections[using]
-    if getattr(connection, "_rc_audit_waiting", 0) and not connection.autocommit:
+    if _may_have_queued(connection) and not connection.autocommit:
         flush_queued_events(connection)
 
 

@@ -159,15 +159,89 @@ def test_the_hash_written_piece_by_piece_equals_the_hash_of_the_canonical_json(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_entering_a_savepoint_writes_the_queue_so_the_savepoint_holds_only_its_own_events():
+def test_entering_a_savepoint_writes_nothing_and_its_commit_writes_everything_once():
     start = _rows_in_table()
     with transaction.atomic():
         OrgUnitFactory(name="Before")
         with transaction.atomic():
-            assert _rows_in_table() == start + 1
+            assert _rows_in_table() == start
             OrgUnitFactory(name="Inside")
-            assert _rows_in_table() == start + 1
+        assert _rows_in_table() == start
     assert _rows_in_table() == start + 2
+    names = [e.changes["name"][1] for e in AuditEvent.objects.order_by("sequence")[start:]]
+    assert names == ["Before", "Inside"]
+    assert audit_chain_verify().intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_written_early_in_an_inner_savepoint_come_back_when_an_enclosing_one_rolls_back():
+    start = _rows_in_table()
+    with transaction.atomic():
+        OrgUnitFactory(name="Outside")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            with transaction.atomic():
+                OrgUnitFactory(name="Inner")
+                AuditEvent.objects.count()  # writes "Outside" and "Inner" inside both savepoints
+            raise RuntimeError("the enclosing savepoint rolls back; the inner one was released")
+        OrgUnitFactory(name="After")
+    names = [e.changes["name"][1] for e in AuditEvent.objects.order_by("sequence")[start:]]
+    assert names == ["Outside", "After"]
+    assert audit_chain_verify().intact
+
+
+class _RollBack(Exception):
+    """Raised to roll a block of the generated program back."""
+
+
+# A program: captured creates, domain events (written at once), reads of the trail (early writes) and nested
+# blocks, each rolled back or kept.
+_STEPS = ["create", "record", "read"]
+_programs = st.recursive(
+    st.lists(st.sampled_from(_STEPS), max_size=3),
+    lambda inner: st.lists(st.one_of(st.sampled_from(_STEPS), st.tuples(st.booleans(), inner)), min_size=1, max_size=4),
+    max_leaves=12,
+)
+
+
+def _run(program: list, kept: bool, made: list[str], counter: list[int]) -> None:
+    for step in program:
+        if step in ("create", "record"):
+            counter[0] += 1
+            name = f"{step} {counter[0]}"
+            if step == "create":
+                OrgUnitFactory(name=name)
+            else:
+                audit_record(action=AuditAction.EXPORT_MADE, object_type="reports.export", object_repr=name)
+            if kept:
+                made.append(name)
+        elif step == "read":
+            AuditEvent.objects.exists()
+        else:
+            rolled_back, block = step
+            try:
+                with transaction.atomic():
+                    _run(block, kept and not rolled_back, made, counter)
+                    if rolled_back:
+                        raise _RollBack
+            except _RollBack:
+                pass
+
+
+@settings(max_examples=60, deadline=None)
+@given(program=_programs)
+def test_whatever_the_savepoints_and_early_writes_each_kept_change_is_in_the_trail_once_in_order(program):
+    made: list[str] = []
+    try:
+        with transaction.atomic():  # each example in a transaction of its own, rolled back at the end
+            head = AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+            with transaction.atomic():
+                _run(program, True, made, [0])
+            events = AuditEvent.objects.filter(sequence__gt=head).order_by("sequence")
+            assert [e.object_repr for e in events] == made
+            assert audit_chain_verify().intact
+            raise _RollBack
+    except _RollBack:
+        pass
 
 
 @pytest.mark.postgres

@@ -18,18 +18,14 @@ AUDITED_ENGINES = {
 
 
 class FlushBeforeCommit:
-    """Mixin for a DatabaseWrapper: write the audit events queued in this transaction before COMMIT, and before
-    each new savepoint (a queue never straddles a savepoint, so a rollback removes exactly its own events)."""
+    """Mixin for a DatabaseWrapper: write the audit events queued in this transaction before COMMIT.
+
+    A savepoint needs nothing: each savepoint queues its events apart (`apps.audit.chain`), so rolling it back
+    drops exactly its own, and events written early from inside a savepoint that rolls back are written again.
+    """
 
     # `apps.audit.chain` queues events only on connections that promise to write them before COMMIT.
     audit_flushes_before_commit = True
-
-    def savepoint(self) -> str | None:
-        from apps.audit.chain import flush_queued_events
-
-        # Events queued so far are written before the savepoint exists, so rolling it back cannot take them.
-        flush_queued_events(self)  # type: ignore[arg-type]
-        return super().savepoint()  # type: ignore[misc]
 
     def commit(self) -> None:
         from apps.audit.chain import commit_with_queued_events
