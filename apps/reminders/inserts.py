@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,6 +24,7 @@ from apps.audit.capture import created_changes, draft_event
 from apps.audit.chain import queue_events
 from apps.audit.constants import AuditAction
 from apps.audit.registry import tracked_spec
+from apps.common.prepared import fetch_all
 
 from .constants import ReminderKind, ReminderStatus
 from .models import Reminder
@@ -61,6 +63,7 @@ def _row(item: Planned, now: dt.datetime, enqueue: bool) -> dict[str, Any]:
     }
 
 
+@cache
 def _fields() -> list:
     return [f for f in Reminder._meta.concrete_fields if not f.primary_key]
 
@@ -69,25 +72,28 @@ def _is_json(field: Any) -> bool:
     return field.get_internal_type() == "JSONField"
 
 
-def _insert_postgresql(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+@cache
+def _postgresql_sql() -> str:
     fields = _fields()
     quote = connection.ops.quote_name
     # JSON travels as text and is cast per row; every other column as an array of its own type.
     arrays = ", ".join("%s::text[]" if _is_json(f) else f"%s::{f.db_type(connection)}[]" for f in fields)
     selects = ", ".join(f"c{i}::jsonb" if _is_json(f) else f"c{i}" for i, f in enumerate(fields))
     aliases = ", ".join(f"c{i}" for i in range(len(fields)))
-    sql = (
+    return (
         f"INSERT INTO {quote(Reminder._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
         f"SELECT {selects} FROM unnest({arrays}) AS t({aliases}) "
         f"ON CONFLICT ({quote('key')}) DO NOTHING RETURNING id, {quote('key')}"
     )
+
+
+def _insert_postgresql(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     encode = DjangoJSONEncoder().encode
     columns = [
-        [encode(row[f.attname]) for row in rows] if _is_json(f) else [row[f.attname] for row in rows] for f in fields
+        [encode(row[f.attname]) for row in rows] if _is_json(f) else [row[f.attname] for row in rows] for f in _fields()
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, columns)
-        return {key: pk for pk, key in cursor.fetchall()}
+    # Prepared on the server once per connection: every submission and review writes one (apps.common.prepared).
+    return {key: pk for pk, key in fetch_all(connection, _postgresql_sql(), columns)}
 
 
 def _insert_chunked(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
