@@ -9,7 +9,7 @@ from django.db import models, transaction
 
 from .capture import draft_event
 from .capture import object_repr as repr_of
-from .chain import append_events
+from .chain import append_events, queue_events
 from .constants import AuditAction
 from .exports import iter_csv
 from .models import AuditEvent
@@ -25,8 +25,15 @@ def audit_record(
     object_repr: str | None = None,
     changes: dict | None = None,
     context: dict | None = None,
+    defer: bool = False,
 ) -> AuditEvent:
-    """Append a domain event, attributed to the current actor and request, in the caller's transaction."""
+    """Append a domain event, attributed to the current actor and request, in the caller's transaction.
+
+    The event is numbered and chained at once (its `sequence` and `hash` are set on return). With `defer` it is
+    queued instead, behind the transaction's captured changes, and written with them just before COMMIT: the
+    chain's lock is then held only for that last step (hot paths that do not need the number, e.g. a
+    submission). Outside a transaction `defer` changes nothing.
+    """
     if action not in AuditAction.values:
         raise ValueError(f"Unknown audit action {action!r}; add it to apps.audit.constants.AuditAction.")
     if obj is not None:
@@ -41,7 +48,10 @@ def audit_record(
         changes=changes,
         context=context,
     )
-    append_events([event], safe=True)
+    if defer:
+        queue_events([event])
+    else:
+        append_events([event], safe=True)
     return event
 
 

@@ -87,6 +87,7 @@ class PreparedQuery:
             self.start, self.end = fields[0], fields[-1] + 1
             self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
             self.populators = get_related_populators(klass_info, select, self.using)
+            self.annotations = dict(compiler.annotation_col_map or {})
         else:
             raise ValueError("only model, values() and values_list() querysets can be prepared")
 
@@ -106,6 +107,8 @@ class PreparedQuery:
             obj = self.model.from_db(self.using, self.init_list, row[self.start : self.end])
             for populator in self.populators:
                 populator.populate(row, obj)
+            for name, position in self.annotations.items():
+                setattr(obj, name, row[position])
             objects.append(obj)
         return objects
 

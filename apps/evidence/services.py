@@ -200,6 +200,7 @@ def evidence_submit(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
         action=AuditAction.EVIDENCE_SUBMITTED,
         obj=evidence,
         context={"flags": [flag["code"] for flag in evidence.gaming_flags], "version": evidence.version},
+        defer=True,  # written at COMMIT with the item's change: the audit chain's lock is held only then
     )
     evidence_event(evidence_id=evidence.pk, event="submitted")
     return evidence
@@ -223,7 +224,7 @@ def _record_review(evidence: Evidence, by: AbstractBaseUser, status: str, commen
     evidence.review_comment = comment
     evidence.reviewed_at = timezone.now()
     evidence.save(update_fields=REVIEW_FIELDS)
-    audit_record(action=action, obj=evidence, context={"comment": comment[:500]})
+    audit_record(action=action, obj=evidence, context={"comment": comment[:500]}, defer=True)
     evidence_event(evidence_id=evidence.pk, event=status)
     return evidence
 

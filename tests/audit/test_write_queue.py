@@ -66,6 +66,32 @@ def test_a_domain_event_comes_after_the_changes_queued_before_it():
     assert event.sequence == 2  # a domain event is numbered at once
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_deferred_domain_event_waits_for_commit_behind_the_changes_before_it():
+    start = _rows_in_table()
+    with transaction.atomic():
+        unit = OrgUnitFactory(name="Front Desk")
+        event = audit_record(action=AuditAction.EXPORT_MADE, obj=unit, defer=True)
+        OrgUnitFactory(name="Back Office")
+        assert _rows_in_table() == start  # nothing written: the chain's lock is not taken yet
+        assert event.sequence is None
+
+    events = list(AuditEvent.objects.order_by("sequence"))[start:]
+    assert [(e.action, e.object_repr) for e in events] == [
+        (AuditAction.CREATE, "Front Desk"),
+        (AuditAction.EXPORT_MADE, "Front Desk"),
+        (AuditAction.CREATE, "Back Office"),
+    ]
+    assert event.sequence == events[1].sequence
+    assert audit_chain_verify().intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deferred_domain_event_outside_a_transaction_is_written_at_once():
+    event = audit_record(action=AuditAction.EXPORT_MADE, object_repr="now", defer=True)
+    assert AuditEvent.objects.get(sequence=event.sequence).object_repr == "now"
+
+
 def test_events_of_a_rolled_back_savepoint_are_never_written_and_the_rest_keep_their_order():
     with transaction.atomic():
         OrgUnitFactory(name="Kept first")

@@ -1,10 +1,12 @@
-"""Token authentication: one prepared query gives the token, its login and the login's employee record."""
+"""Token authentication: one prepared query gives the token, its login, its employee record and role groups."""
 
 import pytest
+from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.common.authentication import token_with_user_and_employee
+from apps.common.roles import Role, is_hr, user_role_names
 from apps.evidence.permissions import employee_of
 from tests.factories.org import EmployeeFactory, UserFactory
 
@@ -22,9 +24,23 @@ def test_the_prepared_lookup_loads_what_the_orm_loads(django_assert_num_queries)
     with django_assert_num_queries(1):
         token = token_with_user_and_employee(key)
         assert employee_of(token.user) == employee
-    assert fields(token) == fields(expected)
+    assert fields(token) == fields(expected) | {"group_names": token.group_names}
     assert fields(token.user) == fields(expected.user)
     assert fields(token.user.employee) == fields(expected.user.employee)
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [[], [Role.HR], [Role.CX_REVIEWER, Role.LEADERSHIP, 'Café "quoted", comma', 'x"]; HR'], ["HR\x1fx", "[]"]],
+)
+def test_the_login_s_role_groups_come_in_the_same_query(groups, django_assert_num_queries):
+    user = UserFactory()
+    user.groups.set([Group.objects.get_or_create(name=name)[0] for name in groups])
+    key = Token.objects.create(user=user).key
+    with django_assert_num_queries(1):
+        token = token_with_user_and_employee(key)
+        assert user_role_names(token.user) == frozenset(groups)
+        assert is_hr(token.user) is (Role.HR in groups)
 
 
 def test_a_login_without_employee_record_has_none_without_a_second_query(django_assert_num_queries):

@@ -30,18 +30,18 @@ def settle() -> None:
     AuditEvent.objects.exists()
 
 
-def test_a_list_page_costs_six_queries_with_a_token_whatever_it_holds(people, django_assert_num_queries):
+def test_a_list_page_costs_five_queries_with_a_token_whatever_it_holds(people, django_assert_num_queries):
     client = token_client(people["owner"].user)
     for item in EvidenceFactory.create_batch(3, owner=people["owner"]):
         AttachmentFactory(evidence=item)
     settle()
-    # token with its user and employee, data version, roles, count, page, files
-    with django_assert_num_queries(6):
+    # token with its user, employee and roles, data version, count, page, files
+    with django_assert_num_queries(5):
         assert len(client.get(LIST).json()["results"]) == 3
     for item in EvidenceFactory.create_batch(47, owner=people["owner"], status=EvidenceStatus.SUBMITTED):
         AttachmentFactory(evidence=item)
     settle()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert len(client.get(LIST).json()["results"]) == 50
     # the same page again, nothing changed: token and data version only
     with django_assert_num_queries(2):
@@ -50,7 +50,8 @@ def test_a_list_page_costs_six_queries_with_a_token_whatever_it_holds(people, dj
 
 def test_creating_a_draft_costs_a_fixed_number_of_queries(people, django_assert_max_num_queries):
     client = token_client(people["owner"].user)
-    with django_assert_max_num_queries(10):
+    # token with user, employee and roles; category; insert; the audit trail; the reply row and its files
+    with django_assert_max_num_queries(7):
         response = client.post(LIST, new_draft_body(), format="json")
     assert response.status_code == 201
     assert response.json()["owner"]["id"] == people["owner"].pk
@@ -60,7 +61,9 @@ def test_submitting_costs_a_fixed_number_of_queries(people, django_assert_max_nu
     client = token_client(people["owner"].user)
     item = EvidenceFactory(owner=people["owner"])
     AttachmentFactory(evidence=item)
-    with django_assert_max_num_queries(20):
+    # 15 on PostgreSQL: token, item, lock, old values, update, the reminder (savepoint, item, reviewers, insert,
+    # release), the audit trail, reply row and files; SQLite reads the chain's head once more
+    with django_assert_max_num_queries(16):
         response = client.post(f"/api/evidence/{item.pk}/submit/")
     assert response.status_code == 200
     assert response.json()["status"] == EvidenceStatus.SUBMITTED
