@@ -1,6 +1,8 @@
 """A prepared query gives exactly what the ORM gives for the same queryset, with any value of its parameter."""
 
 import pytest
+from django.db import OperationalError, connection
+from django.db.models import Count
 
 from apps.common.prepared import Prepared, PreparedQuery
 from apps.evidence.api.rows import evidence_row, evidence_rows_queryset
@@ -43,3 +45,48 @@ def test_the_sentinel_must_be_a_parameter_of_its_own():
         PreparedQuery(Evidence.objects.filter(version=1, owner_id=1), 1)
     with pytest.raises(ValueError, match="not once among the parameters"):
         PreparedQuery(Evidence.objects.filter(version=2), 1)
+
+
+def test_a_values_list_query_gives_the_orms_tuples():
+    boss = EmployeeFactory(full_name="Dana Boss")
+    EmployeeFactory(manager=boss, full_name="Eli Report")
+    prepared = Prepared(
+        Employee, lambda pk: Employee.objects.filter(manager_id=pk).values_list("full_name", "manager__full_name"), -1
+    )
+    assert prepared.query().all(boss.pk) == list(
+        Employee.objects.filter(manager_id=boss.pk).values_list("full_name", "manager__full_name")
+    )
+    assert prepared.query().all(boss.pk) == [("Eli Report", "Dana Boss")]
+
+
+def test_a_model_query_carries_its_annotations():
+    manager = EmployeeFactory()
+    EmployeeFactory.create_batch(2, manager=manager)
+    prepared = Prepared(
+        Employee, lambda pk: Employee.objects.annotate(report_count=Count("reports")).filter(pk=pk).order_by(), -1
+    )
+    assert prepared.query().first(manager.pk).report_count == 2
+
+
+def test_the_statement_is_logged_counted_and_seen_by_execute_wrappers(django_assert_num_queries):
+    item = EvidenceFactory()
+    seen = []
+
+    def observe(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with django_assert_num_queries(1), connection.execute_wrapper(observe):
+        assert evidence_row(item.pk)["id"] == item.pk
+    assert len(seen) == 1
+    assert 'AS "has_correction"' in seen[0]
+
+
+def test_an_execute_wrapper_can_refuse_the_statement_as_fault_tests_do():
+    def refuse(execute, sql, params, many, context):
+        raise OperationalError("connection dropped (simulated)")
+
+    item = EvidenceFactory()
+    with pytest.raises(OperationalError), connection.execute_wrapper(refuse):
+        evidence_row(item.pk)
+    assert evidence_row(item.pk)["id"] == item.pk

@@ -11,11 +11,15 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from apps.audit.models import AuditEvent
+from apps.evidence.api.serializers import EvidenceInputSerializer, EvidenceSerializer
 from apps.evidence.constants import CustomerType, EvidenceStatus
 from apps.evidence.models import Evidence
 from apps.evidence.services import evidence_create
+from apps.policies.models import EvidenceCategory
 from tests.evidence.helpers import new_draft_body, token_client
 from tests.factories.evidence import AttachmentFactory, EvidenceFactory, category
 from tests.factories.org import OrgUnitFactory
@@ -120,3 +124,63 @@ def test_validation_refuses_exactly_what_the_check_constraint_refuses(people, cu
             evidence_create(by=people["owner"].user, data=data)
         assert "internal_customer_unit" in error.value.message_dict
         assert not Evidence.objects.filter(owner=people["owner"]).exists()
+
+
+# Bodies that mix valid and invalid values of every editable field (types, choices, lengths, codes).
+_field_values = {
+    "category": st.sampled_from(["customer_story", "operational_kpi", "no_such_code", "", 7, None, ["customer_story"]]),
+    "title": st.one_of(st.text(max_size=210), st.integers(), st.none()),
+    "customer_quote": st.text(max_size=30),
+    "source_type": st.sampled_from(["support_ticket", "survey", "bogus", "", None]),
+    "metric_kind": st.sampled_from(["", "operational", "outcome", "nope"]),
+    "baseline": st.one_of(st.decimals(allow_nan=False, places=3), st.text(max_size=6), st.none()),
+    "customer_type": st.sampled_from(["external", "internal", "martian"]),
+    "internal_customer_unit": st.sampled_from(["FRONT", "nope", None, 3]),
+    "touchpoint": st.sampled_from(["", "nope", None]),
+    "impact_date": st.sampled_from(["2026-01-01", "2026-13-01", "yesterday", None]),
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.fixed_dictionaries({}, optional=_field_values))
+def test_the_input_serializer_accepts_and_refuses_exactly_what_the_full_one_does(people, body):
+    full = EvidenceSerializer(data=body)
+    lean = EvidenceInputSerializer(data=body)
+    assert lean.is_valid() == full.is_valid()
+    assert lean.errors == full.errors
+    if full.is_valid():
+        assert lean.validated_data == full.validated_data
+
+
+def test_the_input_serializer_s_fields_are_new_for_each_request(people):
+    first, second = EvidenceInputSerializer().fields, EvidenceInputSerializer().fields
+    assert list(first) == list(second)
+    assert all(first[name] is not second[name] for name in first)
+    assert first["title"].parent is not second["title"].parent
+
+
+@pytest.mark.parametrize("value", [7, ["customer_story"], {"code": "customer_story"}, "", "no_such_code", "UPPER"])
+def test_a_category_that_is_not_an_active_code_is_a_field_error(people, value):
+    client = token_client(people["owner"].user)
+    response = client.post(LIST, new_draft_body(category=value), format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["category"]
+
+
+def test_an_inactive_category_cannot_be_chosen(people):
+    retired = category("customer_story")
+    retired.active = False
+    retired.save()
+    client = token_client(people["owner"].user)
+    response = client.post(LIST, new_draft_body(), format="json")
+    assert response.status_code == 400
+    assert "does not exist" in response.json()["category"][0]
+
+
+def test_a_category_object_that_was_never_saved_is_still_checked_by_model_validation(people):
+    ghost = EvidenceCategory(pk=999_999, code="ghost", name="Ghost")
+    data = {**new_draft_body(category=None), "category": ghost, "impact_date": timezone.localdate()}
+    with pytest.raises(ValidationError) as refused:
+        evidence_create(by=people["owner"].user, data=data)
+    assert "category" in refused.value.message_dict
+    assert not Evidence.objects.filter(title=data["title"]).exists()
