@@ -39,7 +39,7 @@ from ..services import (
 )
 from . import page_cache
 from .abilities import Abilities, is_owner
-from .rows import evidence_row, evidence_rows, evidence_rows_queryset
+from .rows import evidence_row, evidence_rows, evidence_rows_queryset, new_item_row
 from .serializers import (
     AttachmentSerializer,
     AttachmentUploadSerializer,
@@ -88,8 +88,8 @@ class EvidenceReadMixin:
         context["abilities"] = self.abilities
         return context
 
-    def render_rows(self, rows: Any) -> list[dict[str, Any]]:
-        return evidence_rows(rows, abilities=self.abilities, request=self.request)
+    def render_rows(self, rows: Any, *, without_files: bool = False) -> list[dict[str, Any]]:
+        return evidence_rows(rows, abilities=self.abilities, request=self.request, without_files=without_files)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # A page already built for this user, URL and data version is answered from memory (page_cache says why
@@ -108,13 +108,16 @@ class EvidenceReadMixin:
             return response
         return page_cache.kept_response(request, page_cache.pages.put(key, response.data))
 
-    def item_response(self, evidence: Evidence, status_code: int = status.HTTP_200_OK) -> Response:
-        """Answer with the item as the caller now sees it (reloaded with its attachments and flags), if they still
-        may see it (the rule of `get_queryset`, for one item)."""
-        row = evidence_row(evidence.pk)
+    def item_response(
+        self, evidence: Evidence, status_code: int = status.HTTP_200_OK, *, created: bool = False
+    ) -> Response:
+        """Answer with the item as the caller now sees it (reloaded with its attachments and flags; an item
+        `created` by this request from the instance itself), if they still may see it (the rule of
+        `get_queryset`, for one item)."""
+        row = new_item_row(evidence) if created else evidence_row(evidence.pk)
         if row is None or not can_view(self.request.user, Evidence(owner_id=row["owner_id"], status=row["status"])):
             return Response({"id": evidence.pk}, status=status_code)
-        return Response(self.render_rows([row])[0], status=status_code)
+        return Response(self.render_rows([row], without_files=created)[0], status=status_code)
 
 
 @extend_schema_view(
@@ -180,7 +183,7 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         serializer = EvidenceInputSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         evidence = evidence_create(by=request.user, data=serializer.validated_data)
-        return self.item_response(evidence, status.HTTP_201_CREATED)
+        return self.item_response(evidence, status.HTTP_201_CREATED, created=True)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         evidence = self.get_object()
