@@ -207,10 +207,10 @@ def client_loop(phase: str, port: int, token: str, stop_at: float, tallies: dict
     conn.close()
 
 
-def cpu_snapshot(server_session: int, database: str) -> dict[str, float]:
-    """CPU seconds so far of the web server (gunicorn's session), the database's server processes, this process
-    (the clients), and the whole machine (busy, all cores), read from /proc."""
-    totals = {"web": 0.0, "db": 0.0, "clients": 0.0}
+def cpu_snapshot(server_session: int, database: str) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of each process of the web server (gunicorn's session), of the database's server
+    processes and of this one (the clients), and of the whole machine (busy, all cores; under pid 0), from /proc."""
+    totals: dict[str, dict[int, float]] = {"web": {}, "db": {}, "clients": {}}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -219,16 +219,25 @@ def cpu_snapshot(server_session: int, database: str) -> dict[str, float]:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # the process ended meanwhile
             continue
-        used = cpu_of(fields)
+        pid, used = int(proc.name), cpu_of(fields)
         if int(fields[3]) == server_session:
-            totals["web"] += used
+            totals["web"][pid] = used
         elif cmdline.startswith("postgres:") and f" {database} " in cmdline:
-            totals["db"] += used
-        elif int(proc.name) == os.getpid():
-            totals["clients"] += used
+            totals["db"][pid] = used
+        elif pid == os.getpid():
+            totals["clients"][pid] = used
     cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    totals["busy"] = (sum(map(int, cpu)) - int(cpu[3]) - int(cpu[4])) / TICKS  # all but idle and iowait
+    totals["busy"] = {0: (sum(map(int, cpu)) - int(cpu[3]) - int(cpu[4])) / TICKS}  # all but idle and iowait
     return totals
+
+
+def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds each part used between two snapshots, process by process: a process that started meanwhile
+    counts whole; one that ended meanwhile (a database connection past its DB_CONN_MAX_AGE) is not counted."""
+    return {
+        part: sum(used - before[part].get(pid, 0.0) for pid, used in processes.items())
+        for part, processes in after.items()
+    }
 
 
 def run_phase(phase: str, port: int, tokens: list[str], seconds: float) -> dict[str, Tally]:
@@ -327,7 +336,7 @@ def main() -> None:
             before = cpu_snapshot(gunicorn.pid, database)
             results[phase] = run_phase(phase, port, tokens, args.seconds)
             after = cpu_snapshot(gunicorn.pid, database)
-            cpu[phase] = {part: after[part] - before[part] for part in after}
+            cpu[phase] = cpu_used(before, after)
         print()
         verdicts = []
         if "healthz" in results:
