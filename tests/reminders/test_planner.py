@@ -408,3 +408,18 @@ def test_a_big_cycle_escalates_once_every_slice_has_been_checked(world, broker, 
     (escalation,) = [r for r in second if r.kind == ReminderKind.ESCALATION]
     assert escalation.context["short_count"] == 2
     assert [c["subject"] for c in escalation.context["cases"]] == ["Dana Okafor", "Sam Rivera"]
+
+
+def test_the_owner_is_told_of_a_review_once_however_often_the_notice_is_written(world, submitted):
+    from apps.evidence.services import evidence_verify
+    from apps.reminders.services import reminders_for_evidence_event
+
+    with time_machine.travel(at("2026-11-03 10:00"), tick=False):
+        evidence_verify(evidence=submitted, by=world["maya"].user)
+        again = reminders_for_evidence_event(evidence_id=submitted.pk, event="verified")  # the one-row insert
+
+    (notice,) = rows(kind=ReminderKind.EVIDENCE_REVIEWED, evidence=submitted)
+    assert notice.recipient_employee == world["dana"]
+    assert again == []  # the key already exists: nothing new, nothing audited
+    created = AuditEvent.objects.filter(object_type="reminders.reminder", object_id=str(notice.pk), action="create")
+    assert created.count() == 1
