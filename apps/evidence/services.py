@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from apps.audit.constants import AuditAction
@@ -36,15 +37,24 @@ EDITABLE_FIELDS = (
 # of=("self",): lock the item only. Locking the joined category row (shared by every item of that category)
 # serialised all submissions and deadlocked with concurrent drafts, whose deferred FK check needs that row
 # while they hold the audit-chain lock (tests/security/test_concurrency.py).
-_LOCKED_WITH_CATEGORY = Prepared(
-    Evidence, lambda pk: Evidence.objects.select_for_update(of=("self",)).select_related("category").filter(pk=pk), -1
+# A submission also reads what its answer shows (the related codes and names, whether a correction refers to it),
+# so the API answers from the item itself (`rows.instance_row`) instead of reading it again.
+_LOCKED_FOR_SUBMIT = Prepared(
+    Evidence,
+    lambda pk: (
+        Evidence.objects.select_for_update(of=("self",))
+        .select_related("category", "internal_customer_unit", "touchpoint", "reviewer")
+        .annotate(has_correction=Exists(Evidence.objects.filter(previous_id=OuterRef("pk"))))
+        .filter(pk=pk)
+    ),
+    -1,
 )
 _LOCKED = Prepared(Evidence, lambda pk: Evidence.objects.select_for_update().filter(pk=pk), -1)
 
 
-def _locked(pk: int, *, with_category: bool = False) -> Evidence:
+def _locked(pk: int, *, for_submit: bool = False) -> Evidence:
     """The item, locked to the end of the transaction; Evidence.DoesNotExist if it is gone."""
-    evidence = (_LOCKED_WITH_CATEGORY if with_category else _LOCKED).query().first(pk)
+    evidence = (_LOCKED_FOR_SUBMIT if for_submit else _LOCKED).query().first(pk)
     if evidence is None:
         raise Evidence.DoesNotExist("Evidence matching query does not exist.")
     return evidence
@@ -184,8 +194,9 @@ REVIEW_FIELDS = ("status", "reviewer", "review_comment", "reviewed_at", "flags_a
 @transaction.atomic
 def evidence_submit(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
     """Send a draft (or a corrected item) for review; reviewers are told after commit."""
-    evidence = _locked(evidence.pk, with_category=True)
+    evidence = _locked(evidence.pk, for_submit=True)
     _require_owner(by, evidence, "submit this item")
+    evidence.owner = employee_of(by)  # the caller's own record, read with the login: the answer shows its name
     if evidence.status not in EDITABLE_STATUSES:
         raise InvalidTransition(f"This item is already {evidence.get_status_display().lower()}.")
     errors = _completeness_errors(evidence)

@@ -121,17 +121,18 @@ def _attachments_by_item(item_ids: list[int], request: Request | None, zone: dt.
     return files
 
 
-def new_item_row(evidence: Evidence) -> dict[str, Any]:
-    """The row of an item created in this request, from the saved instance and its related objects (those the
-    request has already read: owner, category, unit, touchpoint): what reloading it would give, without asking.
+def instance_row(evidence: Evidence) -> dict[str, Any]:
+    """The row of an item this request has just saved, from the instance and its related objects (those the
+    request has already read: owner, category, unit, touchpoint, reviewer): what reloading it would give.
 
-    Nothing can refer to an item created in this very transaction yet, so it has no correction, and no files.
-    `tests/evidence/test_request_cost.py` compares the answer of a create with a fresh read of the item.
+    `has_correction` comes from the instance's annotation of that name (the submission's locking read has it),
+    else it is False: nothing can refer to an item created in this very transaction yet.
+    `tests/evidence/test_request_cost.py` compares the answers of a create and a submission with a fresh read.
     """
     row: dict[str, Any] = {}
     for name in ROW_FIELDS:
         if name == "has_correction":
-            row[name] = False
+            row[name] = bool(evidence.__dict__.get("has_correction", False))
         elif "__" in name:
             relation, attribute = name.split("__")
             related = getattr(evidence, relation)

@@ -39,7 +39,7 @@ from ..services import (
 )
 from . import page_cache
 from .abilities import Abilities, is_owner
-from .rows import evidence_row, evidence_rows, evidence_rows_queryset, new_item_row
+from .rows import evidence_row, evidence_rows, evidence_rows_queryset, instance_row
 from .serializers import (
     AttachmentSerializer,
     AttachmentUploadSerializer,
@@ -109,12 +109,13 @@ class EvidenceReadMixin:
         return page_cache.kept_response(request, page_cache.pages.put(key, response.data))
 
     def item_response(
-        self, evidence: Evidence, status_code: int = status.HTTP_200_OK, *, created: bool = False
+        self, evidence: Evidence, status_code: int = status.HTTP_200_OK, *, created: bool = False, saved: bool = False
     ) -> Response:
-        """Answer with the item as the caller now sees it (reloaded with its attachments and flags; an item
-        `created` by this request from the instance itself), if they still may see it (the rule of
-        `get_queryset`, for one item)."""
-        row = new_item_row(evidence) if created else evidence_row(evidence.pk)
+        """Answer with the item as the caller now sees it (reloaded with its attachments and flags), if they still
+        may see it (the rule of `get_queryset`, for one item). An item `created` or `saved` by this request with
+        what its answer shows already read is answered from the instance (`rows.instance_row`); a created one has
+        no files yet."""
+        row = instance_row(evidence) if created or saved else evidence_row(evidence.pk)
         if row is None or not can_view(self.request.user, Evidence(owner_id=row["owner_id"], status=row["status"])):
             return Response({"id": evidence.pk}, status=status_code)
         return Response(self.render_rows([row], without_files=created)[0], status=status_code)
@@ -206,7 +207,7 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
     def submit(self, request: Request, pk: str | None = None) -> Response:
         evidence = self.get_object()
         self._require_owner(evidence, "submit")
-        return self.item_response(evidence_submit(evidence=evidence, by=request.user))
+        return self.item_response(evidence_submit(evidence=evidence, by=request.user), saved=True)
 
     @extend_schema(
         summary="Verify (reviewers)", request=VerifySerializer, responses={200: EvidenceSerializer, **ACTION_ERRORS}
