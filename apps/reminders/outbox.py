@@ -9,6 +9,7 @@ The beat sweeper hands over whatever is still pending once the broker is back.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -46,11 +47,49 @@ def _connection_options() -> dict[str, object]:
     return {"connect_timeout": timeout, "transport_options": options}
 
 
+# One broker connection per thread of each process, kept between publishes: opening one costs about 3 ms of CPU
+# (connect, set up the transport), publishing on an open one about 0.6 ms, and every submission publishes.
+_kept = threading.local()
+
+
+def _discard_connection() -> None:
+    kept = getattr(_kept, "connection", None)
+    _kept.connection = None
+    if kept is not None:
+        try:
+            kept[1].release()
+        except Exception:  # noqa: BLE001 - closing a broken connection may fail too; it is dropped either way
+            logger.debug("reminders: closing a broken broker connection failed", exc_info=True)
+
+
+def _connection() -> tuple[object, bool]:
+    """This thread's open broker connection, and whether it was opened just now (not kept from before)."""
+    from ritualcriteria.celery import app
+
+    # Kept for this process (a forked child never uses its parent's socket) and this broker address.
+    key = (os.getpid(), app.conf.broker_url)
+    kept = getattr(_kept, "connection", None)
+    if kept is not None and kept[0] == key:
+        return kept[1], False
+    _discard_connection()
+    conn = app.connection_for_write(**_connection_options())
+    try:
+        conn.ensure_connection(
+            max_retries=1, interval_start=0, interval_step=0, timeout=settings.REMINDERS_PUBLISH_TIMEOUT
+        )
+    except Exception:
+        conn.release()
+        raise
+    _kept.connection = (key, conn)
+    return conn, True
+
+
 def publish(reminder_ids: Sequence[int], *, force: bool = False) -> list[int]:
     """Publish one send task per reminder; return the ids the broker accepted (a prefix of the given ones).
 
     Gives up at the first error. Without `force` (requests, planner), does nothing while the broker is marked
-    down; the sweeper passes `force` since it is the way back once the broker answers.
+    down; the sweeper passes `force` since it is the way back once the broker answers. A kept connection that
+    fails quickly (the broker closed it while idle) is replaced once before the broker counts as down.
     """
     from ritualcriteria.celery import app
 
@@ -59,27 +98,30 @@ def publish(reminder_ids: Sequence[int], *, force: bool = False) -> list[int]:
     if not reminder_ids or (broker_marked_down() and not force):
         return []
     accepted: list[int] = []
-    try:
-        with app.connection_for_write(**_connection_options()) as conn:
-            conn.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0, timeout=settings.REMINDERS_PUBLISH_TIMEOUT
-            )
+    started = time.monotonic()
+    while True:
+        fresh = True
+        try:
+            conn, fresh = _connection()
             producer = app.amqp.Producer(conn)
-            for reminder_id in reminder_ids:
+            for reminder_id in reminder_ids[len(accepted) :]:
                 send_reminder.apply_async((reminder_id,), producer=producer, retry=False)
                 accepted.append(reminder_id)
-    except Exception as exc:  # noqa: BLE001 - any broker failure: the rows stay in the outbox for the sweeper
-        _mark_broker(up=False)
-        logger.warning(
-            "reminders: broker unavailable (%s: %s); %d of %d send tasks left for the sweeper",
-            type(exc).__name__,
-            exc,
-            len(reminder_ids) - len(accepted),
-            len(reminder_ids),
-        )
-    else:
-        _mark_broker(up=True)
-    return accepted
+        except Exception as exc:  # noqa: BLE001 - any broker failure: the rows stay in the outbox for the sweeper
+            _discard_connection()
+            if not fresh and time.monotonic() - started < settings.REMINDERS_PUBLISH_TIMEOUT / 2:
+                continue
+            _mark_broker(up=False)
+            logger.warning(
+                "reminders: broker unavailable (%s: %s); %d of %d send tasks left for the sweeper",
+                type(exc).__name__,
+                exc,
+                len(reminder_ids) - len(accepted),
+                len(reminder_ids),
+            )
+        else:
+            _mark_broker(up=True)
+        return accepted
 
 
 def publish_after_commit(reminder_ids: Sequence[int]) -> None:
