@@ -240,6 +240,20 @@ def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, flo
     }
 
 
+def review_notices_since(started: dt.datetime) -> str:
+    """How the submissions' review requests went: handed to the broker after commit (in the reviewers' sending
+    hours, a publish per submission) or left for their sending hours (no publish)."""
+    from apps.reminders.constants import ReminderKind
+    from apps.reminders.models import Reminder
+
+    notices = Reminder.objects.filter(kind=ReminderKind.REVIEW_REQUESTED, created_at__gte=started)
+    published = notices.filter(enqueued_at__isnull=False).count()
+    return (
+        f"review requests: {notices.count()}, {published} handed to the broker at once "
+        "(in the reviewers' sending hours each submission publishes a send task)"
+    )
+
+
 def run_phase(phase: str, port: int, tokens: list[str], seconds: float) -> dict[str, Tally]:
     tallies = {name: Tally() for name in ("healthz", "list", "create", "submit")}
     stop_at = time.perf_counter() + seconds
@@ -331,12 +345,15 @@ def main() -> None:
         run_phase("list", port, tokens, 3)  # warm-up: imports, connections, caches
         phases = [phase for phase in ("healthz", "list", "submit") if phase in args.phases.split(",")]
         database = urllib.parse.urlparse(os.environ["DATABASE_URL"]).path.lstrip("/")
-        results, cpu = {}, {}
+        results, cpu, notices = {}, {}, ""
         for phase in phases:
             before = cpu_snapshot(gunicorn.pid, database)
+            started = dt.datetime.now(dt.UTC)
             results[phase] = run_phase(phase, port, tokens, args.seconds)
             after = cpu_snapshot(gunicorn.pid, database)
             cpu[phase] = cpu_used(before, after)
+            if phase == "submit":
+                notices = review_notices_since(started)
         print()
         verdicts = []
         if "healthz" in results:
@@ -346,6 +363,7 @@ def main() -> None:
         if "submit" in results:
             report("create", results["submit"]["create"], args.seconds, target=False)
             verdicts.append(report("submit", results["submit"]["submit"], args.seconds, target=True))
+            print(f"         {notices}")
         print(f"\nCPU a request (ms; {os.cpu_count()} cores, busy = share of all cores used during the phase):")
         for phase, used in cpu.items():
             count = sum(len(tally.latencies) + tally.errors for tally in results[phase].values())
