@@ -131,11 +131,12 @@ def evidence_update(*, evidence: Evidence, by: AbstractBaseUser, data: dict[str,
     return evidence
 
 
-def _require_owner(by: AbstractBaseUser, evidence: Evidence, what: str) -> None:
-    """Refuse anyone but the owner (checked before the state, so others learn nothing about it)."""
+def _require_owner(by: AbstractBaseUser, evidence: Evidence, what: str) -> Employee:
+    """Refuse anyone but the owner (checked before the state, so others learn nothing about it); return them."""
     employee = employee_of(by)
     if employee is None or employee.pk != evidence.owner_id:
         raise PermissionDenied(f"Only the owner can {what}.")
+    return employee
 
 
 @transaction.atomic
@@ -195,8 +196,8 @@ REVIEW_FIELDS = ("status", "reviewer", "review_comment", "reviewed_at", "flags_a
 def evidence_submit(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
     """Send a draft (or a corrected item) for review; reviewers are told after commit."""
     evidence = _locked(evidence.pk, for_submit=True)
-    _require_owner(by, evidence, "submit this item")
-    evidence.owner = employee_of(by)  # the caller's own record, read with the login: the answer shows its name
+    # The owner is the caller, whose record came with the login: the answer shows its name without a read.
+    evidence.owner = _require_owner(by, evidence, "submit this item")
     if evidence.status not in EDITABLE_STATUSES:
         raise InvalidTransition(f"This item is already {evidence.get_status_display().lower()}.")
     errors = _completeness_errors(evidence)
