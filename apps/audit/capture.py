@@ -172,7 +172,7 @@ def model_event(
 
 
 def _append(events: list[AuditEvent], using: str) -> None:
-    from .chain import queue_events
+    from .queue import queue_events
 
     queue_events(events, using=using)
 

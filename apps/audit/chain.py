@@ -1,5 +1,5 @@
-"""The hash chain: queue a transaction's events, append them before COMMIT under a lock on the chain head
-(SQLite: in Python; PostgreSQL: one statement per batch), compute hashes, and check a run of events."""
+"""The hash chain: append events under a lock on the chain head (SQLite: in Python; PostgreSQL: one statement per
+batch), compute hashes, and check a run of events. A transaction's events wait in `apps.audit.queue` until then."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from psycopg import ClientCursor
@@ -39,8 +38,6 @@ HASHED_FIELDS = (
 _SORTED_HASHED_FIELDS = tuple(sorted(HASHED_FIELDS))
 _JSON_FIELDS = ("changes", "context")
 _INSERT_BATCH_SIZE = 500
-# Queued events are written early once this many wait in one transaction (bounds memory in long imports).
-QUEUE_LIMIT = 1000
 
 
 def compute_hash(event: AuditEvent | Mapping[str, Any]) -> str:
@@ -222,11 +219,15 @@ def _prepare(events: list[AuditEvent]) -> list[_HashParts]:
     return [_hash_parts(event) for event in events]
 
 
-def _write(connection: BaseDatabaseWrapper, events: list[AuditEvent]) -> None:
-    # Number, chain and insert JSON-safe events, in the connection's open transaction.
+def write(connection: BaseDatabaseWrapper, events: list[AuditEvent], *, then_commit: bool = False) -> None:
+    """Number, chain and insert JSON-safe events, in the connection's open transaction (`apps.audit.queue`).
+
+    `then_commit`: the caller commits right after; on PostgreSQL the COMMIT then goes in the same round trip
+    (Django's commit() finds the transaction committed and only does its own bookkeeping).
+    """
     parts = _prepare(events)
     if connection.vendor == "postgresql":
-        _write_postgresql(connection, events, parts)
+        _write_postgresql(connection, events, parts, then_commit=then_commit)
         return
     cached = _cached_head(connection)
     sequence, previous = _lock_and_read_head(connection, cached)
@@ -298,197 +299,6 @@ def _write_postgresql(
         event.hash = previous = event_hash
         event._state.adding = False
         event._state.db = connection.alias
-
-
-class _Queue:
-    """Events queued in one savepoint of a transaction, oldest first.
-
-    It sits in the connection's list of commit hooks (as a no-op) so that Django drops it, events and all, when
-    that savepoint or the whole transaction rolls back: only events of changes that stay are ever written.
-    `written` keeps events written early from inside a deeper savepoint (a read of the trail there, a long
-    import): rolling that savepoint back removes their rows but not this queue, so they are written again.
-    """
-
-    __slots__ = ("events", "index", "written")
-
-    def __init__(self, index: int) -> None:
-        self.events: list[AuditEvent] = []
-        self.index = index
-        self.written: list[tuple[_WriteMarker, list[AuditEvent]]] = []
-
-    def __call__(self) -> None:
-        return None
-
-
-class _WriteMarker:
-    """A no-op commit hook registered where queued events were written early: gone means that write rolled back."""
-
-    __slots__ = ()
-
-    def __call__(self) -> None:
-        return None
-
-
-def _open_queue(connection: BaseDatabaseWrapper) -> _Queue:
-    # The newest queue takes more events while it is still in the hook list and was opened in the same
-    # savepoint; otherwise a new one starts after it, so queues stay in the order their events happened.
-    queue: _Queue | None = getattr(connection, "_rc_audit_queue", None)
-    hooks = connection.run_on_commit
-    if queue is not None and queue.index < len(hooks):
-        sids, hook = hooks[queue.index][:2]
-        if hook is queue and sids == set(connection.savepoint_ids):
-            return queue
-    queue = _Queue(len(hooks))
-    connection.on_commit(queue)
-    connection._rc_audit_queue = queue  # type: ignore[attr-defined]
-    return queue
-
-
-def queue_events(events: list[AuditEvent], *, using: str | None = None) -> None:
-    """Queue JSON-safe events to be written just before the caller's transaction commits.
-
-    Capture calls this once per save: the events of a transaction are then numbered, chained and inserted
-    together (one multi-row INSERT, one read of the chain head), before COMMIT, by the audited database backend
-    (apps.audit.backends). They are written earlier when the trail is read on this connection, when
-    `QUEUE_LIMIT` events wait, or when a domain event is appended; at once when no transaction is open or the
-    backend cannot write before COMMIT.
-    """
-    if not events:
-        return
-    alias = using or router.db_for_write(AuditEvent)
-    connection = connections[alias]
-    if not (connection.in_atomic_block and getattr(connection, "audit_flushes_before_commit", False)):
-        append_events(events, using=alias, safe=True)
-        return
-    now = timezone.now()
-    for event in events:
-        event.occurred_at = event.occurred_at or now
-    _open_queue(connection).events.extend(events)
-    waiting = getattr(connection, "_rc_audit_waiting", 0) + len(events)
-    connection._rc_audit_waiting = waiting  # type: ignore[attr-defined]
-    if waiting >= QUEUE_LIMIT:
-        flush_queued_events(connection)
-
-
-_Entry = tuple[set[str], _Queue]  # a queue and the savepoints that were open when it was opened
-
-
-def _may_have_queued(connection: BaseDatabaseWrapper) -> bool:
-    # Events wait in a queue, or were written early inside a savepoint that may have rolled back since.
-    return bool(getattr(connection, "_rc_audit_waiting", 0) or getattr(connection, "_rc_audit_revocable", False))
-
-
-def _take_queued(connection: BaseDatabaseWrapper) -> tuple[list[_Entry], list[AuditEvent]]:
-    if not _may_have_queued(connection):
-        return [], []
-    hooks = connection.run_on_commit
-    entries = [(entry[0], entry[1]) for entry in hooks if type(entry[1]) is _Queue]
-    events: list[AuditEvent] = []
-    if any(queue.written for _, queue in entries):
-        _revive_rolled_back(connection, entries, {id(entry[1]): entry[0] for entry in hooks})
-    elif not entries:  # what was queued was rolled back with its savepoint or transaction
-        connection._rc_audit_revocable = False  # type: ignore[attr-defined]
-    entries = [(sids, queue) for sids, queue in entries if queue.events]
-    if not entries:
-        connection._rc_audit_waiting = 0  # type: ignore[attr-defined]
-    for _, queue in entries:
-        events.extend(queue.events)
-    return entries, events
-
-
-def _revive_rolled_back(connection: BaseDatabaseWrapper, entries: list[_Entry], hooks: dict[int, set[str]]) -> None:
-    # Events written early inside a savepoint that has rolled back since go back to the front of their queue
-    # (they are older than what it took since); those whose savepoints can no longer roll back are forgotten.
-    live = set(connection.savepoint_ids)
-    revocable = False
-    for queue_sids, queue in entries:
-        again: list[AuditEvent] = []
-        kept = []
-        for marker, written in queue.written:
-            marker_sids = hooks.get(id(marker))
-            if marker_sids is None:
-                again.extend(written)
-            elif (marker_sids - queue_sids) & live:
-                kept.append((marker, written))
-        queue.written = kept
-        queue.events[:0] = again
-        revocable = revocable or bool(kept)
-    connection._rc_audit_revocable = revocable  # type: ignore[attr-defined]
-
-
-def _written(connection: BaseDatabaseWrapper, entries: list[_Entry]) -> None:
-    # Only once the events are written: if writing fails they stay queued for the transaction's next attempt.
-    # Written from inside a savepoint their queue is not in (sids differ), they are kept until it cannot roll back.
-    # (During COMMIT, outside the atomic block, nothing can roll back alone any more.)
-    in_block = connection.in_atomic_block
-    current = set(connection.savepoint_ids)
-    marker: _WriteMarker | None = None
-    if not in_block:
-        connection._rc_audit_revocable = False  # type: ignore[attr-defined]
-    for sids, queue in entries:
-        if in_block and sids != current:
-            if marker is None:
-                marker = _WriteMarker()
-                connection.on_commit(marker)
-            queue.written.append((marker, queue.events))
-            connection._rc_audit_revocable = True  # type: ignore[attr-defined]
-        queue.events = []
-    connection._rc_audit_waiting = 0  # type: ignore[attr-defined]
-
-
-def flush_queued_events(connection: BaseDatabaseWrapper, *, then: list[AuditEvent] | None = None) -> None:
-    """Write the events queued on `connection` (and `then` after them) in its open transaction."""
-    entries, events = _take_queued(connection)
-    if then:
-        events.extend(then)
-    if events:
-        _write(connection, events)
-    _written(connection, entries)
-
-
-def commit_with_queued_events(connection: BaseDatabaseWrapper, commit: Callable[[], None]) -> None:
-    """Write the events queued on `connection`, then `commit()`: the audited backends' COMMIT.
-
-    On PostgreSQL the append and the COMMIT travel together in one query string (one round trip): if the append
-    fails, PostgreSQL skips the COMMIT and the error is raised here.
-    """
-    entries, events = _take_queued(connection)
-    if not events:
-        commit()
-        return
-    if connection.vendor != "postgresql":
-        _write(connection, events)
-    else:
-        # Django's commit() then finds the transaction committed and only does its own bookkeeping.
-        _write_postgresql(connection, events, _prepare(events), then_commit=True)
-    commit()
-    _written(connection, entries)
-
-
-def flush_before_read(using: str) -> None:
-    """Write the events queued on `using` so that a read of the trail in this transaction sees them."""
-    connection = connections[using]
-    if _may_have_queued(connection) and not connection.autocommit:
-        flush_queued_events(connection)
-
-
-def append_events(events: list[AuditEvent], *, using: str | None = None, safe: bool = False) -> list[AuditEvent]:
-    """Number, chain and insert `events` now, in the caller's transaction (one of their own when there is none).
-
-    Events queued earlier in the transaction are written first, so the chain keeps the order things happened.
-    `safe` says the events' changes and context are already JSON-safe (as draft_event makes them).
-    """
-    if not events:
-        return events
-    alias = using or router.db_for_write(AuditEvent)
-    connection = connections[alias]
-    if not safe:
-        for event in events:
-            event.changes = json_safe(event.changes or {})
-            event.context = json_safe(event.context or {})
-    with transaction.atomic(using=alias, savepoint=False):
-        flush_queued_events(connection, then=events)
-    return events
 
 
 @dataclass(frozen=True, slots=True)

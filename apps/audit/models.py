@@ -11,7 +11,7 @@ from .errors import AppendOnlyViolation
 
 
 def _flush_queued(queryset: models.QuerySet[Any]) -> None:
-    from .chain import flush_before_read
+    from .queue import flush_before_read
 
     flush_before_read(queryset.db)
 
@@ -19,7 +19,7 @@ def _flush_queued(queryset: models.QuerySet[Any]) -> None:
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     """Reads of the trail; every bulk write that would change or remove events is refused.
 
-    Every read first writes the events its transaction has queued (apps.audit.chain.queue_events), so a
+    Every read first writes the events its transaction has queued (apps.audit.queue.queue_events), so a
     transaction always reads its own changes' events.
     """
 
@@ -60,7 +60,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[AuditEvent]:
         """Append the events to the chain (sequence and hashes are assigned here, whatever was set)."""
-        from .chain import append_events
+        from .queue import append_events
 
         return append_events(list(objs), using=self.db)
 
@@ -122,7 +122,7 @@ class AuditEvent(models.Model):
 
     def save(self, *args: Any, using: str | None = None, **kwargs: Any) -> None:
         """Append a new event to the chain; an existing event can never be saved again."""
-        from .chain import append_events
+        from .queue import append_events
 
         if not self._state.adding:
             raise AppendOnlyViolation("Audit events are append-only: an existing event cannot be changed.")

@@ -49,8 +49,8 @@ class AuditedQuerySet(models.QuerySet[_M]):
     def audited_update(self, **kwargs: Any) -> int:
         """Update the matching rows like update(), writing one event per changed row; return the row count."""
         from .capture import changes_between, model_event
-        from .chain import queue_events
         from .constants import AuditAction
+        from .queue import queue_events
 
         if self.query.is_sliced:
             raise TypeError("Cannot update a query once a slice has been taken.")
@@ -81,8 +81,8 @@ class AuditedQuerySet(models.QuerySet[_M]):
     def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
         """Insert objects like bulk_create(), writing one create event per object."""
         from .capture import created_changes, model_event
-        from .chain import queue_events
         from .constants import AuditAction
+        from .queue import queue_events
 
         if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts") or any(args[1:]):
             raise UnauditedBulkWrite(

@@ -9,10 +9,10 @@ from django.db import models, transaction
 
 from .capture import draft_event
 from .capture import object_repr as repr_of
-from .chain import append_events, queue_events
 from .constants import AuditAction
 from .exports import iter_csv
 from .models import AuditEvent
+from .queue import append_events, queue_events
 from .registry import label_of
 
 

@@ -21,8 +21,8 @@ from django.db import connection, transaction
 from django.db.models.base import ModelState
 
 from apps.audit.capture import created_changes, draft_event
-from apps.audit.chain import queue_events
 from apps.audit.constants import AuditAction
+from apps.audit.queue import queue_events
 from apps.audit.registry import tracked_spec
 from apps.common.prepared import fetch_all
 

@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.audit import chain
+from apps.audit import chain, queue
 from apps.audit.chain import compute_hash
 from apps.audit.constants import GENESIS_HASH, AuditAction
 from apps.audit.models import AuditEvent
@@ -121,7 +121,7 @@ def test_events_queued_before_a_savepoint_survive_its_rollback_after_an_early_wr
 
 @pytest.mark.django_db(transaction=True)
 def test_a_long_transaction_writes_its_queue_early_to_bound_memory(monkeypatch):
-    monkeypatch.setattr(chain, "QUEUE_LIMIT", 3)
+    monkeypatch.setattr(queue, "QUEUE_LIMIT", 3)
     start = _rows_in_table()
     with transaction.atomic():
         OrgUnitFactory.create_batch(4)

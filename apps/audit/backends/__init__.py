@@ -1,6 +1,6 @@
 """Database backends that write the audit trail's queued events just before a transaction commits.
 
-Automatic capture queues a transaction's events on its connection (`apps.audit.chain.queue_events`) and these
+Automatic capture queues a transaction's events on its connection (`apps.audit.queue.queue_events`) and these
 backends write them, numbered, chained and in one multi-row INSERT, as the first step of COMMIT: the events
 commit with the changes they describe, or not at all. Settings select them in place of Django's own backends
 (`AUDITED_ENGINES`); with any other backend the events are written at once, as they are queued.
@@ -20,15 +20,15 @@ AUDITED_ENGINES = {
 class FlushBeforeCommit:
     """Mixin for a DatabaseWrapper: write the audit events queued in this transaction before COMMIT.
 
-    A savepoint needs nothing: each savepoint queues its events apart (`apps.audit.chain`), so rolling it back
+    A savepoint needs nothing: each savepoint queues its events apart (`apps.audit.queue`), so rolling it back
     drops exactly its own, and events written early from inside a savepoint that rolls back are written again.
     """
 
-    # `apps.audit.chain` queues events only on connections that promise to write them before COMMIT.
+    # `apps.audit.queue` queues events only on connections that promise to write them before COMMIT.
     audit_flushes_before_commit = True
 
     def commit(self) -> None:
-        from apps.audit.chain import commit_with_queued_events
+        from apps.audit.queue import commit_with_queued_events
 
         try:
             commit_with_queued_events(self, super().commit)  # type: ignore[arg-type, misc]
