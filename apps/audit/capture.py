@@ -25,6 +25,7 @@ from apps.common.prepared import PreparedQuery
 from .actor import current_actor, current_request_id
 from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
 from .models import AuditEvent
+from .queue import queue_events
 from .registry import TrackedModel, tracked_m2m, tracked_many_to_many, tracked_senders, tracked_spec
 from .serialization import TEXT_CONVERSIONS, CanonicalJSON, canonical_json_text, json_safe
 
@@ -172,8 +173,6 @@ def model_event(
 
 
 def _append(events: list[AuditEvent], using: str) -> None:
-    from .queue import queue_events
-
     queue_events(events, using=using)
 
 

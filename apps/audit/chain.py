@@ -3,6 +3,7 @@ batch), compute hashes, and check a run of events. A transaction's events wait i
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -142,8 +143,7 @@ def _lock_and_read_head(connection: BaseDatabaseWrapper, cached: _CachedHead | N
     if cached is not None:
         return cached.sequence, cached.hash
     # SQLite needs no lock: BEGIN IMMEDIATE already serialises writers (PostgreSQL: _write_postgresql).
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    sql = f"SELECT sequence, hash FROM {table} ORDER BY sequence DESC LIMIT 1"  # noqa: S608
+    sql = _head_sql(connection)
     if _driver_direct(connection):
         with connection.wrap_database_errors:
             head = connection.connection.execute(sql).fetchone()
@@ -154,6 +154,15 @@ def _lock_and_read_head(connection: BaseDatabaseWrapper, cached: _CachedHead | N
     return (head[0], head[1]) if head is not None and head[0] is not None else (0, GENESIS_HASH)
 
 
+@functools.cache
+def _head_sql_of(vendor_table: str) -> str:
+    return f"SELECT sequence, hash FROM {vendor_table} ORDER BY sequence DESC LIMIT 1"  # noqa: S608
+
+
+def _head_sql(connection: BaseDatabaseWrapper) -> str:
+    return _head_sql_of(connection.ops.quote_name(AuditEvent._meta.db_table))
+
+
 _insert_sql_by_vendor: dict[str, str] = {}
 
 
@@ -162,6 +171,11 @@ def _insert_sql(connection: BaseDatabaseWrapper) -> str:
     if sql is None:
         sql = _insert_sql_by_vendor[connection.vendor] = _build_insert_sql(connection)
     return sql
+
+
+@functools.cache
+def _driver_sql(sql: str) -> str:
+    return sql.replace("%s", "?")  # sqlite3's own placeholders
 
 
 def _build_insert_sql(connection: BaseDatabaseWrapper) -> str:
@@ -176,20 +190,36 @@ def _row_getter() -> Callable[[dict[str, Any]], tuple[Any, ...]]:
     return operator.itemgetter(*(field.attname for field in AuditEvent._meta.concrete_fields))
 
 
+def _datetime_adapter(connection: BaseDatabaseWrapper) -> Callable[[dt.datetime], Any]:
+    adapt = connection.ops.adapt_datetimefield_value
+    if connection.timezone is not dt.UTC:
+        return adapt
+
+    def adapt_utc(value: dt.datetime) -> Any:
+        # What Django's adapter gives for a UTC datetime on a UTC connection, without its settings lookups.
+        return str(value.replace(tzinfo=None)) if value.tzinfo is dt.UTC else adapt(value)
+
+    return adapt_utc
+
+
 def _insert(connection: BaseDatabaseWrapper, events: list[AuditEvent], parts: list[_HashParts]) -> None:
     # A plain INSERT of a batch (SQLite): the ORM's bulk_create costs several times more.
-    adapt_datetime = connection.ops.adapt_datetimefield_value
+    adapt_datetime = _datetime_adapter(connection)
     row_of = _row_getter()
     rows = []
+    when = text = None
     for event, part in zip(events, parts, strict=True):
         values = event.__dict__.copy()
         values["changes"], values["context"] = part.changes, part.context  # the JSON text that was hashed
-        values["occurred_at"] = adapt_datetime(event.occurred_at)
+        if event.occurred_at is not when:  # a transaction's events mostly share one time
+            when = event.occurred_at
+            text = adapt_datetime(when)
+        values["occurred_at"] = text
         rows.append(row_of(values))
     sql = _insert_sql(connection)
     if _driver_direct(connection):
         with connection.wrap_database_errors:
-            connection.connection.executemany(sql.replace("%s", "?"), rows)
+            connection.connection.executemany(_driver_sql(sql), rows)
     else:
         with connection.cursor() as cursor:
             if len(rows) == 1:
