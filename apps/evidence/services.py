@@ -37,14 +37,17 @@ EDITABLE_FIELDS = (
 # of=("self",): lock the item only. Locking the joined category row (shared by every item of that category)
 # serialised all submissions and deadlocked with concurrent drafts, whose deferred FK check needs that row
 # while they hold the audit-chain lock (tests/security/test_concurrency.py).
-# A submission also reads what its answer shows (the related codes and names, whether a correction refers to it),
-# so the API answers from the item itself (`rows.instance_row`) instead of reading it again.
+# A submission also reads what its answer shows (the related codes and names, whether a correction refers to it,
+# whether it has files), so the API answers from the item itself (`rows.instance_row`) instead of reading it again.
 _LOCKED_FOR_SUBMIT = Prepared(
     Evidence,
     lambda pk: (
         Evidence.objects.select_for_update(of=("self",))
         .select_related("category", "internal_customer_unit", "touchpoint", "reviewer")
-        .annotate(has_correction=Exists(Evidence.objects.filter(previous_id=OuterRef("pk"))))
+        .annotate(
+            has_correction=Exists(Evidence.objects.filter(previous_id=OuterRef("pk"))),
+            has_files=Exists(Attachment.objects.filter(evidence_id=OuterRef("pk"))),
+        )
         .filter(pk=pk)
     ),
     -1,
@@ -131,11 +134,20 @@ def evidence_update(*, evidence: Evidence, by: AbstractBaseUser, data: dict[str,
     return evidence
 
 
+class NotOwner(PermissionDenied):
+    """Refused: only the item's owner may do this. `evidence` is the item as the service read it, so that a caller
+    who was not shown the item first (the API's submission) can answer "not found" to someone who may not see it."""
+
+    def __init__(self, message: str, evidence: Evidence) -> None:
+        super().__init__(message)
+        self.evidence = evidence
+
+
 def _require_owner(by: AbstractBaseUser, evidence: Evidence, what: str) -> Employee:
     """Refuse anyone but the owner (checked before the state, so others learn nothing about it); return them."""
     employee = employee_of(by)
     if employee is None or employee.pk != evidence.owner_id:
-        raise PermissionDenied(f"Only the owner can {what}.")
+        raise NotOwner(f"Only the owner can {what}.", evidence)
     return employee
 
 

@@ -354,6 +354,33 @@ def test_only_the_owner_submits(people, items):
     assert response.status_code == 403
 
 
+def _fields(item) -> dict:
+    item.refresh_from_db()
+    return {f.attname: getattr(item, f.attname) for f in item._meta.concrete_fields}
+
+
+@pytest.mark.parametrize("who", ["peer", "manager", "director", "reviewer", "hr", "stranger"])
+@pytest.mark.parametrize("query", ["", "?status=draft"])
+def test_a_submission_by_anyone_but_the_owner_is_403_if_they_see_the_item_else_404_and_changes_nothing(
+    people, items, who, query
+):
+    client = as_role(people, who)
+    for key, item in items.items():
+        if who == "peer" and key.startswith("peer"):
+            continue  # the peer's own items
+        before = _fields(item)
+        response = client.post(act(item, "submit") + query)
+        listed = key in VISIBLE[who] and (not query or item.status == "draft")
+        assert response.status_code == (403 if listed else 404), (key, response.content)
+        assert _fields(item) == before
+
+
+def test_submitting_a_missing_item_is_404(people, items):
+    client = as_role(people, "owner")
+    for pk in (items["draft"].pk + 10_000, 2**63 - 1, 10**30):
+        assert client.post(f"/api/evidence/{pk}/submit/").status_code == 404
+
+
 @pytest.mark.parametrize("who", ["manager", "director", "hr"])
 def test_managers_up_the_chain_and_hr_verify(people, items, who):
     response = as_role(people, who).post(act(items["submitted"], "verify"), {}, format="json")

@@ -26,6 +26,7 @@ from ..filters import EvidenceFilter
 from ..models import Attachment, Evidence, EvidenceQuerySet
 from ..permissions import can_view, evidence_visible_to, review_queue_for, review_refusal
 from ..services import (
+    NotOwner,
     attachment_add,
     attachment_remove,
     evidence_correct,
@@ -118,7 +119,9 @@ class EvidenceReadMixin:
         row = instance_row(evidence) if created or saved else evidence_row(evidence.pk)
         if row is None or not can_view(self.request.user, Evidence(owner_id=row["owner_id"], status=row["status"])):
             return Response({"id": evidence.pk}, status=status_code)
-        return Response(self.render_rows([row], without_files=created)[0], status=status_code)
+        # No files to ask for: a new item, or a saved one whose read found none (the submission's `has_files`).
+        without_files = created or (saved and evidence.__dict__.get("has_files") is False)
+        return Response(self.render_rows([row], without_files=without_files)[0], status=status_code)
 
 
 @extend_schema_view(
@@ -152,14 +155,29 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         `permissions.can_view`, which agrees with the list rule (tests/evidence/test_permissions.py); building the
         visibility queryset costs more than the rest of a submission's reads.
         """
-        if self.request.query_params.keys() - PAGING_PARAMETERS or getattr(self, "swagger_fake_view", False):
+        if self._filtered():
             return super().get_object()
-        pk = int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        pk = self._url_pk()
         evidence = _ITEM_BY_ID.query().first(pk) if pk <= MAX_DATABASE_ID else None
-        if evidence is None or not can_view(self.request.user, evidence):
-            raise Http404(f"No {Evidence._meta.object_name} matches the given query.")
-        self.check_object_permissions(self.request, evidence)
+        if evidence is None:
+            raise self._not_found()
+        self._check_visible(evidence)
         return evidence
+
+    def _filtered(self) -> bool:
+        # Filters in the query string narrow what the URL's item may be (the list's rules, the queryset's way).
+        return bool(self.request.query_params.keys() - PAGING_PARAMETERS) or getattr(self, "swagger_fake_view", False)
+
+    def _url_pk(self) -> int:
+        return int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])  # the URL pattern allows digits only
+
+    def _not_found(self) -> Http404:
+        return Http404(f"No {Evidence._meta.object_name} matches the given query.")
+
+    def _check_visible(self, evidence: Evidence) -> None:
+        if not can_view(self.request.user, evidence):
+            raise self._not_found()
+        self.check_object_permissions(self.request, evidence)
 
     def filter_queryset(self, queryset: EvidenceQuerySet) -> EvidenceQuerySet:
         # Without a filter in the query string the filterset changes nothing, but building and validating its form
@@ -205,9 +223,24 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
     @extend_schema(summary="Send for review", request=None, responses={200: EvidenceSerializer, **ACTION_ERRORS})
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
-        evidence = self.get_object()
-        self._require_owner(evidence, "submit")
-        return self.item_response(evidence_submit(evidence=evidence, by=request.user), saved=True)
+        if self._filtered():
+            evidence = self.get_object()
+            self._require_owner(evidence, "submit")
+        else:
+            # The submission's own locking read is the only read of the item: only its owner may submit it, and
+            # the owner may always see it; anyone else learns from that read whether to hear 403 or 404.
+            pk = self._url_pk()
+            if pk > MAX_DATABASE_ID:
+                raise self._not_found()
+            evidence = Evidence(pk=pk)
+        try:
+            submitted = evidence_submit(evidence=evidence, by=request.user)
+        except Evidence.DoesNotExist:
+            raise self._not_found() from None
+        except NotOwner as refused:
+            self._check_visible(refused.evidence)
+            raise
+        return self.item_response(submitted, saved=True)
 
     @extend_schema(
         summary="Verify (reviewers)", request=VerifySerializer, responses={200: EvidenceSerializer, **ACTION_ERRORS}
