@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import transaction
 
+from .broker import transport_for
 from .constants import ReminderStatus
 from .models import Reminder
 
@@ -42,9 +43,13 @@ def _connection_options() -> dict[str, object]:
 
     timeout = settings.REMINDERS_PUBLISH_TIMEOUT
     options = dict(app.conf.broker_transport_options or {})
-    if str(app.conf.broker_url or "").startswith(("redis://", "rediss://")):
+    broker_url = str(app.conf.broker_url or "")
+    connection: dict[str, object] = {"connect_timeout": timeout, "transport_options": options}
+    transport = transport_for(broker_url)
+    if transport is not None:  # Redis
         options.update(socket_connect_timeout=timeout, socket_timeout=timeout, max_retries=0)
-    return {"connect_timeout": timeout, "transport_options": options}
+        connection["transport"] = transport
+    return connection
 
 
 # One broker connection per thread of each process, kept between publishes: opening one costs about 3 ms of CPU
@@ -84,6 +89,26 @@ def _connection() -> tuple[object, bool]:
     return conn, True
 
 
+def send_task(producer: object, reminder_id: int, *, declare: bool) -> None:
+    """Publish one reminder's send task, without retries: the message `send_reminder.apply_async` writes.
+
+    Two of Celery's costliest steps are skipped (tests/reminders/test_outbox.py): the argument's text is given
+    (what Celery writes with saferepr), and the queue is declared only when `declare` (a connection's first publish;
+    kombu would otherwise bind a copy of the queue on every publish, only to find it in its cache of declared
+    entities).
+    """
+    from .tasks import send_reminder
+
+    send_reminder.apply_async(
+        (reminder_id,),
+        producer=producer,
+        retry=False,
+        argsrepr=f"({reminder_id!r},)",
+        kwargsrepr="{}",
+        declare=None if declare else [],
+    )
+
+
 def publish(reminder_ids: Sequence[int], *, force: bool = False) -> list[int]:
     """Publish one send task per reminder; return the ids the broker accepted (a prefix of the given ones).
 
@@ -92,8 +117,6 @@ def publish(reminder_ids: Sequence[int], *, force: bool = False) -> list[int]:
     fails quickly (the broker closed it while idle) is replaced once before the broker counts as down.
     """
     from ritualcriteria.celery import app
-
-    from .tasks import send_reminder
 
     if not reminder_ids or (broker_marked_down() and not force):
         return []
@@ -104,8 +127,10 @@ def publish(reminder_ids: Sequence[int], *, force: bool = False) -> list[int]:
         try:
             conn, fresh = _connection()
             producer = app.amqp.Producer(conn)
+            declare = fresh
             for reminder_id in reminder_ids[len(accepted) :]:
-                send_reminder.apply_async((reminder_id,), producer=producer, retry=False)
+                send_task(producer, reminder_id, declare=declare)
+                declare = False
                 accepted.append(reminder_id)
         except Exception as exc:  # noqa: BLE001 - any broker failure: the rows stay in the outbox for the sweeper
             _discard_connection()
