@@ -16,15 +16,22 @@ pooler that cannot keep prepared statements: PgBouncer before 1.21 in transactio
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from typing import Any
 
 import psycopg
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model, QuerySet
-from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable, get_related_populators
+from django.db.models.base import ModelState
+from django.db.models.query import (
+    ModelIterable,
+    RelatedPopulator,
+    ValuesIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
+from django.db.models.signals import post_init, pre_init
 
 
 def fetch_all(connection: BaseDatabaseWrapper, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -32,28 +39,101 @@ def fetch_all(connection: BaseDatabaseWrapper, sql: str, params: list[Any]) -> l
 
     Django's debug log, query counts and execute wrappers see the statement like any other.
     """
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-        return _fetch_prepared(connection, cursor, sql, params)
+    return _fetch_prepared(connection, sql, params)
 
 
-def _fetch_prepared(
-    connection: BaseDatabaseWrapper, cursor: CursorWrapper, sql: str, params: list[Any]
-) -> list[tuple[Any, ...]]:
+def _server_cursor(connection: BaseDatabaseWrapper) -> psycopg.Cursor:
+    """The connection's open psycopg cursor that binds on the server, kept for the life of the database connection.
+
+    What Django's `connection.cursor()` does first (the health check, connecting, the thread check) is done here
+    too; the cursor itself is reused: creating one (and Django's own around it) cost more than the prepared
+    statement's run.
+    """
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = connection.connection
+    kept: tuple[Any, psycopg.Cursor] | None = connection.__dict__.get("_rc_server_cursor")
+    if kept is None or kept[0] is not raw or kept[1].closed:
+        with connection.wrap_database_errors:
+            kept = connection._rc_server_cursor = (raw, psycopg.Cursor(raw))  # type: ignore[attr-defined]
+    return kept[1]
+
+
+def _fetch_prepared(connection: BaseDatabaseWrapper, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    server = _server_cursor(connection)
     rows: list[tuple[Any, ...]] = []
 
     def execute(sql: str, params: list[Any], many: bool, context: dict[str, Any]) -> None:
-        # Django's cursor binds on the client; psycopg's plain cursor on the same connection binds on the server,
+        # Django's cursors bind on the client; psycopg's plain cursor on the same connection binds on the server,
         # which prepared statements need. prepare=True prepares at the first run (with prepare_threshold set).
-        with connection.wrap_database_errors, psycopg.Cursor(cursor.cursor.connection) as server:
+        with connection.wrap_database_errors:
             server.execute(sql, params, prepare=True)
             rows.extend(server.fetchall())
 
-    with cursor.debug_sql(sql, params) if connection.queries_logged else nullcontext():
-        cursor._execute_with_wrappers(sql, params, False, execute)
+    if connection.queries_logged:
+        wrapper: CursorWrapper = CursorDebugWrapper(server, connection)
+        with wrapper.debug_sql(sql, params):
+            wrapper._execute_with_wrappers(sql, params, False, execute)
+    else:
+        CursorWrapper(server, connection)._execute_with_wrappers(sql, params, False, execute)
     return rows
+
+
+_PLAIN_MODELS: dict[type[Model], bool] = {}
+
+
+def _built_plainly(model: type[Model]) -> bool:
+    # Django builds such a model's instance from a row by setting each loaded field's value, nothing else.
+    plain = _PLAIN_MODELS.get(model)
+    if plain is None:
+        plain = _PLAIN_MODELS[model] = (
+            model.__init__ is Model.__init__
+            and model.__new__ is Model.__new__
+            and getattr(model.from_db, "__func__", None) is Model.from_db.__func__
+        )
+    return plain and not pre_init.has_listeners(model) and not post_init.has_listeners(model)
+
+
+def instance_from_db(model: type[Model], db: str, attnames: list[str], values: Any) -> Model:
+    """What `model.from_db(db, attnames, values)` gives, built without Model.__init__ where that changes nothing.
+
+    __init__ sends pre_init and post_init, then sets each value through the class attribute of its field, which for
+    a freshly loaded instance stores it in the instance's __dict__: for a model without an __init__ or from_db of
+    its own and without receivers of those signals, the values go straight there (deferred fields are left out,
+    as __init__ leaves them). It cost a third of a prepared query's Python (tests/common/test_prepared.py).
+    """
+    if not _built_plainly(model):
+        return model.from_db(db, attnames, values)
+    obj = model.__new__(model)
+    state = ModelState()
+    state.adding = False
+    state.db = db
+    loaded = obj.__dict__
+    loaded["_state"] = state
+    loaded.update(zip(attnames, values, strict=True))
+    return obj
+
+
+def _populate(populator: RelatedPopulator, row: tuple[Any, ...], from_obj: Model) -> None:
+    # RelatedPopulator.populate, building the related object with instance_from_db.
+    if populator.reorder_for_init:
+        data = populator.reorder_for_init(row)
+    else:
+        data = row[populator.cols_start : populator.cols_end]
+    if data[populator.pk_idx] is None:
+        obj = None
+    else:
+        obj = instance_from_db(populator.model_cls, populator.db, populator.init_list, data)
+        for nested in populator.related_populators:
+            _populate(nested, row, obj)
+    populator.local_setter(from_obj, obj)
+    if obj is not None:
+        populator.remote_setter(obj, from_obj)
 
 
 class PreparedQuery:
@@ -104,9 +184,9 @@ class PreparedQuery:
             return [dict(zip(self.names, row, strict=True)) for row in rows]
         objects = []
         for row in rows:
-            obj = self.model.from_db(self.using, self.init_list, row[self.start : self.end])
+            obj = instance_from_db(self.model, self.using, self.init_list, row[self.start : self.end])
             for populator in self.populators:
-                populator.populate(row, obj)
+                _populate(populator, row, obj)
             for name, position in self.annotations.items():
                 setattr(obj, name, row[position])
             objects.append(obj)

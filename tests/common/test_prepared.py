@@ -90,3 +90,76 @@ def test_an_execute_wrapper_can_refuse_the_statement_as_fault_tests_do():
     with pytest.raises(OperationalError), connection.execute_wrapper(refuse):
         evidence_row(item.pk)
     assert evidence_row(item.pk)["id"] == item.pk
+
+
+def _state_free(obj, seen: frozenset = frozenset()) -> dict:
+    """An instance's loaded values and cached related objects (recursively; a back reference by its model and pk),
+    without its _state object."""
+    values = {name: value for name, value in vars(obj).items() if name != "_state"}
+    seen = seen | {id(obj)}
+    related = {
+        name: (other._meta.label, other.pk) if id(other) in seen else _state_free(other, seen) if other else other
+        for name, other in obj._state.fields_cache.items()
+    }
+    return {"values": values, "related": related, "adding": obj._state.adding, "db": obj._state.db}
+
+
+ONLY = ("title", "owner__full_name", "owner__manager__user__username", "category__code", "touchpoint__code",
+        "reviewer__email")  # fmt: skip
+
+
+def test_instances_are_those_django_builds_values_relations_and_state_alike():
+    manager = EmployeeFactory(user=UserFactory(username="boss"))
+    report = EmployeeFactory(manager=manager)
+    item = EvidenceFactory(owner=report, reviewer=manager.user, status=EvidenceStatus.VERIFIED)
+    prepared = Prepared(
+        Evidence,
+        lambda pk: (
+            Evidence.objects.select_related("owner__manager__user", "category", "touchpoint", "reviewer")
+            .filter(pk=pk)
+            .only(*ONLY)
+        ),
+        -1,
+    )
+    ours = prepared.query().first(item.pk)
+    djangos = (
+        Evidence.objects.select_related("owner__manager__user", "category", "touchpoint", "reviewer")
+        .only(*ONLY)
+        .get(pk=item.pk)
+    )
+    assert _state_free(ours) == _state_free(djangos)
+    assert ours.get_deferred_fields() == djangos.get_deferred_fields()
+    assert ours.owner.manager.user.username == "boss"
+    ours.title = "Changed"
+    ours.save(update_fields=["title"])  # a loaded instance saves as an update
+    assert Evidence.objects.get(pk=item.pk).title == "Changed"
+
+
+def test_a_model_with_init_receivers_is_built_by_django(monkeypatch):
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    employee = EmployeeFactory()
+    post_init.connect(receiver, sender=Employee)
+    try:
+        found = Prepared(Employee, lambda pk: Employee.objects.filter(pk=pk), -1).query().first(employee.pk)
+    finally:
+        post_init.disconnect(receiver, sender=Employee)
+    assert seen == [employee.pk] and found == employee
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_prepared_statements_reuse_one_server_cursor_per_database_connection():
+    item = EvidenceFactory()
+    evidence_row(item.pk)
+    cursor = connection._rc_server_cursor[1]
+    evidence_row(item.pk)
+    assert connection._rc_server_cursor[1] is cursor
+    connection.close()  # a new database connection gets a cursor of its own
+    assert evidence_row(item.pk)["id"] == item.pk
+    assert connection._rc_server_cursor[1] is not cursor
