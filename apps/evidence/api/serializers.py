@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.db.models import Manager
@@ -150,7 +151,7 @@ class EvidenceInputSerializer(EvidenceSerializer):
     """What a create or an edit reads: the owner-editable fields of EvidenceSerializer, with its validation.
 
     Answers go out as rows (`rows.evidence_rows`), so input needs none of the read-only fields. The fields are
-    built from the model once per process (`get_fields` cost a sixth of a create's CPU), then made anew for each
+    built from the model once per process (`get_fields` cost a sixth of a create's CPU), then copied for each
     request.
     """
 
@@ -164,9 +165,10 @@ class EvidenceInputSerializer(EvidenceSerializer):
         cls = type(self)
         if cls._prototype_fields is None:
             cls._prototype_fields = super().get_fields()
-        # Each field made anew from the arguments it was made with, as DRF's own copy does (which also deep-copies
-        # every argument: the choices, the querysets, for a third more time).
-        return {name: type(field)(*field._args, **field._kwargs) for name, field in cls._prototype_fields.items()}
+        # Each field a shallow copy of its never-bound prototype: a new object that binding to this serializer
+        # changes alone, sharing what nothing changes once built (choices, validators, the category queryset,
+        # which is cloned for each lookup). DRF's own copy makes each field again from its arguments, deep-copied.
+        return {name: copy.copy(field) for name, field in cls._prototype_fields.items()}
 
 
 class VerifySerializer(serializers.Serializer):
