@@ -157,8 +157,7 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         """
         if self._filtered():
             return super().get_object()
-        pk = self._url_pk()
-        evidence = _ITEM_BY_ID.query().first(pk) if pk <= MAX_DATABASE_ID else None
+        evidence = _ITEM_BY_ID.query().first(self._url_pk())
         if evidence is None:
             raise self._not_found()
         self._check_visible(evidence)
@@ -169,7 +168,11 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         return bool(self.request.query_params.keys() - PAGING_PARAMETERS) or getattr(self, "swagger_fake_view", False)
 
     def _url_pk(self) -> int:
-        return int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])  # the URL pattern allows digits only
+        """The URL's item id (the pattern allows digits only); 404 past the largest id the database can hold."""
+        pk = int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        if pk > MAX_DATABASE_ID:
+            raise self._not_found()
+        return pk
 
     def _not_found(self) -> Http404:
         return Http404(f"No {Evidence._meta.object_name} matches the given query.")
@@ -223,16 +226,10 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
     @extend_schema(summary="Send for review", request=None, responses={200: EvidenceSerializer, **ACTION_ERRORS})
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
-        if self._filtered():
-            evidence = self.get_object()
-            self._require_owner(evidence, "submit")
-        else:
-            # The submission's own locking read is the only read of the item: only its owner may submit it, and
-            # the owner may always see it; anyone else learns from that read whether to hear 403 or 404.
-            pk = self._url_pk()
-            if pk > MAX_DATABASE_ID:
-                raise self._not_found()
-            evidence = Evidence(pk=pk)
+        # The submission's own locking read is the only read of the item: only its owner may submit it, and the
+        # owner may always see it; anyone else learns from that read whether to hear 403 or 404 (the service
+        # refuses non-owners). Filters in the query string are applied first, as for any other item URL.
+        evidence = self.get_object() if self._filtered() else Evidence(pk=self._url_pk())
         try:
             submitted = evidence_submit(evidence=evidence, by=request.user)
         except Evidence.DoesNotExist:
