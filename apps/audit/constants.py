@@ -32,6 +32,10 @@ class AuditAction(models.TextChoices):
 TRACKED_APP_LABELS = frozenset({"org", "policies", "evidence", "cases", "reminders", "reports", "portal", "common"})
 # Models of other apps that are audited too, as "app_label.model_name".
 TRACKED_EXTRA_MODELS = frozenset({"auth.user", "auth.group"})
+# Models of those apps that are not audited, each a queue of work whose every row repeats an audited event and lives
+# for seconds: reminders.pendingevidenceevent (an evidence event whose notifications the worker has yet to write; the
+# event itself is on the trail, as are the reminders written from it).
+UNTRACKED_MODELS = frozenset({"reminders.pendingevidenceevent"})
 # Fields whose values never reach the trail; a change shows as MASK_CHANGED.
 MASKED_FIELDS: dict[str, frozenset[str]] = {"auth.user": frozenset({"password"})}
 MASK_OLD = "***"

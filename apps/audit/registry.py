@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import models
 
-from .constants import MASKED_FIELDS, TRACKED_APP_LABELS, TRACKED_EXTRA_MODELS
+from .constants import MASKED_FIELDS, TRACKED_APP_LABELS, TRACKED_EXTRA_MODELS, UNTRACKED_MODELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,8 @@ def _is_tracked(model: type[models.Model]) -> bool:
     if opts.abstract or opts.auto_created or opts.swapped:
         return False
     concrete = opts.concrete_model._meta
+    if concrete.label_lower in UNTRACKED_MODELS:
+        return False
     return concrete.app_label in TRACKED_APP_LABELS or concrete.label_lower in TRACKED_EXTRA_MODELS
 
 

@@ -1,8 +1,10 @@
 """The notification hook of the evidence workflow: one call per event, in two phases.
 
-- In-transaction receivers run at once, inside the transaction of the change, each in a savepoint: what they write
-  (the reminders app's outbox rows) commits or rolls back with the change. A failing receiver is logged and its
-  savepoint rolled back; it never breaks the change.
+- In-transaction receivers run at once, inside the transaction of the change: what they write (the reminders app
+  queues the event for its worker) commits or rolls back with the change. Each runs in a savepoint, so a failing
+  receiver is logged and its savepoint rolled back and never breaks the change; a receiver registered with
+  `savepoint=False` does one plain write that fails only when the transaction itself fails, and saves the
+  savepoint's two round trips.
 - After-commit receivers run once the change commits (never for a rolled-back change), e.g. refreshing stored
   compliance.
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import overload
 
 from django.db import transaction
 
@@ -22,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 Receiver = Callable[[int, str], None]
 _receivers: list[Receiver] = []
-_in_transaction_receivers: list[Receiver] = []
+_in_transaction_receivers: list[tuple[Receiver, bool]] = []
 
 EVENTS = frozenset({"submitted", *(s.value for s in EvidenceStatus)})
 
@@ -33,15 +36,30 @@ def register(receiver: Receiver) -> Receiver:
     return receiver
 
 
-def register_in_transaction(receiver: Receiver) -> Receiver:
-    """Decorator: call `receiver(evidence_id, event)` inside the transaction of each evidence event."""
-    _in_transaction_receivers.append(receiver)
-    return receiver
+@overload
+def register_in_transaction(receiver: Receiver, *, savepoint: bool = True) -> Receiver: ...
+@overload
+def register_in_transaction(receiver: None = None, *, savepoint: bool = True) -> Callable[[Receiver], Receiver]: ...
+def register_in_transaction(receiver: Receiver | None = None, *, savepoint: bool = True) -> object:
+    """Decorator: call `receiver(evidence_id, event)` inside the transaction of each evidence event.
+
+    `@register_in_transaction(savepoint=False)` runs it without a savepoint of its own: its failure then fails the
+    change, so only for a single write that cannot fail on its own (no constraint but its primary key).
+    """
+
+    def add(function: Receiver) -> Receiver:
+        _in_transaction_receivers.append((function, savepoint))
+        return function
+
+    return add if receiver is None else add(receiver)
 
 
 def evidence_event(*, evidence_id: int, event: str) -> None:
     """Announce an evidence event: in-transaction receivers now, the others once the transaction commits."""
-    for receiver in list(_in_transaction_receivers):
+    for receiver, savepoint in list(_in_transaction_receivers):
+        if not savepoint:
+            receiver(evidence_id, event)
+            continue
         try:
             with transaction.atomic():
                 receiver(evidence_id, event)

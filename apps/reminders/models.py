@@ -100,3 +100,25 @@ class ReminderPreference(models.Model):
     def __str__(self) -> str:
         state = "receives" if self.weekly_digest else "opted out of"
         return f"{self.employee.full_name} {state} the weekly digest"
+
+
+class PendingEvidenceEvent(models.Model):
+    """An evidence event (submitted, verified, …) whose notifications the worker has yet to write.
+
+    Queued in the transaction of the change, so it commits or rolls back with it, and taken by the worker moments
+    later (`services.reminders_drain_events`, woken by `doorbell.ring` after commit, and by every sweep). The one
+    product table the audit trail leaves out (`apps.audit.constants.UNTRACKED_MODELS`): each row repeats an event
+    that is on the trail already and lives for seconds; the reminders written from it are audited.
+    """
+
+    # A plain integer, not a foreign key: a deleted draft's event is dropped by the worker, and deleting an item
+    # needs no look into this queue.
+    evidence_id = models.BigIntegerField()
+    event = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"evidence {self.evidence_id}: {self.event}"

@@ -1,9 +1,13 @@
-"""Hand send tasks to the broker: after commit, with short timeouts, never blocking a request for long.
+"""Hand tasks to the broker: after commit, with short timeouts, never blocking a request for long.
 
 The reminder rows are the outbox: they commit with the change that caused them. Publishing is a best effort on
 top (`transaction.on_commit`); when the broker does not answer within REMINDERS_PUBLISH_TIMEOUT seconds, the rows
 keep no "handed over" stamp and this process stops trying from requests for REMINDERS_BROKER_RETRY_AFTER seconds.
 The beat sweeper hands over whatever is still pending once the broker is back.
+
+Evidence events reach the worker the same way, one step earlier: the change queues the event
+(`PendingEvidenceEvent`) and, after commit, rings the doorbell (`ring`), which publishes one drain task for a
+whole burst of events; the drain writes their reminders and publishes those.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
-from .broker import transport_for
+from .broker import KeptClientChannel, transport_for
 from .constants import ReminderStatus
 from .models import Reminder
 
@@ -109,44 +114,111 @@ def send_task(producer: object, reminder_id: int, *, declare: bool) -> None:
     )
 
 
+def _with_broker(work: Callable[[object, bool], None], left: Callable[[], str]) -> bool:
+    """Run `work(connection, fresh)` on this thread's kept broker connection; True when it ran to the end.
+
+    A kept connection that fails quickly (the broker closed it while idle) is replaced once; any other failure marks
+    the broker down for REMINDERS_BROKER_RETRY_AFTER seconds and logs what `left()` says was left undone. `work`
+    is called again after a replacement, so it must skip what it already did.
+    """
+    started = time.monotonic()
+    while True:
+        fresh = True
+        try:
+            conn, fresh = _connection()
+            work(conn, fresh)
+        except Exception as exc:  # noqa: BLE001 - any broker failure: what is left waits for the sweeper
+            _discard_connection()
+            if not fresh and time.monotonic() - started < settings.REMINDERS_PUBLISH_TIMEOUT / 2:
+                continue
+            _mark_broker(up=False)
+            logger.warning("reminders: broker unavailable (%s: %s); %s", type(exc).__name__, exc, left())
+            return False
+        _mark_broker(up=True)
+        return True
+
+
 def publish(reminder_ids: Sequence[int], *, force: bool = False) -> list[int]:
     """Publish one send task per reminder; return the ids the broker accepted (a prefix of the given ones).
 
     Gives up at the first error. Without `force` (requests, planner), does nothing while the broker is marked
-    down; the sweeper passes `force` since it is the way back once the broker answers. A kept connection that
-    fails quickly (the broker closed it while idle) is replaced once before the broker counts as down.
+    down; the sweeper passes `force` since it is the way back once the broker answers.
     """
     from ritualcriteria.celery import app
 
     if not reminder_ids or (broker_marked_down() and not force):
         return []
     accepted: list[int] = []
-    started = time.monotonic()
-    while True:
-        fresh = True
-        try:
-            conn, fresh = _connection()
-            producer = app.amqp.Producer(conn)
-            declare = fresh
-            for reminder_id in reminder_ids[len(accepted) :]:
-                send_task(producer, reminder_id, declare=declare)
-                declare = False
-                accepted.append(reminder_id)
-        except Exception as exc:  # noqa: BLE001 - any broker failure: the rows stay in the outbox for the sweeper
-            _discard_connection()
-            if not fresh and time.monotonic() - started < settings.REMINDERS_PUBLISH_TIMEOUT / 2:
-                continue
-            _mark_broker(up=False)
-            logger.warning(
-                "reminders: broker unavailable (%s: %s); %d of %d send tasks left for the sweeper",
-                type(exc).__name__,
-                exc,
-                len(reminder_ids) - len(accepted),
-                len(reminder_ids),
-            )
-        else:
-            _mark_broker(up=True)
-        return accepted
+
+    def work(conn: object, fresh: bool) -> None:
+        producer = app.amqp.Producer(conn)
+        declare = fresh
+        for reminder_id in reminder_ids[len(accepted) :]:
+            send_task(producer, reminder_id, declare=declare)
+            declare = False
+            accepted.append(reminder_id)
+
+    _with_broker(
+        work, lambda: f"{len(reminder_ids) - len(accepted)} of {len(reminder_ids)} send tasks left for the sweeper"
+    )
+    return accepted
+
+
+# ------------------------------------------------------------------------------------------------ the doorbell
+
+# Set (with a time to live) while a drain task is on its way; the drain clears it before it reads the queue.
+DOORBELL_KEY = "ritualcriteria:reminders:doorbell"
+
+
+def _redis_client(conn: object) -> Any | None:
+    """The kept connection's Redis client; None on another broker (the embedded default's file system)."""
+    channel = conn.default_channel  # type: ignore[attr-defined]
+    if not isinstance(channel, KeptClientChannel):
+        return None
+    with channel.conn_or_acquire() as client:
+        return client
+
+
+def ring() -> None:
+    """After a commit that queued evidence events: make sure a drain task is on its way, one for a whole burst.
+
+    On Redis, `SET NX` with a time to live decides: only the ring that sets the key publishes the drain task; while
+    the key is set, a drain is queued and has not started, so it will find the new events. The drain deletes the
+    key before it reads the queue (`answer`), so an event committed after that read rings again. A lost drain
+    message holds the doorbell for REMINDERS_DOORBELL_TTL seconds at most, and every sweep drains the queue too. On
+    another broker every ring publishes. While the broker is marked down, nothing is tried: the sweeper drains.
+    """
+    from ritualcriteria.celery import app
+
+    from .tasks import drain_events
+
+    if broker_marked_down():
+        return
+    rung = False
+
+    def work(conn: object, fresh: bool) -> None:
+        nonlocal rung
+        client = _redis_client(conn)
+        if client is not None and not rung:
+            if not client.set(DOORBELL_KEY, "1", nx=True, ex=settings.REMINDERS_DOORBELL_TTL):
+                return  # rung already: the drain on its way takes these events too
+            rung = True  # ours now: a retry on a new connection publishes without asking again
+        drain_events.apply_async(
+            producer=app.amqp.Producer(conn), retry=False, argsrepr="()", kwargsrepr="{}", declare=None if fresh else []
+        )
+
+    _with_broker(work, lambda: "queued evidence events left for the sweeper")
+
+
+def answer() -> None:
+    """The drain task, before it reads the queue: clear the doorbell so that the next event rings again."""
+
+    def work(conn: object, fresh: bool) -> None:
+        client = _redis_client(conn)
+        if client is not None:
+            client.delete(DOORBELL_KEY)
+
+    _with_broker(work, lambda: "the doorbell stays set until its time to live ends")
 
 
 def publish_after_commit(reminder_ids: Sequence[int]) -> None:

@@ -1,13 +1,14 @@
-"""Notifications of the evidence workflow: written in the transaction of the change (registered once, at start-up)."""
+"""Notifications of the evidence workflow: the event is queued in the transaction of the change (registered once,
+at start-up); the worker writes the reminders."""
 
 from __future__ import annotations
 
 from apps.evidence import hooks
 
-from .services import reminders_for_evidence_event
+from .services import evidence_event_queue
 
 
-@hooks.register_in_transaction
+@hooks.register_in_transaction(savepoint=False)
 def notify_about_evidence(evidence_id: int, event: str) -> None:
-    """Reviewers hear of a submission, owners of a review: the outbox row commits with the change."""
-    reminders_for_evidence_event(evidence_id=evidence_id, event=event)
+    """Reviewers hear of a submission, owners of a review: the queued event commits with the change."""
+    evidence_event_queue(evidence_id=evidence_id, event=event)

@@ -22,7 +22,7 @@ from . import outbox
 from .constants import MAX_ERROR_LENGTH, ReminderKind, ReminderStatus
 from .inserts import insert_new
 from .messages import build_email
-from .models import Reminder, ReminderPreference
+from .models import PendingEvidenceEvent, Reminder, ReminderPreference
 from .planner import ITEM_FIELDS, PlanConfig, Planned, plan_candidates, review_planned
 from .recipients import cx_reviewers, employee_recipient
 from .selectors import Verdict, reminder_content
@@ -93,8 +93,44 @@ def reminders_plan(*, now: dt.datetime | None = None) -> PlanResult:
     )
 
 
+def evidence_event_queue(*, evidence_id: int, event: str) -> None:
+    """Queue an evidence event for the worker in the caller's transaction; ring the doorbell after commit.
+
+    One INSERT in the request: the reminders themselves (who reviews, their sending hours, the rows and their audit
+    events) are written by the drain moments later, off the request's path.
+    """
+    PendingEvidenceEvent.objects.create(evidence_id=evidence_id, event=event)
+    transaction.on_commit(outbox.ring)
+
+
+def reminders_drain_events(*, now: dt.datetime | None = None, batch: int | None = None) -> int:
+    """Write the notifications of the queued evidence events, oldest first; return how many events were taken.
+
+    A batch per transaction: the events are locked (skipping those another drain holds), their reminders written,
+    the events deleted, all committed together, then the due reminders published. An event whose notifications
+    fail is logged and dropped, never retried forever (the planner's next pass still asks reviewers of an item
+    submitted in the last days). The state of the item decides, as it is now: a submission reviewed before the
+    drain ran asks nobody to review it.
+    """
+    batch = batch or settings.REMINDERS_DRAIN_BATCH
+    taken = 0
+    while True:
+        with transaction.atomic(durable=True):
+            events = list(PendingEvidenceEvent.objects.select_for_update(skip_locked=True).order_by("pk")[:batch])
+            for queued in events:
+                try:
+                    with transaction.atomic():
+                        reminders_for_evidence_event(evidence_id=queued.evidence_id, event=queued.event, now=now)
+                except Exception:  # one broken event must not hold up the others
+                    logger.exception("reminders: the notifications of %s could not be written", queued)
+            PendingEvidenceEvent.objects.filter(pk__in=[queued.pk for queued in events]).delete()
+        taken += len(events)
+        if len(events) < batch:
+            return taken
+
+
 def reminders_for_evidence_event(*, evidence_id: int, event: str, now: dt.datetime | None = None) -> list[Reminder]:
-    """Write the notifications of an evidence event in the caller's transaction (the outbox row commits with it).
+    """Write the notifications of an evidence event in the caller's transaction (published after its commit).
 
     Submitted: each reviewer is asked to review. Verified, changes requested, rejected: the owner is told.
     """
@@ -109,7 +145,7 @@ def reminders_for_evidence_event(*, evidence_id: int, event: str, now: dt.dateti
             )
     elif event in REVIEW_EVENTS:
         planned = _reviewed_notice(evidence_id, event, now, config)
-    # No savepoint of its own: the evidence hook runs each receiver in one (apps.evidence.hooks).
+    # No savepoint of its own: the drain runs each event in one.
     with transaction.atomic(savepoint=False):
         return _write(planned, now)
 
@@ -270,14 +306,15 @@ def reminder_send(*, reminder_id: int, final_attempt: bool = False, now: dt.date
 
 @dataclass(slots=True)
 class SweepResult:
-    """What one sweep handed over and failed."""
+    """What one sweep drained, handed over and failed."""
 
     published: int = 0
     failed_stuck: int = 0
+    drained: int = 0
 
     @property
     def counts(self) -> dict[str, int]:
-        return {"published": self.published, "failed_stuck": self.failed_stuck}
+        return {"drained": self.drained, "published": self.published, "failed_stuck": self.failed_stuck}
 
 
 STUCK_MESSAGE = (
@@ -287,9 +324,11 @@ STUCK_MESSAGE = (
 
 
 def reminders_sweep(*, now: dt.datetime | None = None) -> SweepResult:
-    """Fail rows stuck mid-send; hand the due pending rows not handed over (or handed over long ago) to the broker."""
+    """Write the notifications of queued evidence events whose doorbell went unheard (the broker was down, the drain
+    task lost); fail rows stuck mid-send; hand the due pending rows not handed over (or handed over long ago) to the
+    broker."""
     now = now or timezone.now()
-    result = SweepResult()
+    result = SweepResult(drained=reminders_drain_events(now=now))
     stuck_before = now - dt.timedelta(seconds=settings.REMINDERS_SENDING_TIMEOUT)
     with transaction.atomic(durable=True):
         for reminder in Reminder.objects.stuck_sending(stuck_before).select_for_update(skip_locked=True)[:500]:

@@ -1,11 +1,13 @@
-"""Thin Celery tasks for reminders: the beat-scheduled planner and sweeper, and the sender of one reminder."""
+"""Thin Celery tasks for reminders: the beat-scheduled planner and sweeper, the drain of queued evidence events and
+the sender of one reminder."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
 
-from .services import ReminderBusy, SendFailed, reminder_send, reminders_plan, reminders_sweep
+from . import outbox
+from .services import ReminderBusy, SendFailed, reminder_send, reminders_drain_events, reminders_plan, reminders_sweep
 
 # A retry waits at most this long: always well under Redis's visibility timeout, so a retried task is never
 # delivered twice because its message outlived the timeout while waiting.
@@ -24,6 +26,13 @@ def plan() -> dict[str, int]:
 def sweep() -> dict[str, int]:
     """Hand the outbox's due rows to the broker again; fail rows stuck mid-send (beat, every minute)."""
     return reminders_sweep().counts
+
+
+@shared_task(name="reminders.drain_events", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def drain_events() -> int:
+    """Write the notifications of the queued evidence events (rung after commit by `outbox.ring`)."""
+    outbox.answer()  # first: an event committed after the drain's read rings again
+    return reminders_drain_events()
 
 
 @shared_task(

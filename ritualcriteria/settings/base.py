@@ -337,6 +337,10 @@ REMINDERS_PUBLISH_TIMEOUT = env_int("REMINDERS_PUBLISH_TIMEOUT", 2)
 REMINDERS_BROKER_RETRY_AFTER = env_int("REMINDERS_BROKER_RETRY_AFTER", 30)
 # At most this many send tasks are published per planner pass or sweep; the rest wait for the next sweep.
 REMINDERS_PUBLISH_BATCH = env_int("REMINDERS_PUBLISH_BATCH", 1000)
+# Queued evidence events taken per transaction by the drain (the notifications of submissions and reviews).
+REMINDERS_DRAIN_BATCH = env_int("REMINDERS_DRAIN_BATCH", 500)
+# Seconds the doorbell stays rung when its drain task is lost (the sweeper drains the queue meanwhile anyway).
+REMINDERS_DOORBELL_TTL = env_int("REMINDERS_DOORBELL_TTL", 60)
 # A planner pass writes at most this many new reminders (soonest due first); the rest follow in the next passes.
 REMINDERS_PLAN_BATCH = env_int("REMINDERS_PLAN_BATCH", 5_000)
 # A cycle with more open cases is checked in slices of about this many, one slice per pass, in turn.

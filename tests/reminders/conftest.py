@@ -21,7 +21,7 @@ from apps.policies.models import RitualType
 from apps.policies.services import policy_create, policy_version_create, policy_version_publish, requirement_add
 from apps.reminders import outbox
 from apps.reminders.models import Reminder
-from apps.reminders.services import reminder_send
+from apps.reminders.services import reminder_send, reminders_drain_events
 from tests.factories.cases import CycleFactory
 from tests.factories.org import EmployeeFactory, OrgUnitFactory, UserFactory
 
@@ -43,11 +43,22 @@ def clock() -> Iterator[time_machine.Coordinates]:
 
 
 class FakeBroker:
-    """Stands in for Celery's broker in unit tests: records what was published; `deliver` runs the send tasks."""
+    """Stands in for Celery's broker in unit tests: records what was published; `deliver` runs the send tasks.
+
+    A ring of the doorbell (after an evidence event commits) runs the drain at once, as an idle worker would, unless
+    the broker is down (the events then wait in their queue for a sweep).
+    """
 
     def __init__(self) -> None:
         self.published: list[int] = []
+        self.rings = 0
         self.down = False
+
+    def ring(self) -> None:
+        if self.down:
+            return
+        self.rings += 1
+        reminders_drain_events()
 
     def publish(self, ids, *, force: bool = False):  # type: ignore[no-untyped-def]
         if self.down:
@@ -65,6 +76,7 @@ class FakeBroker:
 def broker(monkeypatch) -> FakeBroker:
     fake = FakeBroker()
     monkeypatch.setattr(outbox, "publish", fake.publish)
+    monkeypatch.setattr(outbox, "ring", fake.ring)
     return fake
 
 

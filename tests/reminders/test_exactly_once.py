@@ -4,6 +4,7 @@ down succeeds, its notification going out once the broker is back."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -20,11 +21,11 @@ from apps.common.roles import Role, ensure_role_groups
 from apps.evidence.constants import EvidenceStatus
 from apps.policies.models import RitualType
 from apps.policies.services import policy_create, policy_version_create, policy_version_publish, requirement_add
-from apps.reminders import inserts, services
+from apps.reminders import inserts, outbox, services
 from apps.reminders.constants import ReminderKind, ReminderStatus
-from apps.reminders.models import Reminder
+from apps.reminders.models import PendingEvidenceEvent, Reminder
 from apps.reminders.services import ReminderBusy, _claim, reminder_send, reminders_plan, reminders_sweep
-from apps.reminders.tasks import send_reminder
+from apps.reminders.tasks import drain_events, send_reminder
 from ritualcriteria.celery import app
 from tests.factories.cases import CycleFactory
 from tests.factories.evidence import EvidenceFactory
@@ -189,17 +190,63 @@ def test_a_submission_while_the_broker_is_down_succeeds_and_is_notified_when_it_
     assert response.status_code == 302 and elapsed < settings.REMINDERS_PUBLISH_TIMEOUT + 1
     evidence.refresh_from_db()
     assert evidence.status == EvidenceStatus.SUBMITTED
-    (reminder,) = Reminder.objects.filter(kind=ReminderKind.REVIEW_REQUESTED, evidence=evidence)
-    assert reminder.status == ReminderStatus.PENDING and reminder.enqueued_at is None  # in the outbox
+    assert [e.event for e in PendingEvidenceEvent.objects.filter(evidence_id=evidence.pk)] == ["submitted"]  # queued
     settle()
     assert mail.outbox == []
 
     monkeypatch.undo()  # the broker is back
-    assert reminders_sweep().published == 1
+    swept = reminders_sweep()
+    assert (swept.drained, swept.published) == (1, 1)
+    (reminder,) = Reminder.objects.filter(kind=ReminderKind.REVIEW_REQUESTED, evidence=evidence)
 
     wait_for(lambda: Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.SENT)
     (message,) = mail.outbox
     assert message.to[0].endswith(f"<{manager.email}>")
+
+
+def test_a_burst_of_submissions_rings_once_and_the_worker_asks_the_reviewer_of_each(worker, client, settings):
+    unit = OrgUnitFactory()
+    manager = EmployeeFactory(org_unit=unit, timezone="UTC", user=UserFactory(username="mgr"))
+    owner = EmployeeFactory(org_unit=unit, manager=manager, timezone="UTC", user=UserFactory(username="own"))
+    items = [EvidenceFactory(owner=owner, title=f"Item {n}") for n in range(3)]
+    client.force_login(owner.user)
+    published = []
+    real_apply_async = drain_events.apply_async
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        published.append(kwargs)
+        return real_apply_async(*args, **kwargs)
+
+    drain_events.apply_async = counted  # type: ignore[method-assign]
+    try:
+        with _doorbell_held():  # the drain has not started yet: the three rings find the doorbell set
+            for item in items:
+                assert client.post(f"/me/evidence/{item.pk}/submit/").status_code == 302
+        assert published == []  # rung while a drain was on its way: nothing more published
+        outbox.ring()  # the next event's ring, once the held drain has answered
+    finally:
+        drain_events.apply_async = real_apply_async  # type: ignore[method-assign]
+
+    wait_for(lambda: len(mail.outbox) >= 1 and not PendingEvidenceEvent.objects.exists())
+    requested = Reminder.objects.filter(kind=ReminderKind.REVIEW_REQUESTED, evidence__in=items)
+    assert requested.count() == 3
+    wait_for(lambda: set(Reminder.objects.filter(pk__in=requested).values_list("status", flat=True)) == {"sent"})
+    assert len(published) == 1
+    assert all(m.to[0].endswith(f"<{manager.email}>") for m in mail.outbox)
+
+
+@contextlib.contextmanager
+def _doorbell_held():  # type: ignore[no-untyped-def]
+    """The doorbell set, as while a drain task waits in the queue; cleared afterwards, as the drain would."""
+    conn, _ = outbox._connection()
+    client = outbox._redis_client(conn)
+    if client is None:
+        pytest.skip("the doorbell needs Redis (set REDIS_URL, as .ci/run does)")
+    client.set(outbox.DOORBELL_KEY, "1", ex=60)
+    try:
+        yield
+    finally:
+        client.delete(outbox.DOORBELL_KEY)
 
 
 # ------------------------------------------------------------------------------------------------ concurrency

@@ -412,10 +412,11 @@ def test_a_big_cycle_escalates_once_every_slice_has_been_checked(world, broker, 
 
 def test_the_owner_is_told_of_a_review_once_however_often_the_notice_is_written(world, submitted):
     from apps.evidence.services import evidence_verify
-    from apps.reminders.services import reminders_for_evidence_event
+    from apps.reminders.services import reminders_drain_events, reminders_for_evidence_event
 
     with time_machine.travel(at("2026-11-03 10:00"), tick=False):
         evidence_verify(evidence=submitted, by=world["maya"].user)
+        reminders_drain_events()  # the worker writes the queued event's notice
         again = reminders_for_evidence_event(evidence_id=submitted.pk, event="verified")  # the one-row insert
 
     (notice,) = rows(kind=ReminderKind.EVIDENCE_REVIEWED, evidence=submitted)

@@ -9,8 +9,8 @@ from django.core import mail
 
 from apps.evidence.services import evidence_reject, evidence_request_changes, evidence_submit, evidence_verify
 from apps.reminders.constants import ReminderKind, ReminderStatus
-from apps.reminders.models import Reminder
-from apps.reminders.services import SendFailed, reminder_send, reminders_resend, reminders_sweep
+from apps.reminders.models import PendingEvidenceEvent, Reminder
+from apps.reminders.services import SendFailed, reminder_send, reminders_drain_events, reminders_resend, reminders_sweep
 from tests.factories.evidence import EvidenceFactory
 
 from .backends import FlakyBackend
@@ -260,29 +260,56 @@ def test_a_review_late_in_the_evening_reaches_the_owner_the_next_morning(
     assert len(of_kind(sweep("2026-11-03 08:00"), ReminderKind.EVIDENCE_REVIEWED)) == 1
 
 
-def test_the_notification_row_commits_with_the_submission_and_rolls_back_with_it(world, item):
+def test_the_queued_event_commits_with_the_submission_and_rolls_back_with_it(world, item):
     from django.db import transaction
 
     with pytest.raises(RuntimeError), transaction.atomic():
         evidence_submit(evidence=item, by=world["dana"].user)
-        assert rows(kind=ReminderKind.REVIEW_REQUESTED, evidence=item)  # written inside the transaction
+        queued = PendingEvidenceEvent.objects.filter(evidence_id=item.pk)
+        assert [e.event for e in queued] == ["submitted"]  # written inside the transaction
         raise RuntimeError("the request failed after the submission")
 
+    assert not PendingEvidenceEvent.objects.exists()
+    assert reminders_drain_events() == 0
     assert rows(kind=ReminderKind.REVIEW_REQUESTED, evidence=item) == []
 
 
-def test_a_failing_notification_never_breaks_the_submission(world, item, monkeypatch):
-    from apps.reminders import receivers
+def test_the_worker_writes_the_reviewers_notices_of_a_queued_submission_once(world, item):
+    evidence_submit(evidence=item, by=world["dana"].user)
+    assert rows(kind=ReminderKind.REVIEW_REQUESTED, evidence=item) == []  # not in the request
 
-    def broken(**kwargs):  # type: ignore[no-untyped-def]
-        raise RuntimeError("template missing")
+    assert reminders_drain_events() == 1
+    assert reminders_drain_events() == 0  # the queue is empty: nothing twice
 
-    monkeypatch.setattr(receivers, "reminders_for_evidence_event", broken)
+    assert {r.recipient_user.username for r in rows(kind=ReminderKind.REVIEW_REQUESTED, evidence=item)} == {
+        "maya",
+        "chris",
+    }
 
-    submitted = evidence_submit(evidence=item, by=world["dana"].user)
 
-    assert submitted.status == "submitted"
-    assert rows(kind=ReminderKind.REVIEW_REQUESTED) == []
+def test_a_failing_notification_never_breaks_the_submission_nor_holds_up_the_others(world, item, monkeypatch):
+    from apps.reminders import services
+
+    other = EvidenceFactory(owner=world["dana"], title="Rebuilt the accessible-room filter")
+    real = services.reminders_for_evidence_event
+
+    def broken_for_item(*, evidence_id, **kwargs):  # type: ignore[no-untyped-def]
+        if evidence_id == item.pk:
+            raise RuntimeError("template missing")
+        return real(evidence_id=evidence_id, **kwargs)
+
+    monkeypatch.setattr(services, "reminders_for_evidence_event", broken_for_item)
+
+    assert evidence_submit(evidence=item, by=world["dana"].user).status == "submitted"
+    evidence_submit(evidence=other, by=world["dana"].user)
+
+    assert reminders_drain_events() == 2
+    assert not PendingEvidenceEvent.objects.exists()  # the broken event is dropped, not retried forever
+    assert rows(kind=ReminderKind.REVIEW_REQUESTED, evidence=item) == []
+    assert {r.recipient_user.username for r in rows(kind=ReminderKind.REVIEW_REQUESTED, evidence=other)} == {
+        "maya",
+        "chris",
+    }
 
 
 def test_review_reminders_due_for_the_same_person_go_out_as_one_mail(

@@ -38,7 +38,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Planner: {planned.counts['created']} reminder(s) created, {planned.published} handed to the broker, "
             f"{planned.deferred} left for the next pass. "
-            f"Sweeper: {swept.published} handed over again, {swept.failed_stuck} stuck send(s) marked failed."
+            f"Sweeper: {swept.drained} queued evidence event(s) drained, {swept.published} handed over again, "
+            f"{swept.failed_stuck} stuck send(s) marked failed."
         )
 
     def _now(self, raw: str | None) -> dt.datetime:
