@@ -171,12 +171,17 @@ DOORBELL_KEY = "ritualcriteria:reminders:doorbell"
 
 
 def _redis_client(conn: object) -> Any | None:
-    """The kept connection's Redis client; None on another broker (the embedded default's file system)."""
+    """The kept connection's Redis client (kept with it); None on another broker (the embedded default's files)."""
+    kept = getattr(_kept, "client", None)
+    if kept is not None and kept[0] is conn:
+        return kept[1]
+    client = None
     channel = conn.default_channel  # type: ignore[attr-defined]
-    if not isinstance(channel, KeptClientChannel):
-        return None
-    with channel.conn_or_acquire() as client:
-        return client
+    if isinstance(channel, KeptClientChannel):
+        with channel.conn_or_acquire() as client:
+            pass
+    _kept.client = (conn, client)
+    return client
 
 
 def ring() -> None:
@@ -188,10 +193,6 @@ def ring() -> None:
     message holds the doorbell for REMINDERS_DOORBELL_TTL seconds at most, and every sweep drains the queue too. On
     another broker every ring publishes. While the broker is marked down, nothing is tried: the sweeper drains.
     """
-    from ritualcriteria.celery import app
-
-    from .tasks import drain_events
-
     if broker_marked_down():
         return
     rung = False
@@ -203,6 +204,10 @@ def ring() -> None:
             if not client.set(DOORBELL_KEY, "1", nx=True, ex=settings.REMINDERS_DOORBELL_TTL):
                 return  # rung already: the drain on its way takes these events too
             rung = True  # ours now: a retry on a new connection publishes without asking again
+        from ritualcriteria.celery import app
+
+        from .tasks import drain_events
+
         drain_events.apply_async(
             producer=app.amqp.Producer(conn), retry=False, argsrepr="()", kwargsrepr="{}", declare=None if fresh else []
         )

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from apps.common.prepared import Prepared
+from apps.common.prepared import Prepared, fetch_all
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
 from apps.org.models import Employee
@@ -99,8 +100,26 @@ def evidence_event_queue(*, evidence_id: int, event: str) -> None:
     One INSERT in the request: the reminders themselves (who reviews, their sending hours, the rows and their audit
     events) are written by the drain moments later, off the request's path.
     """
-    PendingEvidenceEvent.objects.create(evidence_id=evidence_id, event=event)
-    transaction.on_commit(outbox.ring)
+    connection = connections[router.db_for_write(PendingEvidenceEvent)]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    fetch_all(connection, _queue_sql(connection), [evidence_id, event, now])
+    transaction.on_commit(outbox.ring, using=connection.alias)
+
+
+_queue_sqls: dict[str, str] = {}
+
+
+def _queue_sql(connection: BaseDatabaseWrapper) -> str:
+    """The queue's INSERT, by database vendor (the ORM's create costs three times its run, on every submission)."""
+    sql = _queue_sqls.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(name) for name in ("evidence_id", "event", "created_at"))
+        table = quote(PendingEvidenceEvent._meta.db_table)
+        sql = _queue_sqls[connection.vendor] = (
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s) RETURNING {quote('id')}"  # noqa: S608 - fixed names
+        )
+    return sql
 
 
 def reminders_drain_events(*, now: dt.datetime | None = None, batch: int | None = None) -> int:
