@@ -4,7 +4,10 @@ Run from the repository root against a PostgreSQL database of its own (migrated 
 people are reused on the next run):
 
     createdb -h 127.0.0.1 -U postgres rc_load
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/rc_load python bench/load.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/rc_load REDIS_URL=redis://127.0.0.1:6379/8 python bench/load.py
+
+Both are required: production runs on PostgreSQL with Redis as its broker (without REDIS_URL the settings fall back
+to the embedded default's file-system queue, which is not what is being measured).
 
 Gunicorn runs with the shipped gunicorn.conf.py (sync workers, two per core; --workers to change). Each phase drives
 one kind of request with --clients threads (each its own connection and API token, no pause between requests; the
@@ -330,6 +333,8 @@ def main() -> None:
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database of its own, e.g. postgres://...@127.0.0.1/rc_load")
+    if not os.environ.get("REDIS_URL", "").startswith("redis"):
+        raise SystemExit("Set REDIS_URL to Redis, the broker of production, e.g. redis://127.0.0.1:6379/8")
 
     port = free_port()
     os.environ.update(server_env(port))
