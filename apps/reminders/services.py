@@ -132,20 +132,42 @@ def reminders_drain_events(*, now: dt.datetime | None = None, batch: int | None 
     drain ran asks nobody to review it.
     """
     batch = batch or settings.REMINDERS_DRAIN_BATCH
+    now = now or timezone.now()
     taken = 0
     while True:
         with transaction.atomic(durable=True):
             events = list(PendingEvidenceEvent.objects.select_for_update(skip_locked=True).order_by("pk")[:batch])
-            for queued in events:
-                try:
-                    with transaction.atomic():
-                        reminders_for_evidence_event(evidence_id=queued.evidence_id, event=queued.event, now=now)
-                except Exception:  # one broken event must not hold up the others
-                    logger.exception("reminders: the notifications of %s could not be written", queued)
+            try:
+                with transaction.atomic():  # the whole batch at once: one read of the items, one insert
+                    _write(_planned_for(events, now), now)
+            except Exception:  # then event by event, so that one broken event does not hold up the others
+                logger.warning("reminders: a drain batch failed; writing its %d events one by one", len(events))
+                for queued in events:
+                    try:
+                        with transaction.atomic():
+                            reminders_for_evidence_event(evidence_id=queued.evidence_id, event=queued.event, now=now)
+                    except Exception:
+                        logger.exception("reminders: the notifications of %s could not be written", queued)
             PendingEvidenceEvent.objects.filter(pk__in=[queued.pk for queued in events]).delete()
         taken += len(events)
         if len(events) < batch:
             return taken
+
+
+def _planned_for(events: Sequence[PendingEvidenceEvent], now: dt.datetime) -> list[Planned]:
+    """The notifications of a batch of queued events: the submitted items read at once, the reviewers once."""
+    config = PlanConfig.from_settings()
+    planned: list[Planned] = []
+    submitted = {queued.evidence_id for queued in events if queued.event == EvidenceStatus.SUBMITTED}
+    if submitted:
+        rows = Evidence.objects.filter(pk__in=submitted, status=EvidenceStatus.SUBMITTED).order_by("pk")
+        cx = cx_reviewers()
+        for row in rows.values_list(*ITEM_FIELDS):
+            planned += review_planned(row, now=now, config=config, cx=cx, hr=[], kinds=[ReminderKind.REVIEW_REQUESTED])
+    for queued in events:
+        if queued.event in REVIEW_EVENTS:
+            planned += _reviewed_notice(queued.evidence_id, queued.event, now, config)
+    return planned
 
 
 def reminders_for_evidence_event(*, evidence_id: int, event: str, now: dt.datetime | None = None) -> list[Reminder]:

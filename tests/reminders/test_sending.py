@@ -291,14 +291,14 @@ def test_a_failing_notification_never_breaks_the_submission_nor_holds_up_the_oth
     from apps.reminders import services
 
     other = EvidenceFactory(owner=world["dana"], title="Rebuilt the accessible-room filter")
-    real = services.reminders_for_evidence_event
+    real = services.review_planned
 
-    def broken_for_item(*, evidence_id, **kwargs):  # type: ignore[no-untyped-def]
-        if evidence_id == item.pk:
+    def broken_for_item(row, **kwargs):  # type: ignore[no-untyped-def]
+        if row[0] == item.pk:
             raise RuntimeError("template missing")
-        return real(evidence_id=evidence_id, **kwargs)
+        return real(row, **kwargs)
 
-    monkeypatch.setattr(services, "reminders_for_evidence_event", broken_for_item)
+    monkeypatch.setattr(services, "review_planned", broken_for_item)
 
     assert evidence_submit(evidence=item, by=world["dana"].user).status == "submitted"
     evidence_submit(evidence=other, by=world["dana"].user)
@@ -310,6 +310,22 @@ def test_a_failing_notification_never_breaks_the_submission_nor_holds_up_the_oth
         "maya",
         "chris",
     }
+
+
+def test_a_drain_writes_a_batch_of_events_in_the_same_statements_whatever_its_size(
+    world, django_assert_max_num_queries
+):
+    dana = world["dana"].user
+    for n in range(30):
+        evidence_submit(evidence=EvidenceFactory(owner=world["dana"], title=f"Item {n}"), by=dana)
+    queued = PendingEvidenceEvent.objects.count()
+
+    # lock the batch, the items, the CX reviewers, the insert, delete the events, the savepoints (the audit
+    # events are written at COMMIT)
+    with django_assert_max_num_queries(9):
+        assert reminders_drain_events() == queued == 30
+
+    assert Reminder.objects.filter(kind=ReminderKind.REVIEW_REQUESTED).count() == 60  # Maya and Chris, each item
 
 
 def test_review_reminders_due_for_the_same_person_go_out_as_one_mail(
