@@ -345,7 +345,8 @@ def report(name: str, tally: Tally, seconds: float, target: bool) -> bool:
 def interpreter_speed() -> float:
     """Milliseconds this interpreter takes for a fixed piece of plain Python (objects, calls, a dict, str()), the
     best of three: runs compare across machines, hours and interpreters (lower is faster). A CPython built without
-    profile-guided optimisation (pyenv's default) took 1.3 to 2.2 times as long as Debian's optimised build here."""
+    profile-guided optimisation (pyenv's default) took 1.0 to 2.2 times as long as Debian's optimised build here,
+    varying from one process to the next."""
 
     class Item:
         def __init__(self, value: int) -> None:
