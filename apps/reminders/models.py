@@ -106,7 +106,7 @@ class PendingEvidenceEvent(models.Model):
     """An evidence event (submitted, verified, …) whose notifications the worker has yet to write.
 
     Queued in the transaction of the change, so it commits or rolls back with it, and taken by the worker moments
-    later (`services.reminders_drain_events`, woken by `doorbell.ring` after commit, and by every sweep). The one
+    later (`services.reminders_drain_events`, woken by `outbox.ring` after commit, and by every sweep). The one
     product table the audit trail leaves out (`apps.audit.constants.UNTRACKED_MODELS`): each row repeats an event
     that is on the trail already and lives for seconds; the reminders written from it are audited.
     """

@@ -14,7 +14,7 @@ from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from apps.common.prepared import Prepared, fetch_all
+from apps.common.prepared import fetch_all
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
 from apps.org.models import Employee
@@ -35,12 +35,6 @@ logger = logging.getLogger(__name__)
 GROUPED_KINDS = frozenset({ReminderKind.REVIEW_REQUESTED, ReminderKind.REVIEW_WAITING, ReminderKind.ESCALATION})
 MAX_GROUP = 50
 REVIEW_EVENTS = frozenset({EvidenceStatus.VERIFIED, EvidenceStatus.CHANGES_REQUESTED, EvidenceStatus.REJECTED})
-# A submitted item as the review planner reads it, on every submission: compiled once, prepared on the database.
-_SUBMITTED_ITEM = Prepared(
-    Evidence,
-    lambda pk: Evidence.objects.filter(pk=pk, status=EvidenceStatus.SUBMITTED).order_by().values_list(*ITEM_FIELDS),
-    -1,
-)
 
 
 class SendFailed(Exception):
@@ -176,19 +170,10 @@ def reminders_for_evidence_event(*, evidence_id: int, event: str, now: dt.dateti
     Submitted: each reviewer is asked to review. Verified, changes requested, rejected: the owner is told.
     """
     now = now or timezone.now()
-    config = PlanConfig.from_settings()
-    planned: list[Planned] = []
-    if event == EvidenceStatus.SUBMITTED:
-        row = _SUBMITTED_ITEM.query().first(evidence_id)
-        if row is not None:
-            planned = review_planned(
-                row, now=now, config=config, cx=cx_reviewers(), hr=[], kinds=[ReminderKind.REVIEW_REQUESTED]
-            )
-    elif event in REVIEW_EVENTS:
-        planned = _reviewed_notice(evidence_id, event, now, config)
+    queued = PendingEvidenceEvent(evidence_id=evidence_id, event=event)  # one event, planned as the drain plans a batch
     # No savepoint of its own: the drain runs each event in one.
     with transaction.atomic(savepoint=False):
-        return _write(planned, now)
+        return _write(_planned_for([queued], now), now)
 
 
 def _reviewed_notice(evidence_id: int, event: str, now: dt.datetime, config: PlanConfig) -> list[Planned]:
