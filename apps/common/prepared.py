@@ -43,7 +43,17 @@ def fetch_all(connection: BaseDatabaseWrapper, sql: str, params: list[Any]) -> l
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    return _fetch_prepared(connection, sql, params)
+    return _run_prepared(connection, sql, params, fetch=True)[0]
+
+
+def execute_prepared(connection: BaseDatabaseWrapper, sql: str, params: list[Any]) -> int:
+    """Run `sql`, which returns no rows (an UPDATE, an INSERT without RETURNING), as `fetch_all` runs its
+    statement; return the number of rows it affected."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+    return _run_prepared(connection, sql, params, fetch=False)[1]
 
 
 def _server_cursor(connection: BaseDatabaseWrapper) -> psycopg.Cursor:
@@ -64,16 +74,22 @@ def _server_cursor(connection: BaseDatabaseWrapper) -> psycopg.Cursor:
     return kept[1]
 
 
-def _fetch_prepared(connection: BaseDatabaseWrapper, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+def _run_prepared(
+    connection: BaseDatabaseWrapper, sql: str, params: list[Any], *, fetch: bool
+) -> tuple[list[tuple[Any, ...]], int]:
     server = _server_cursor(connection)
     rows: list[tuple[Any, ...]] = []
+    affected = 0
 
     def execute(sql: str, params: list[Any], many: bool, context: dict[str, Any]) -> None:
         # Django's cursors bind on the client; psycopg's plain cursor on the same connection binds on the server,
         # which prepared statements need. prepare=True prepares at the first run (with prepare_threshold set).
+        nonlocal affected
         with connection.wrap_database_errors:
             server.execute(sql, params, prepare=True)
-            rows.extend(server.fetchall())
+            affected = server.rowcount
+            if fetch:
+                rows.extend(server.fetchall())
 
     if connection.queries_logged:
         wrapper: CursorWrapper = CursorDebugWrapper(server, connection)
@@ -81,7 +97,7 @@ def _fetch_prepared(connection: BaseDatabaseWrapper, sql: str, params: list[Any]
             wrapper._execute_with_wrappers(sql, params, False, execute)
     else:
         CursorWrapper(server, connection)._execute_with_wrappers(sql, params, False, execute)
-    return rows
+    return rows, affected
 
 
 _PLAIN_MODELS: dict[type[Model], bool] = {}

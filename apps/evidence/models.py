@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.audit.querysets import AuditedQuerySet
+from apps.common.prepared_writes import PreparedSaveMixin
 from apps.org.models import Employee, OrgUnit, Touchpoint
 from apps.policies.models import EvidenceCategory
 
@@ -44,7 +45,7 @@ class EvidenceQuerySet(AuditedQuerySet):
         return self.filter(owner_id__in=employee_ids)
 
 
-class Evidence(models.Model):
+class Evidence(PreparedSaveMixin, models.Model):
     """One piece of customer-impact evidence: what the customer said, what it meant, what was done, what changed."""
 
     owner = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="evidence")
