@@ -108,11 +108,27 @@ def send_task(producer: object, reminder_id: int, *, declare: bool) -> None:
     _apply_async(send_reminder, (reminder_id,), producer, declare=declare)
 
 
-def _apply_async(task: Any, args: tuple[Any, ...], producer: object, *, declare: bool) -> None:
-    # The message `task.apply_async(args)` writes, without retries, with the arguments' text given and the queue
-    # declared only when asked (see send_task).
+def _apply_async(
+    task: Any,
+    args: tuple[Any, ...],
+    producer: object,
+    *,
+    declare: bool,
+    kwargs: dict[str, Any] | None = None,
+    **options: Any,
+) -> None:
+    # The message `task.apply_async(args, kwargs, **options)` writes, without retries, with the arguments' text
+    # given and the queue declared only when asked (see send_task).
+    if kwargs:
+        options["kwargs"] = kwargs
     task.apply_async(
-        args, producer=producer, retry=False, argsrepr=repr(args), kwargsrepr="{}", declare=None if declare else []
+        args,
+        producer=producer,
+        retry=False,
+        argsrepr=repr(args),
+        kwargsrepr=repr(kwargs or {}),
+        declare=None if declare else [],
+        **options,
     )
 
 
@@ -186,6 +202,10 @@ def _redis_client(conn: object) -> Any | None:
     return client
 
 
+# This process's monotonic time when it last found the doorbell set (or set it itself): see `ring`.
+_doorbell_seen_at = float("-inf")
+
+
 def ring() -> None:
     """After a commit that queued evidence events: make sure a drain task is on its way, one for a whole burst.
 
@@ -194,15 +214,29 @@ def ring() -> None:
     key before it reads the queue (`answer`), so an event committed after that read rings again. A lost drain
     message holds the doorbell for REMINDERS_DOORBELL_TTL seconds at most, and every sweep drains the queue too. On
     another broker every ring publishes. While the broker is marked down, nothing is tried: the sweeper drains.
+
+    Quiet rings: for REMINDERS_DOORBELL_QUIET seconds after this process last asked Redis and found the doorbell set
+    (or set it), it does not ask again. The drain that clears that doorbell does so after the asking (the key was
+    set then), and looks at the queue once more REMINDERS_DOORBELL_QUIET seconds after it cleared it
+    (`tasks.drain_events`): by then every ring this process skipped has happened, after its event's commit. So a
+    busy process asks Redis about once per quiet period instead of on every submission, and an event waits for the
+    drain at most that long more.
     """
+    global _doorbell_seen_at
     if broker_marked_down():
         return
+    quiet = settings.REMINDERS_DOORBELL_QUIET
+    asked_at = time.monotonic()
+    if quiet > 0 and asked_at - _doorbell_seen_at < quiet:
+        return
     rung = False
+    seen = False
 
     def work(conn: object, fresh: bool) -> None:
-        nonlocal rung
+        nonlocal rung, seen
         client = _redis_client(conn)
         if client is not None and not rung:
+            seen = True  # set now by us, or set already: a drain clears it only after this moment
             if not client.set(DOORBELL_KEY, "1", nx=True, ex=settings.REMINDERS_DOORBELL_TTL):
                 return  # rung already: the drain on its way takes these events too
             rung = True  # ours now: a retry on a new connection publishes without asking again
@@ -212,7 +246,8 @@ def ring() -> None:
 
         _apply_async(drain_events, (), app.amqp.Producer(conn), declare=fresh)
 
-    _with_broker(work, lambda: "queued evidence events left for the sweeper")
+    if _with_broker(work, lambda: "queued evidence events left for the sweeper") and seen:
+        _doorbell_seen_at = asked_at
 
 
 def answer() -> None:
@@ -224,6 +259,21 @@ def answer() -> None:
             client.delete(DOORBELL_KEY)
 
     _with_broker(work, lambda: "the doorbell stays set until its time to live ends")
+
+
+def publish_drain_again(*, countdown: float) -> None:
+    """The drain task's follow-up: one more drain `countdown` seconds from now, which leaves the doorbell alone
+    (see `ring`). If the broker does not take it, the sweeper's next run drains the queue instead."""
+    from ritualcriteria.celery import app
+
+    from .tasks import drain_events
+
+    def work(conn: object, fresh: bool) -> None:
+        _apply_async(
+            drain_events, (), app.amqp.Producer(conn), declare=fresh, kwargs={"again": True}, countdown=countdown
+        )
+
+    _with_broker(work, lambda: "the follow-up drain is left to the sweeper")
 
 
 def publish_after_commit(reminder_ids: Sequence[int]) -> None:

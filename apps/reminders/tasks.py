@@ -29,10 +29,19 @@ def sweep() -> dict[str, int]:
 
 
 @shared_task(name="reminders.drain_events", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
-def drain_events() -> int:
-    """Write the notifications of the queued evidence events (rung after commit by `outbox.ring`)."""
+def drain_events(again: bool = False) -> int:
+    """Write the notifications of the queued evidence events (rung after commit by `outbox.ring`).
+
+    A drain rung by the doorbell clears it first, then drains, then asks for one more drain (`again`)
+    REMINDERS_DOORBELL_QUIET seconds later: the events of rings that were quiet because this doorbell was set.
+    """
+    if again:
+        return reminders_drain_events()
     outbox.answer()  # first: an event committed after the drain's read rings again
-    return reminders_drain_events()
+    drained = reminders_drain_events()
+    if settings.REMINDERS_DOORBELL_QUIET > 0:
+        outbox.publish_drain_again(countdown=settings.REMINDERS_DOORBELL_QUIET)
+    return drained
 
 
 @shared_task(

@@ -341,6 +341,9 @@ REMINDERS_PUBLISH_BATCH = env_int("REMINDERS_PUBLISH_BATCH", 1000)
 REMINDERS_DRAIN_BATCH = env_int("REMINDERS_DRAIN_BATCH", 500)
 # Seconds the doorbell stays rung when its drain task is lost (the sweeper drains the queue meanwhile anyway).
 REMINDERS_DOORBELL_TTL = env_int("REMINDERS_DOORBELL_TTL", 60)
+# A process that found the doorbell set does not ask Redis again for this many seconds; the drain looks at the queue
+# once more this long after it cleared the doorbell (apps.reminders.outbox.ring). 0 asks on every ring.
+REMINDERS_DOORBELL_QUIET = env_int("REMINDERS_DOORBELL_QUIET", 1)
 # A planner pass writes at most this many new reminders (soonest due first); the rest follow in the next passes.
 REMINDERS_PLAN_BATCH = env_int("REMINDERS_PLAN_BATCH", 5_000)
 # A cycle with more open cases is checked in slices of about this many, one slice per pass, in turn.

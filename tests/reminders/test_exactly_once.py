@@ -210,6 +210,7 @@ def test_a_burst_of_submissions_rings_once_and_the_worker_asks_the_reviewer_of_e
     owner = EmployeeFactory(org_unit=unit, manager=manager, timezone="UTC", user=UserFactory(username="own"))
     items = [EvidenceFactory(owner=owner, title=f"Item {n}") for n in range(3)]
     client.force_login(owner.user)
+    settings.REMINDERS_DOORBELL_QUIET = 1
     published = []
     real_apply_async = drain_events.apply_async
 
@@ -219,11 +220,12 @@ def test_a_burst_of_submissions_rings_once_and_the_worker_asks_the_reviewer_of_e
 
     drain_events.apply_async = counted  # type: ignore[method-assign]
     try:
-        with _doorbell_held():  # the drain has not started yet: the three rings find the doorbell set
+        with _doorbell_held():  # a drain is on its way and has not started: the rings find the doorbell set
             for item in items:
                 assert client.post(f"/me/evidence/{item.pk}/submit/").status_code == 302
-        assert published == []  # rung while a drain was on its way: nothing more published
-        outbox.ring()  # the next event's ring, once the held drain has answered
+        assert published == []  # nothing more published (the first ring asked Redis, the others were quiet)
+        assert PendingEvidenceEvent.objects.count() == 3
+        drain_events.delay()  # the drain that was on its way: it clears the doorbell, drains, and looks again later
     finally:
         drain_events.apply_async = real_apply_async  # type: ignore[method-assign]
 
@@ -231,8 +233,26 @@ def test_a_burst_of_submissions_rings_once_and_the_worker_asks_the_reviewer_of_e
     requested = Reminder.objects.filter(kind=ReminderKind.REVIEW_REQUESTED, evidence__in=items)
     assert requested.count() == 3
     wait_for(lambda: set(Reminder.objects.filter(pk__in=requested).values_list("status", flat=True)) == {"sent"})
-    assert len(published) == 1
     assert all(m.to[0].endswith(f"<{manager.email}>") for m in mail.outbox)
+
+
+def test_an_event_whose_ring_was_quiet_is_drained_by_the_follow_up(worker, client, settings):
+    unit = OrgUnitFactory()
+    manager = EmployeeFactory(org_unit=unit, timezone="UTC", user=UserFactory(username="mgr"))
+    owner = EmployeeFactory(org_unit=unit, manager=manager, timezone="UTC", user=UserFactory(username="own"))
+    first, late = EvidenceFactory(owner=owner, title="First"), EvidenceFactory(owner=owner, title="Late")
+    client.force_login(owner.user)
+    settings.REMINDERS_DOORBELL_QUIET = 4
+    with _doorbell_held() as redis:
+        assert client.post(f"/me/evidence/{first.pk}/submit/").status_code == 302  # finds the doorbell set
+    drain_events.delay()  # the drain on its way: clears the doorbell, drains, and asks for a drain 4 s later
+    wait_for(lambda: not PendingEvidenceEvent.objects.exists())
+    # Within the quiet period this process does not ask Redis again: the event waits for the follow-up drain.
+    assert client.post(f"/me/evidence/{late.pk}/submit/").status_code == 302
+    assert not redis.exists(outbox.DOORBELL_KEY)  # not rung
+    assert PendingEvidenceEvent.objects.filter(evidence_id=late.pk).exists()
+    wait_for(lambda: Reminder.objects.filter(kind=ReminderKind.REVIEW_REQUESTED, evidence=late).exists(), timeout=15)
+    assert not PendingEvidenceEvent.objects.exists()
 
 
 @contextlib.contextmanager
@@ -244,7 +264,7 @@ def _doorbell_held():  # type: ignore[no-untyped-def]
         pytest.skip("the doorbell needs Redis (set REDIS_URL, as .ci/run does)")
     client.set(outbox.DOORBELL_KEY, "1", ex=60)
     try:
-        yield
+        yield client
     finally:
         client.delete(outbox.DOORBELL_KEY)
 

@@ -154,3 +154,98 @@ def test_a_redis_channel_keeps_one_client_until_its_pool_is_replaced():
             assert third is not first
             assert third.connection_pool is channel.pool
             assert third.ping()
+
+
+# ------------------------------------------------------------------------------------------------ the doorbell
+
+
+class FakeRedis:
+    """The doorbell's key on a stand-in for Redis: SET NX answers whether it set the key."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.doorbell = False
+        self.asked = 0
+        self.fail = fail
+
+    def set(self, key, value, nx, ex):  # type: ignore[no-untyped-def]
+        if self.fail:
+            raise ConnectionError("Redis is down")
+        self.asked += 1
+        if self.doorbell:
+            return None
+        self.doorbell = True
+        return True
+
+    def delete(self, key):  # type: ignore[no-untyped-def]
+        self.doorbell = False
+
+
+@pytest.fixture
+def doorbell(monkeypatch, settings):
+    """A stand-in Redis behind the kept connection, a clock to move, and the drain tasks published."""
+    redis, clock, published = FakeRedis(), [1000.0], []
+    monkeypatch.setattr(outbox, "_broker_down_until", 0.0)
+    monkeypatch.setattr(outbox, "_doorbell_seen_at", float("-inf"))
+    monkeypatch.setattr(outbox, "_connection", lambda: (object(), False))
+    monkeypatch.setattr(outbox, "_redis_client", lambda conn: redis)
+    monkeypatch.setattr(outbox.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(outbox, "_apply_async", lambda task, args, producer, **options: published.append(options))
+    settings.REMINDERS_DOORBELL_QUIET = 1
+    return redis, clock, published
+
+
+def test_a_busy_process_asks_redis_about_the_doorbell_once_a_quiet_period(doorbell):
+    redis, clock, published = doorbell
+    outbox.ring()  # sets the doorbell: the drain task is published
+    assert (redis.asked, len(published)) == (1, 1)
+    for _ in range(50):  # the same second: the doorbell is known to be set, nobody is asked
+        clock[0] += 0.01
+        outbox.ring()
+    assert (redis.asked, len(published)) == (1, 1)
+    clock[0] += 0.6  # past the quiet period: asked again, still set (the drain has not answered)
+    outbox.ring()
+    assert (redis.asked, len(published)) == (2, 1)
+    redis.delete(outbox.DOORBELL_KEY)  # the drain answered
+    clock[0] += 1.0
+    outbox.ring()
+    assert (redis.asked, len(published)) == (3, 2)
+
+
+def test_with_no_quiet_period_every_ring_asks(doorbell, settings):
+    redis, clock, published = doorbell
+    settings.REMINDERS_DOORBELL_QUIET = 0
+    for _ in range(3):
+        outbox.ring()
+    assert (redis.asked, len(published)) == (3, 1)
+
+
+def test_a_ring_that_failed_is_not_taken_for_a_doorbell_seen(doorbell, monkeypatch):
+    redis, clock, published = doorbell
+    redis.fail = True
+    monkeypatch.setattr(outbox, "_connection", lambda: (object(), True))  # a new connection: no second try
+    monkeypatch.setattr(outbox, "_discard_connection", lambda: None)
+    outbox.ring()
+    assert outbox.broker_marked_down() and outbox._doorbell_seen_at == float("-inf")
+    monkeypatch.setattr(outbox, "_broker_down_until", 0.0)  # the broker is back
+    redis.fail = False
+    outbox.ring()  # asks at once: nothing was seen
+    assert (redis.asked, len(published)) == (1, 1)
+
+
+def test_the_rung_drain_clears_the_doorbell_drains_and_asks_for_one_more_drain_after_the_quiet_period(
+    doorbell, monkeypatch, settings
+):
+    from apps.reminders import tasks
+
+    redis, clock, published = doorbell
+    settings.REMINDERS_DOORBELL_QUIET = 3
+    redis.doorbell = True
+    drained = []
+    monkeypatch.setattr(tasks, "reminders_drain_events", lambda: drained.append("drain") or 4)
+    assert tasks.drain_events() == 4
+    assert redis.doorbell is False and drained == ["drain"]
+    assert published == [{"declare": False, "kwargs": {"again": True}, "countdown": 3}]
+
+    redis.doorbell = True  # a new doorbell, rung meanwhile: the follow-up leaves it to its own drain
+    assert tasks.drain_events(again=True) == 4
+    assert redis.doorbell is True and drained == ["drain", "drain"] and len(published) == 1
