@@ -4,12 +4,17 @@ Old values of an update are read from the database just before the UPDATE, for t
 SELECT ... FOR UPDATE: one indexed query per update, and exact whatever happened to the row since the instance
 was loaded (another request, another instance of the same row, a bulk update). A snapshot taken when the instance
 was loaded would save that query but would be wrong exactly when it matters, after a concurrent or aliased write
-("last write wins" would revert someone's change without a trace). Creates need no query; deletes use the
-instance's values (read only for deferred fields, and fresh for the instance that delete() was called on).
+("last write wins" would revert someone's change without a trace). The one exception is a row the service has just
+read with SELECT ... FOR UPDATE itself (`remember_locked_read`): nobody else can change it until the transaction
+ends, and the values are used only while no audited write has happened on the connection since (another instance
+of the same row may have been saved) and the savepoint of the read has not rolled back. Creates need no query;
+deletes use the instance's values (read only for deferred fields, and fresh for the instance that delete() was
+called on).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from collections.abc import Callable, Iterable
@@ -25,12 +30,14 @@ from apps.common.prepared import PreparedQuery
 from .actor import current_actor, current_request_id
 from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
 from .models import AuditEvent
-from .queue import queue_events
+from .queue import audited_writes, note_audited_write, queue_events
 from .registry import TrackedModel, tracked_m2m, tracked_many_to_many, tracked_senders, tracked_spec
 from .serialization import TEXT_CONVERSIONS, CanonicalJSON, canonical_json_text, json_safe
 
 # Old values read before a write, kept on the instance until the event is written.
 OLD_VALUES_ATTR = "_audit_old_values"
+# Values of a row read under lock by the service that saves it next (`remember_locked_read`).
+LOCKED_READ_ATTR = "_audit_locked_read"
 _M2M_PENDING_ATTR = "_audit_m2m_pending"
 _PLAIN_TYPES = frozenset({type(None), bool, int, str})
 
@@ -233,6 +240,57 @@ def created_changes_text(spec: TrackedModel, instance: models.Model) -> Canonica
     return CanonicalJSON("{" + ",".join(parts) + "}")
 
 
+class _ReadMarker:
+    """A no-op commit hook: while it is in the connection's hook list, the savepoint of the locked read is alive."""
+
+    __slots__ = ()
+
+    def __call__(self) -> None:
+        return None
+
+
+def remember_locked_read(instance: models.Model) -> None:
+    """`instance` was just read with SELECT ... FOR UPDATE in the open transaction, by the service that will save
+    it next: its next save compares with these values instead of reading the row again.
+
+    They are taken as they are now (JSON values copied), so call this before changing the instance. They are
+    forgotten, and the row read again as usual, if an audited write happens on the connection first (another
+    instance of the same row may have been saved), if the savepoint of the read rolls back (its lock with it), or
+    outside a transaction.
+    """
+    spec = tracked_spec(type(instance))
+    connection = connections[instance._state.db or router.db_for_write(type(instance), instance=instance)]
+    if spec is None or not connection.in_atomic_block:
+        return
+    loaded = instance.__dict__
+    values = {
+        attname: copy.deepcopy(loaded[attname]) if type(loaded[attname]) in (list, dict) else loaded[attname]
+        for attname in spec.attnames
+        if attname in loaded
+    }
+    marker = _ReadMarker()
+    connection.on_commit(marker)
+    loaded[LOCKED_READ_ATTR] = (marker, len(connection.run_on_commit) - 1, audited_writes(connection), values)
+
+
+def _locked_read_values(instance: models.Model, using: str, attnames: list[str]) -> dict[str, Any] | None:
+    remembered = instance.__dict__.pop(LOCKED_READ_ATTR, None)
+    if remembered is None:
+        return None
+    marker, index, writes, values = remembered
+    connection = connections[using]
+    hooks = connection.run_on_commit
+    if (
+        connection.autocommit
+        or index >= len(hooks)
+        or hooks[index][1] is not marker
+        or audited_writes(connection) != writes
+        or any(attname not in values for attname in attnames)
+    ):
+        return None
+    return {attname: values[attname] for attname in attnames}
+
+
 # ---------------------------------------------------------------------------------------------------- receivers
 
 
@@ -255,7 +313,10 @@ def _before_save(
         if update_fields is None
         else [f.attname for f in spec.fields if f.name in update_fields or f.attname in update_fields]
     )
-    instance.__dict__[OLD_VALUES_ATTR] = _read_from_db(spec, instance, using, writing, lock=True)
+    known = _locked_read_values(instance, using, writing)
+    instance.__dict__[OLD_VALUES_ATTR] = (
+        known if known is not None else _read_from_db(spec, instance, using, writing, lock=True)
+    )
 
 
 def _after_save(
@@ -270,6 +331,7 @@ def _after_save(
     spec = tracked_spec(sender)
     if spec is None:
         return
+    note_audited_write(connections[using])  # even when no event follows (only auto-updated fields changed)
     stored: dict[str, Any] = instance.__dict__.pop(OLD_VALUES_ATTR, None) or {}
     context = {"raw": True} if raw else {}
     if created:

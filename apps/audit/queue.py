@@ -65,6 +65,17 @@ def _open_queue(connection: BaseDatabaseWrapper) -> _Queue:
     return queue
 
 
+def note_audited_write(connection: BaseDatabaseWrapper) -> None:
+    """Count an audited write (or domain event) on `connection`: a row read under lock before it may have changed
+    since (`apps.audit.capture.remember_locked_read`)."""
+    connection._rc_audit_writes = getattr(connection, "_rc_audit_writes", 0) + 1  # type: ignore[attr-defined]
+
+
+def audited_writes(connection: BaseDatabaseWrapper) -> int:
+    """How many audited writes `note_audited_write` has counted on `connection`."""
+    return getattr(connection, "_rc_audit_writes", 0)
+
+
 def queue_events(events: list[AuditEvent], *, using: str | None = None) -> None:
     """Queue JSON-safe events to be written just before the caller's transaction commits.
 
@@ -78,6 +89,7 @@ def queue_events(events: list[AuditEvent], *, using: str | None = None) -> None:
         return
     alias = using or router.db_for_write(AuditEvent)
     connection = connections[alias]
+    note_audited_write(connection)
     if not (connection.in_atomic_block and getattr(connection, "audit_flushes_before_commit", False)):
         append_events(events, using=alias, safe=True)
         return
@@ -199,6 +211,7 @@ def append_events(events: list[AuditEvent], *, using: str | None = None, safe: b
         return events
     alias = using or router.db_for_write(AuditEvent)
     connection = connections[alias]
+    note_audited_write(connection)
     if not safe:
         for event in events:
             event.changes = json_safe(event.changes or {})

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from apps.audit.capture import remember_locked_read
 from apps.audit.constants import AuditAction
 from apps.audit.services import audit_record
 from apps.common.errors import InvalidTransition
@@ -60,6 +61,7 @@ def _locked(pk: int, *, for_submit: bool = False) -> Evidence:
     evidence = (_LOCKED_FOR_SUBMIT if for_submit else _LOCKED).query().first(pk)
     if evidence is None:
         raise Evidence.DoesNotExist("Evidence matching query does not exist.")
+    remember_locked_read(evidence)  # its save here compares with this read instead of reading the row again
     return evidence
 
 
