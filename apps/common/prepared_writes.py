@@ -17,7 +17,10 @@ them, so they see no difference (tests/common/test_prepared_writes.py compares r
 
 from __future__ import annotations
 
+import datetime as dt
+import operator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import connections, models
@@ -54,11 +57,34 @@ def _plain(field: models.Field) -> bool:
     return plain
 
 
+# Values of these types are never expressions (most of what a save writes): no attribute lookup for them.
+_VALUE_TYPES = frozenset({type(None), bool, int, str, float, dt.date, dt.datetime, Decimal, list, dict})
+
+
 def _is_expression(value: Any) -> bool:
-    return hasattr(value, "resolve_expression")
+    return type(value) not in _VALUE_TYPES and hasattr(value, "resolve_expression")
+
+
+def _same(these: list[Any], those: tuple[Any, ...]) -> bool:
+    return len(these) == len(those) and all(map(operator.is_, these, those))
+
+
+# The last statement each (model, database) inserted with, and its fields: a save usually inserts as the last did.
+_last_inserts: dict[tuple[Any, str], tuple[tuple[Any, ...], tuple[Any, ...], _Insert | None]] = {}
 
 
 def _insert_statement(
+    model: type[models.Model], connection: BaseDatabaseWrapper, fields: list[Any], returning: list[Any]
+) -> _Insert | None:
+    last = _last_inserts.get((model, connection.alias))
+    if last is not None and _same(fields, last[0]) and _same(returning, last[1]):
+        return last[2]
+    statement = _build_insert(model, connection, fields, returning)
+    _last_inserts[model, connection.alias] = (tuple(fields), tuple(returning), statement)
+    return statement
+
+
+def _build_insert(
     model: type[models.Model], connection: BaseDatabaseWrapper, fields: list[Any], returning: list[Any]
 ) -> _Insert | None:
     key = (model, connection.alias, tuple(f.column for f in fields), tuple(f.column for f in returning))
