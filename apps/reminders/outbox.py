@@ -250,15 +250,21 @@ def ring() -> None:
         _doorbell_seen_at = asked_at
 
 
-def answer() -> None:
-    """The drain task, before it reads the queue: clear the doorbell so that the next event rings again."""
+def answer() -> bool:
+    """The drain task, before it reads the queue: clear the doorbell so that the next event rings again.
+
+    True when there is a doorbell (Redis) and it was cleared: then rings may have been quiet (see `ring`)."""
+    cleared = False
 
     def work(conn: object, fresh: bool) -> None:
+        nonlocal cleared
         client = _redis_client(conn)
         if client is not None:
             client.delete(DOORBELL_KEY)
+            cleared = True
 
     _with_broker(work, lambda: "the doorbell stays set until its time to live ends")
+    return cleared
 
 
 def publish_drain_again(*, countdown: float) -> None:

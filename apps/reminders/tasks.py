@@ -37,9 +37,9 @@ def drain_events(again: bool = False) -> int:
     """
     if again:
         return reminders_drain_events()
-    outbox.answer()  # first: an event committed after the drain's read rings again
+    cleared = outbox.answer()  # first: an event committed after the drain's read rings again
     drained = reminders_drain_events()
-    if settings.REMINDERS_DOORBELL_QUIET > 0:
+    if cleared and settings.REMINDERS_DOORBELL_QUIET > 0:  # without a doorbell (no Redis) no ring is ever quiet
         outbox.publish_drain_again(countdown=settings.REMINDERS_DOORBELL_QUIET)
     return drained
 

@@ -249,3 +249,13 @@ def test_the_rung_drain_clears_the_doorbell_drains_and_asks_for_one_more_drain_a
     redis.doorbell = True  # a new doorbell, rung meanwhile: the follow-up leaves it to its own drain
     assert tasks.drain_events(again=True) == 4
     assert redis.doorbell is True and drained == ["drain", "drain"] and len(published) == 1
+
+
+def test_without_a_doorbell_no_follow_up_drain_is_asked_for(doorbell, monkeypatch):
+    from apps.reminders import tasks
+
+    redis, clock, published = doorbell
+    monkeypatch.setattr(outbox, "_redis_client", lambda conn: None)  # another broker: every ring publishes
+    monkeypatch.setattr(tasks, "reminders_drain_events", lambda: 2)
+    assert tasks.drain_events() == 2
+    assert published == []
