@@ -116,8 +116,13 @@ class EvidenceReadMixin:
         may see it (the rule of `get_queryset`, for one item). An item `created` or `saved` by this request with
         what its answer shows already read is answered from the instance (`rows.instance_row`); a created one has
         no files yet."""
-        row = instance_row(evidence) if created or saved else evidence_row(evidence.pk)
-        if row is None or not can_view(self.request.user, Evidence(owner_id=row["owner_id"], status=row["status"])):
+        from_instance = created or saved
+        row = instance_row(evidence) if from_instance else evidence_row(evidence.pk)
+        if row is None:
+            return Response({"id": evidence.pk}, status=status_code)
+        # The visibility rule reads the owner and the status: the instance's own when the row is made from it.
+        subject = evidence if from_instance else Evidence(owner_id=row["owner_id"], status=row["status"])
+        if not can_view(self.request.user, subject):
             return Response({"id": evidence.pk}, status=status_code)
         # No files to ask for: a new item, or a saved one whose read found none (the submission's `has_files`).
         without_files = created or (saved and evidence.__dict__.get("has_files") is False)
