@@ -234,7 +234,9 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         # The submission's own locking read is the only read of the item: only its owner may submit it, and the
         # owner may always see it; anyone else learns from that read whether to hear 403 or 404 (the service
         # refuses non-owners). Filters in the query string are applied first, as for any other item URL.
-        evidence = self.get_object() if self._filtered() else Evidence(pk=self._url_pk())
+        # Else only the id is passed on: built as a row with that one column (Model.__init__ with keywords would
+        # make up a default for each of thirty fields, raising and catching an error for most).
+        evidence = self.get_object() if self._filtered() else Evidence.from_db(None, ["id"], [self._url_pk()])
         try:
             submitted = evidence_submit(evidence=evidence, by=request.user)
         except Evidence.DoesNotExist:
