@@ -331,7 +331,6 @@ def _after_save(
     spec = tracked_spec(sender)
     if spec is None:
         return
-    note_audited_write(connections[using])  # even when no event follows (only auto-updated fields changed)
     stored: dict[str, Any] = instance.__dict__.pop(OLD_VALUES_ATTR, None) or {}
     context = {"raw": True} if raw else {}
     if created:
@@ -351,7 +350,9 @@ def _after_save(
         if changes.keys() - spec.auto_now:
             event = model_event(spec, instance, AuditAction.UPDATE, changes, **context)
     if event is not None:
-        _append([event], using)
+        _append([event], using)  # counted as an audited write where it is queued
+    else:
+        note_audited_write(connections[using])  # only auto-updated fields changed: still a write of the row
 
 
 def _on_delete_target(rel: models.ForeignObjectRel) -> tuple[bool, Any]:
