@@ -10,8 +10,8 @@ connection (`apps.common.prepared.fetch_all`).
 
 Only what Django's own code would do the same way is taken: anything else goes to Django's `_do_insert` and
 `_do_update` unchanged, namely a raw save (fixtures), a value that is an expression (`F()`, a database default),
-a model instance assigned to a plain field, a field with a placeholder of its own, a base manager with filters
-or `select_on_save`. Signals, the audit trail's capture and transactions are around these two methods, not in
+a model instance assigned to a plain field, a field with a placeholder of its own, and for an update a base
+manager with filters or `select_on_save`. Signals, the audit trail's capture and transactions are around these two methods, not in
 them, so they see no difference (tests/common/test_prepared_writes.py compares rows and queries with the ORM's).
 """
 
@@ -143,8 +143,8 @@ class PreparedSaveMixin(models.Model):
         returning_fields: list[Any],
         raw: bool,
     ) -> Any:
-        model = manager.model
-        if raw or manager.get_queryset().query.where:
+        model = manager.model  # (an INSERT has no WHERE: the base manager's filters, if any, do not apply)
+        if raw:
             return super()._do_insert(manager, using, fields, returning_fields, raw)
         connection = connections[using]
         statement = _insert_statement(model, connection, fields, returning_fields or [])
