@@ -11,8 +11,9 @@ connection (`apps.common.prepared.fetch_all`).
 Only what Django's own code would do the same way is taken: anything else goes to Django's `_do_insert` and
 `_do_update` unchanged, namely a raw save (fixtures), a value that is an expression (`F()`, a database default),
 a model instance assigned to a plain field, a field with a placeholder of its own, and for an update a base
-manager with filters or `select_on_save`. Signals, the audit trail's capture and transactions are around these two methods, not in
-them, so they see no difference (tests/common/test_prepared_writes.py compares rows and queries with the ORM's).
+manager with filters or `select_on_save`. Signals, the audit trail's capture and transactions are around these two
+methods, not in them, so they see no difference (tests/common/test_prepared_writes.py compares rows and queries
+with the ORM's).
 """
 
 from __future__ import annotations
