@@ -66,6 +66,13 @@ def _is_expression(value: Any) -> bool:
     return type(value) not in _VALUE_TYPES and hasattr(value, "resolve_expression")
 
 
+def _is_expression_or_instance(value: Any) -> bool:
+    # What an UPDATE leaves to Django: an expression, or a model instance assigned to a field.
+    return type(value) not in _VALUE_TYPES and (
+        hasattr(value, "resolve_expression") or hasattr(value, "prepare_database_save")
+    )
+
+
 def _same(these: list[Any], those: tuple[Any, ...]) -> bool:
     return len(these) == len(those) and all(map(operator.is_, these, those))
 
@@ -179,7 +186,7 @@ class PreparedSaveMixin(models.Model):
             not values
             or base_qs.query.where
             or model._meta.select_on_save
-            or any(_is_expression(value) or hasattr(value, "prepare_database_save") for _, _, value in values)
+            or any(_is_expression_or_instance(value) for _, _, value in values)
         ):
             return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
         connection = connections[using]

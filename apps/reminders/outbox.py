@@ -240,11 +240,7 @@ def ring() -> None:
             if not client.set(DOORBELL_KEY, "1", nx=True, ex=settings.REMINDERS_DOORBELL_TTL):
                 return  # rung already: the drain on its way takes these events too
             rung = True  # ours now: a retry on a new connection publishes without asking again
-        from ritualcriteria.celery import app
-
-        from .tasks import drain_events
-
-        _apply_async(drain_events, (), app.amqp.Producer(conn), declare=fresh)
+        _publish_drain(conn, declare=fresh)
 
     if _with_broker(work, lambda: "queued evidence events left for the sweeper") and seen:
         _doorbell_seen_at = asked_at
@@ -270,16 +266,20 @@ def answer() -> bool:
 def publish_drain_again(*, countdown: float) -> None:
     """The drain task's follow-up: one more drain `countdown` seconds from now, which leaves the doorbell alone
     (see `ring`). If the broker does not take it, the sweeper's next run drains the queue instead."""
+
+    def work(conn: object, fresh: bool) -> None:
+        _publish_drain(conn, declare=fresh, kwargs={"again": True}, countdown=countdown)
+
+    _with_broker(work, lambda: "the follow-up drain is left to the sweeper")
+
+
+def _publish_drain(conn: object, *, declare: bool, **options: Any) -> None:
+    # A drain task's message on the kept connection (the doorbell's, or its follow-up with `options`).
     from ritualcriteria.celery import app
 
     from .tasks import drain_events
 
-    def work(conn: object, fresh: bool) -> None:
-        _apply_async(
-            drain_events, (), app.amqp.Producer(conn), declare=fresh, kwargs={"again": True}, countdown=countdown
-        )
-
-    _with_broker(work, lambda: "the follow-up drain is left to the sweeper")
+    _apply_async(drain_events, (), app.amqp.Producer(conn), declare=declare, **options)
 
 
 def publish_after_commit(reminder_ids: Sequence[int]) -> None:
