@@ -14,7 +14,8 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
-from psycopg import ClientCursor
+from psycopg import ClientCursor, generators, pq
+from psycopg import errors as pg_errors
 
 from .constants import CHAIN_LOCK_KEY, GENESIS_HASH
 from .models import AuditEvent
@@ -317,18 +318,92 @@ def _write_postgresql(
         rows = [_row(part, event.__dict__) for part, event in zip(parts, events, strict=True)]
         payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
         sql, params = _APPEND_SQL, [CHAIN_LOCK_KEY, GENESIS_HASH, payload]
-    with connection.cursor() as cursor:
-        # Server-side binding (an OPTIONS choice) sends one statement per query: then Django's COMMIT follows.
-        if then_commit and isinstance(cursor.cursor, ClientCursor):
-            sql += _COMMIT_SUFFIX
-        cursor.execute(sql, params)
-        first_sequence, previous, hashes = cursor.fetchone()
+    direct = _libpq_direct(connection)
+    if direct is not None:
+        first_sequence, previous, hashes = _append_via_libpq(connection, direct, sql, params, then_commit=then_commit)
+    else:
+        with connection.cursor() as cursor:
+            # Server-side binding (an OPTIONS choice) sends one statement per query: then Django's COMMIT follows.
+            if then_commit and isinstance(cursor.cursor, ClientCursor):
+                sql += _COMMIT_SUFFIX
+            cursor.execute(sql, params)
+            first_sequence, previous, hashes = cursor.fetchone()
     for offset, (event, event_hash) in enumerate(zip(events, hashes, strict=True)):
         event.sequence = first_sequence + offset
         event.prev_hash = previous
         event.hash = previous = event_hash
         event._state.adding = False
         event._state.db = connection.alias
+
+
+_INTRANS = pq.TransactionStatus.INTRANS
+_TUPLES_OK = pq.ExecStatus.TUPLES_OK
+_FATAL_ERROR = pq.ExecStatus.FATAL_ERROR
+
+
+def _libpq_direct(connection: BaseDatabaseWrapper) -> tuple[Any, Any] | None:
+    """The psycopg connection and its libpq quoting, to send the append directly as one query string; None for
+    Django's cursor: when Django logs queries or wraps executions, or no transaction is open on the server.
+
+    Django's client-side-binding cursor cost about 0.1 ms of Python per append, more than the query's own.
+    """
+    if connection.queries_logged or connection.execute_wrappers:
+        return None
+    raw = connection.connection
+    if raw is None or raw.pgconn.transaction_status != _INTRANS:
+        return None
+    kept = connection.__dict__.get("_rc_audit_libpq")
+    if kept is None or kept[0] is not raw:  # literals are encoded as UTF-8: the connection must expect that
+        escaping = pq.Escaping(raw.pgconn) if raw.info.encoding == "utf-8" else None
+        kept = connection._rc_audit_libpq = (raw, escaping)  # type: ignore[attr-defined]
+    return kept if kept[1] is not None else None
+
+
+@functools.cache
+def _sql_pieces(sql: str) -> tuple[bytes, ...]:
+    return tuple(piece.encode() for piece in sql.split("%s"))  # the text around each parameter
+
+
+_COMMIT_BYTES = _COMMIT_SUFFIX.encode()
+
+
+def _literal(escaping: pq.abc.Escaping, value: Any) -> bytes:
+    if value is None:
+        return b"NULL"
+    if type(value) is int:
+        return int.__repr__(value).encode()
+    if "\x00" in value:  # libpq would stop quoting at it; psycopg refuses it, as here
+        raise pg_errors.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+    return escaping.escape_literal(value.encode())
+
+
+def _append_via_libpq(
+    connection: BaseDatabaseWrapper, direct: tuple[Any, Any], sql: str, params: list[Any], *, then_commit: bool
+) -> tuple[int, str, list[str]]:
+    # The statements Django's cursor would send, with the same literals (quoted by libpq), run as one query
+    # string: with `then_commit` the COMMIT follows in the same round trip and is skipped if the append fails.
+    connection.validate_thread_sharing()
+    raw, escaping = direct
+    pgconn = raw.pgconn
+    pieces = _sql_pieces(sql)
+    with connection.wrap_database_errors:
+        query = [pieces[0]]
+        for value, piece in zip(params, pieces[1:], strict=True):
+            query.append(_literal(escaping, value))
+            query.append(piece)
+        if then_commit:
+            query.append(_COMMIT_BYTES)
+        with raw.lock:
+            pgconn.send_query(b"".join(query))
+            results = raw.wait(generators.execute(pgconn))
+        for result in results:
+            if result.status == _FATAL_ERROR:
+                raise pg_errors.error_from_result(result, encoding="utf-8")
+        first = results[0]
+        if first.status != _TUPLES_OK:
+            raise pg_errors.InternalError(f"the audit append returned {pq.ExecStatus(first.status).name}")
+    hashes = first.get_value(0, 2)
+    return int(first.get_value(0, 0)), first.get_value(0, 1).decode(), hashes[1:-1].decode().split(",")
 
 
 @dataclass(frozen=True, slots=True)

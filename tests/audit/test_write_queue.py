@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -270,8 +271,26 @@ def test_whatever_the_savepoints_and_early_writes_each_kept_change_is_in_the_tra
         pass
 
 
+@pytest.fixture(params=["libpq", "django cursor"])
+def append_path(request, monkeypatch):
+    """Run the test with the append sent straight through libpq (the usual path) and through Django's cursor (taken
+    when Django logs queries); check that the named path was taken."""
+    taken = []
+    direct = chain._append_via_libpq
+
+    def counted(*args, **kwargs):
+        taken.append("libpq")
+        return direct(*args, **kwargs)
+
+    monkeypatch.setattr(chain, "_append_via_libpq", counted)
+    if request.param == "django cursor":
+        monkeypatch.setattr(connections["default"], "force_debug_cursor", True)
+    yield request.param
+    assert bool(taken) == (request.param == "libpq")
+
+
 @pytest.mark.postgres
-def test_postgresql_chains_tricky_text_exactly_as_python_verifies_it():
+def test_postgresql_chains_tricky_text_exactly_as_python_verifies_it(append_path):
     texts = ['quote " and \\ backslash', "line\nbreak\ttab\x01", "Ünïcödé ✓ 🙂", "", "'; DROP TABLE x; --"]
     with transaction.atomic():
         for text in texts:
@@ -290,7 +309,7 @@ def test_postgresql_chains_tricky_text_exactly_as_python_verifies_it():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_postgresql_commits_nothing_when_the_append_sent_with_the_commit_fails():
+def test_postgresql_commits_nothing_when_the_append_sent_with_the_commit_fails(append_path):
     refuse = """
         CREATE FUNCTION test_refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'disk full (simulated)'; END; $$;
@@ -309,3 +328,30 @@ def test_postgresql_commits_nothing_when_the_append_sent_with_the_commit_fails()
     assert not OrgUnit.objects.filter(name="Never committed").exists()
     OrgUnitFactory(name="Next")
     assert audit_chain_verify().intact
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("events", [1, 2], ids=["one event", "two events"])
+def test_postgresql_refuses_a_nul_character_in_an_event_and_commits_nothing_of_its_transaction(append_path, events):
+    start = _rows_in_table()
+    with pytest.raises(DatabaseError, match=r"NUL|\\u0000"), transaction.atomic():
+        if events == 2:
+            OrgUnitFactory(name="Never committed")
+        audit_record(action=AuditAction.EXPORT_MADE, object_repr="before\x00after")
+
+    assert _rows_in_table() == start
+    assert not OrgUnit.objects.filter(name="Never committed").exists()
+    OrgUnitFactory(name="Next")
+    assert audit_chain_verify().intact
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_shows_the_append_among_the_queries_django_logs():
+    with CaptureQueriesContext(connection) as captured:
+        with transaction.atomic():
+            OrgUnitFactory(name="Logged")
+    appends = [query["sql"] for query in captured.captured_queries if "audit_append_event" in query["sql"]]
+    assert len(appends) == 1
+    assert "Logged" in appends[0]
