@@ -32,6 +32,7 @@ from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditActi
 from .models import AuditEvent
 from .queue import audited_writes, note_audited_write, queue_events
 from .registry import TrackedModel, tracked_m2m, tracked_many_to_many, tracked_senders, tracked_spec
+from .savepoints import savepoint_alive, savepoint_mark
 from .serialization import TEXT_CONVERSIONS, CanonicalJSON, canonical_json_text, json_safe
 
 # Old values read before a write, kept on the instance until the event is written.
@@ -240,15 +241,6 @@ def created_changes_text(spec: TrackedModel, instance: models.Model) -> Canonica
     return CanonicalJSON("{" + ",".join(parts) + "}")
 
 
-class _ReadMarker:
-    """A no-op commit hook: while it is in the connection's hook list, the savepoint of the locked read is alive."""
-
-    __slots__ = ()
-
-    def __call__(self) -> None:
-        return None
-
-
 def remember_locked_read(instance: models.Model) -> None:
     """`instance` was just read with SELECT ... FOR UPDATE in the open transaction, by the service that will save
     it next: its next save compares with these values instead of reading the row again.
@@ -268,22 +260,17 @@ def remember_locked_read(instance: models.Model) -> None:
         for attname in spec.attnames
         if attname in loaded
     }
-    marker = _ReadMarker()
-    connection.on_commit(marker)
-    loaded[LOCKED_READ_ATTR] = (marker, len(connection.run_on_commit) - 1, audited_writes(connection), values)
+    loaded[LOCKED_READ_ATTR] = (savepoint_mark(connection), audited_writes(connection), values)
 
 
 def _locked_read_values(instance: models.Model, using: str, attnames: list[str]) -> dict[str, Any] | None:
     remembered = instance.__dict__.pop(LOCKED_READ_ATTR, None)
     if remembered is None:
         return None
-    marker, index, writes, values = remembered
+    mark, writes, values = remembered
     connection = connections[using]
-    hooks = connection.run_on_commit
     if (
-        connection.autocommit
-        or index >= len(hooks)
-        or hooks[index][1] is not marker
+        not savepoint_alive(connection, mark)
         or audited_writes(connection) != writes
         or any(attname not in values for attname in attnames)
     ):

@@ -19,6 +19,7 @@ from psycopg import errors as pg_errors
 
 from .constants import CHAIN_LOCK_KEY, GENESIS_HASH
 from .models import AuditEvent
+from .savepoints import SavepointMark, in_current_savepoint, savepoint_alive, savepoint_mark
 from .serialization import CanonicalJSON, canonical_json, canonical_json_text, json_safe
 
 # The fields the hash covers, in no particular order (the canonical JSON sorts them). `hash` is the output.
@@ -102,32 +103,18 @@ def _hash_parts(event: AuditEvent) -> _HashParts:
     )
 
 
-class _HeadMarker:
-    """A no-op commit hook whose presence in the connection's hook list proves the cached head is current."""
-
-    __slots__ = ()
-
-    def __call__(self) -> None:
-        return None
-
-
 @dataclass(slots=True)
 class _CachedHead:
-    marker: _HeadMarker
-    index: int
+    mark: SavepointMark
     sequence: int
     hash: str
 
 
 def _cached_head(connection: BaseDatabaseWrapper) -> _CachedHead | None:
-    # Django drops a savepoint's commit hooks when it rolls back and all hooks on a full rollback or a commit,
-    # so while our marker is still in the list, the events we appended after it are still in the transaction
-    # and the chain lock taken before it is still held.
+    # While the mark placed after the last append is alive, the events appended before it are still in the
+    # transaction and the chain lock taken before it is still held (no transaction open: autocommit is on).
     cached: _CachedHead | None = getattr(connection, "_rc_audit_head", None)
-    if cached is None or connection.autocommit:  # no transaction open (during COMMIT autocommit is still off)
-        return None
-    hooks = connection.run_on_commit
-    if cached.index < len(hooks) and hooks[cached.index][1] is cached.marker:
+    if cached is not None and savepoint_alive(connection, cached.mark):
         return cached
     return None
 
@@ -235,12 +222,10 @@ def _insert(connection: BaseDatabaseWrapper, events: list[AuditEvent], parts: li
 def _remember_head(connection: BaseDatabaseWrapper, cached: _CachedHead | None, sequence: int, head_hash: str) -> None:
     if not connection.in_atomic_block:
         return  # written during COMMIT: nothing follows in this transaction
-    if cached is not None and connection.run_on_commit[cached.index][0] == set(connection.savepoint_ids):
+    if cached is not None and in_current_savepoint(connection, cached.mark):
         cached.sequence, cached.hash = sequence, head_hash
         return
-    marker = _HeadMarker()
-    connection.on_commit(marker)
-    connection._rc_audit_head = _CachedHead(marker, len(connection.run_on_commit) - 1, sequence, head_hash)  # type: ignore[attr-defined]
+    connection._rc_audit_head = _CachedHead(savepoint_mark(connection), sequence, head_hash)  # type: ignore[attr-defined]
 
 
 def _prepare(events: list[AuditEvent]) -> list[_HashParts]:

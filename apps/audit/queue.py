@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from . import chain
 from .models import AuditEvent
+from .savepoints import SavepointMark, savepoint_mark
 from .serialization import json_safe
 
 # Queued events are written early once this many wait in one transaction (bounds memory in long imports).
@@ -35,16 +36,7 @@ class _Queue:
     def __init__(self, index: int) -> None:
         self.events: list[AuditEvent] = []
         self.index = index
-        self.written: list[tuple[_WriteMarker, list[AuditEvent]]] = []
-
-    def __call__(self) -> None:
-        return None
-
-
-class _WriteMarker:
-    """A no-op commit hook registered where queued events were written early: gone means that write rolled back."""
-
-    __slots__ = ()
+        self.written: list[tuple[SavepointMark, list[AuditEvent]]] = []
 
     def __call__(self) -> None:
         return None
@@ -155,14 +147,13 @@ def _written(connection: BaseDatabaseWrapper, entries: list[_Entry]) -> None:
     # (During COMMIT, outside the atomic block, nothing can roll back alone any more.)
     in_block = connection.in_atomic_block
     current = set(connection.savepoint_ids)
-    marker: _WriteMarker | None = None
+    marker: SavepointMark | None = None
     if not in_block:
         connection._rc_audit_revocable = False  # type: ignore[attr-defined]
     for sids, queue in entries:
         if in_block and sids != current:
             if marker is None:
-                marker = _WriteMarker()
-                connection.on_commit(marker)
+                marker = savepoint_mark(connection)
             queue.written.append((marker, queue.events))
             connection._rc_audit_revocable = True  # type: ignore[attr-defined]
         queue.events = []
