@@ -18,6 +18,7 @@ from apps.audit.selectors import audit_chain_verify
 from apps.audit.services import audit_record
 from apps.org.models import OrgUnit
 from tests.factories.org import OrgUnitFactory
+from tests.security.test_service_faults import terminate_own_backend
 
 pytestmark = pytest.mark.django_db
 
@@ -355,3 +356,26 @@ def test_postgresql_shows_the_append_among_the_queries_django_logs():
     appends = [query["sql"] for query in captured.captured_queries if "audit_append_event" in query["sql"]]
     assert len(appends) == 1
     assert "Logged" in appends[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_backend_lost_while_the_append_goes_with_the_commit_commits_nothing(append_path, monkeypatch):
+    start = _rows_in_table()
+    prepare = chain._prepare
+
+    def lose_the_backend_then_prepare(events):
+        terminate_own_backend()
+        return prepare(events)
+
+    monkeypatch.setattr(chain, "_prepare", lose_the_backend_then_prepare)
+    with pytest.raises(DatabaseError) as raised, transaction.atomic():
+        OrgUnitFactory(name="Never committed")
+    monkeypatch.setattr(chain, "_prepare", prepare)
+    assert "terminating connection" in str(raised.value)
+
+    connection.close_if_unusable_or_obsolete()  # as at the end of every request: the broken connection goes
+    assert not OrgUnit.objects.filter(name="Never committed").exists()
+    assert _rows_in_table() == start
+    OrgUnitFactory(name="Next")
+    assert audit_chain_verify().intact
