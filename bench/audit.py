@@ -66,8 +66,6 @@ def floor_append() -> Iterator[None]:
     """Write events as plain rows of a trigger-less copy of the trail's table (PostgreSQL; see --floor)."""
     import itertools
 
-    from psycopg import generators, pq
-
     from apps.audit import chain
 
     numbers = itertools.count(_floor_rows() + 1)
@@ -77,7 +75,7 @@ def floor_append() -> Iterator[None]:
     unchained = b"'" + b"0" * 64 + b"'"  # in place of both hashes
 
     def write_plainly(connection, events, parts, *, then_commit=False):  # type: ignore[no-untyped-def]
-        # As the product's direct path sends its append (chain._append_via_libpq): libpq's quoting, one string.
+        # As the product's direct path sends its append: libpq's quoting, one string, chain.run_via_libpq.
         raw, escaping = chain._libpq_direct(connection)
         rows = []
         for event, part in zip(events, parts, strict=True):
@@ -87,12 +85,7 @@ def floor_append() -> Iterator[None]:
             values += [v["object_repr"], part.changes, part.context]
             rows.append(b"(" + b", ".join(chain._literal(escaping, value) for value in values))
         query = insert + b", ".join(row + b", " + unchained + b", " + unchained + b")" for row in rows)
-        with raw.lock:
-            raw.pgconn.send_query(query + (b"; COMMIT" if then_commit else b""))
-            results = raw.wait(generators.execute(raw.pgconn))
-        failed = [result.error_message for result in results if result.status == pq.ExecStatus.FATAL_ERROR]
-        if failed:
-            raise RuntimeError(failed[0].decode())
+        chain.run_via_libpq(connection, raw, query, then_commit=then_commit)
         for event in events:
             event._state.adding = False
 

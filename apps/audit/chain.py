@@ -119,12 +119,18 @@ def _cached_head(connection: BaseDatabaseWrapper) -> _CachedHead | None:
     return None
 
 
+def _django_must_see(connection: BaseDatabaseWrapper) -> bool:
+    # The trail's own statements bypass Django's cursor (SQLite: _driver_direct; PostgreSQL: _libpq_direct) only
+    # when nobody watches it: with DEBUG, in tests that count queries, or with an execute wrapper installed they
+    # go through Django's cursor and appear in connection.queries and the wrappers like any other.
+    return connection.queries_logged or bool(connection.execute_wrappers)
+
+
 def _driver_direct(connection: BaseDatabaseWrapper) -> bool:
-    # On SQLite the trail's own two statements (head, insert) go straight to the driver's connection when
-    # Django is not logging queries: Django's cursor wrapper costs about as much as the statement itself there.
-    # Errors are still Django's (wrap_database_errors); with DEBUG or in tests that count queries, they go
-    # through Django's cursor and appear in connection.queries like any other.
-    return connection.vendor == "sqlite" and not connection.queries_logged and connection.connection is not None
+    # On SQLite the trail's own two statements (head, insert) go straight to the driver's connection: Django's
+    # cursor wrapper costs about as much as the statement itself there. Errors are still Django's
+    # (wrap_database_errors).
+    return connection.vendor == "sqlite" and not _django_must_see(connection) and connection.connection is not None
 
 
 def _lock_and_read_head(connection: BaseDatabaseWrapper, cached: _CachedHead | None) -> tuple[int, str]:
@@ -328,11 +334,12 @@ _FATAL_ERROR = pq.ExecStatus.FATAL_ERROR
 
 def _libpq_direct(connection: BaseDatabaseWrapper) -> tuple[Any, Any] | None:
     """The psycopg connection and its libpq quoting, to send the append directly as one query string; None for
-    Django's cursor: when Django logs queries or wraps executions, or no transaction is open on the server.
+    Django's cursor: when Django must see the statement (`_django_must_see`), or no transaction is open on the
+    server.
 
     Django's client-side-binding cursor cost about 0.1 ms of Python per append, more than the query's own.
     """
-    if connection.queries_logged or connection.execute_wrappers:
+    if _django_must_see(connection):
         return None
     raw = connection.connection
     if raw is None or raw.pgconn.transaction_status != _INTRANS:
@@ -362,30 +369,40 @@ def _literal(escaping: pq.abc.Escaping, value: Any) -> bytes:
     return escaping.escape_literal(value.encode())
 
 
+def run_via_libpq(connection: BaseDatabaseWrapper, raw: Any, query: bytes, *, then_commit: bool) -> list[Any]:
+    """Run `query` (literal values, from `_literal`) with the simple query protocol on `raw`, `connection`'s psycopg
+    connection (`_libpq_direct`), with the COMMIT in the same string when `then_commit`; return libpq's results.
+
+    The statements run in turn and stop at the first error, which is raised as Django's (nothing after it runs,
+    the COMMIT included).
+    """
+    connection.validate_thread_sharing()
+    pgconn = raw.pgconn
+    with connection.wrap_database_errors:
+        with raw.lock:
+            pgconn.send_query(query + _COMMIT_BYTES if then_commit else query)
+            results = raw.wait(generators.execute(pgconn))
+        for result in results:
+            if result.status == _FATAL_ERROR:
+                raise pg_errors.error_from_result(result, encoding="utf-8")
+    return results
+
+
 def _append_via_libpq(
     connection: BaseDatabaseWrapper, direct: tuple[Any, Any], sql: str, params: list[Any], *, then_commit: bool
 ) -> tuple[int, str, list[str]]:
     # The statements Django's cursor would send, with the same literals (quoted by libpq), run as one query
     # string: with `then_commit` the COMMIT follows in the same round trip and is skipped if the append fails.
-    connection.validate_thread_sharing()
     raw, escaping = direct
-    pgconn = raw.pgconn
     pieces = _sql_pieces(sql)
     with connection.wrap_database_errors:
         query = [pieces[0]]
         for value, piece in zip(params, pieces[1:], strict=True):
             query.append(_literal(escaping, value))
             query.append(piece)
-        if then_commit:
-            query.append(_COMMIT_BYTES)
-        with raw.lock:
-            pgconn.send_query(b"".join(query))
-            results = raw.wait(generators.execute(pgconn))
-        for result in results:
-            if result.status == _FATAL_ERROR:
-                raise pg_errors.error_from_result(result, encoding="utf-8")
-        first = results[0]
-        if first.status != _TUPLES_OK:
+    first = run_via_libpq(connection, raw, b"".join(query), then_commit=then_commit)[0]
+    if first.status != _TUPLES_OK:
+        with connection.wrap_database_errors:
             raise pg_errors.InternalError(f"the audit append returned {pq.ExecStatus(first.status).name}")
     hashes = first.get_value(0, 2)
     return int(first.get_value(0, 0)), first.get_value(0, 1).decode(), hashes[1:-1].decode().split(",")

@@ -379,3 +379,17 @@ def test_postgresql_backend_lost_while_the_append_goes_with_the_commit_commits_n
     assert _rows_in_table() == start
     OrgUnitFactory(name="Next")
     assert audit_chain_verify().intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_execute_wrapper_sees_the_trails_own_statements():
+    seen = []
+
+    def watch(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch), transaction.atomic():
+        OrgUnitFactory(name="Watched")
+
+    assert any("audit_auditevent" in sql or "audit_append_event" in sql for sql in seen)
