@@ -39,10 +39,11 @@ run: install
 	@echo ""
 	$(VENV)/bin/honcho -f Procfile start
 
-## test: lint, migration check, then the test suite (DATABASE_URL / REDIS_URL select real services).
+## test: lint (ruff, import contracts), migration check, then the test suite (DATABASE_URL / REDIS_URL select real services).
 test: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run --settings=ritualcriteria.settings.test
 	$(VENV)/bin/pytest
 
@@ -53,6 +54,7 @@ test-e2e: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

@@ -6,7 +6,7 @@ Run from the repository root against a database of its own (it is flushed and re
 
 Prints the seconds to seed, to open the cases and to evaluate the cycle, cases per second, and the number of
 queries each phase took; the target is a query count that does not grow with the number of cases and at least
-5,000 evaluated cases per second on PostgreSQL.
+5,000 evaluated cases per second on PostgreSQL. The last line is the verdict.
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ def main() -> None:
             opened = time.perf_counter() - started
         print(f"open: {len(people):,} cases in {opened:.1f} s ({len(people) / opened:,.0f} cases/s)")
 
+    figures = []  # (cases, seconds, queries) per cycle evaluated, smallest first
     for size in sorted({min(1000, len(people)), len(people)}):
         if size < len(people):
             # Evaluate a smaller cycle with the same data to show the query count does not grow.
@@ -109,12 +110,22 @@ def main() -> None:
             seconds = time.perf_counter() - started
         compliant = sum(1 for e in evaluations.values() if e.compliant)
         rate = len(evaluations) / seconds
+        figures.append((len(evaluations), seconds, evaluating.count))
         print(
             f"evaluate {len(evaluations):>7,} cases: {seconds:6.2f} s, {rate:8,.0f} cases/s, "
             f"{evaluating.count} queries, {compliant:,} compliant; "
             f"ratio to target {rate / TARGET_PER_SECOND:.2f}"
         )
     print(f"opening queries: {opening.count} for {len(people):,} cases")
+    cases, seconds, queries = figures[-1]
+    rate = cases / seconds
+    flat = len({count for _, _, count in figures}) == 1
+    counts = " and ".join(f"{count} for {n:,}" for n, _, count in figures)
+    verdict = "met" if rate >= TARGET_PER_SECOND and flat else "missed"
+    print(
+        f"cases: cycle evaluation {rate:,.0f} cases/s ({cases:,} cases in {seconds:.2f} s), queries {counts}, "
+        f"load {os.getloadavg()[0]:.1f} (target >= {TARGET_PER_SECOND:,} cases/s, queries flat) {verdict}"
+    )
 
 
 def _restore_catalogue() -> None:

@@ -20,12 +20,13 @@ def cpu_of(fields: list[str]) -> float:
 
 
 def database_server_cpu(connection: Any) -> float:
-    """CPU seconds so far of a Django connection's PostgreSQL server process (0 on SQLite: it runs in ours)."""
+    """CPU seconds so far of a Django connection's PostgreSQL server process (0 on SQLite: it runs in ours).
+
+    The server process is asked for its pid each time: one small query, and always the current process, also after
+    Django reconnected."""
     if connection.vendor != "postgresql":
         return 0.0
-    pid = getattr(connection, "_bench_backend_pid", None)
-    if pid is None or connection.connection is None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = connection._bench_backend_pid = cursor.fetchone()[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
     return cpu_of(stat_fields(pid))

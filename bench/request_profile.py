@@ -13,17 +13,16 @@ it), the median wall time, and the queries per request:
 
   healthz      GET /healthz
   list         GET /api/evidence/ as a load-test employee (the bench's data: 50 items a page), as the load
-               test sends it: the same page again, nothing changed, so it is answered from the kept pages
-  list-cold    the same, with the kept pages emptied first: the page is built (as after any change)
-  list-rich    GET /api/evidence/ as an employee whose items have files, flags and every status (kept)
-  list-manager GET /api/evidence/ as their manager (submitted items: the review rights of the page's owners; kept)
+               test sends it
+  list-rich    GET /api/evidence/ as an employee whose items have files, flags and every status
+  list-manager GET /api/evidence/ as their manager (submitted items: the review rights of the page's owners)
   create       POST /api/evidence/ (a new draft)
   submit       POST /api/evidence/{id}/submit/ (that draft)
 
 --profile NAME prints cProfile's top functions (cumulative and own time) over that endpoint's requests, and
---queries NAME prints the SQL of one request of it, each statement with its median wall time: where the CPU goes;
---cold builds every list page (the kept pages are emptied before each). The "db cpu" column is the database server
-process's CPU a request (PostgreSQL). This is a measuring tool, not a test.
+--queries NAME prints the SQL of one request of it, each statement with its median wall time: where the CPU goes.
+The "db cpu" column is the database server process's CPU a request (PostgreSQL). This is a measuring tool, not a
+test.
 """
 
 from __future__ import annotations
@@ -130,7 +129,6 @@ def main() -> None:
     parser.add_argument("--profile", default="", help="endpoint to profile with cProfile")
     parser.add_argument("--top", type=int, default=30, help="functions to show with --profile")
     parser.add_argument("--queries", default="", help="endpoint whose SQL to print (one request)")
-    parser.add_argument("--cold", action="store_true", help="empty the kept pages before every list request")
     parser.add_argument("--only", default="", help="comma-separated endpoints to measure (default all)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -149,11 +147,6 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    try:
-        from apps.evidence.api.page_cache import pages
-    except ImportError:  # a checkout from before the kept pages, measured for comparison
-        pages = None
-
     rich_token, manager_token = seed_rich()
     client = Client(HTTP_HOST="127.0.0.1")
 
@@ -167,16 +160,9 @@ def main() -> None:
 
     def list_as(token: str) -> Callable[[], int]:
         def list_page() -> int:
-            if args.cold and pages is not None:
-                pages.clear()
             return client.get("/api/evidence/", **auth(token)).status_code
 
         return list_page
-
-    def list_cold() -> int:
-        if pages is not None:
-            pages.clear()  # the page is built again, as after any change
-        return client.get("/api/evidence/", **auth(tokens[0])).status_code
 
     def create() -> int:
         response = client.post("/api/evidence/", load.DRAFT_BODY, content_type="application/json", **auth(tokens[0]))
@@ -190,7 +176,6 @@ def main() -> None:
     endpoints: dict[str, Callable[[], int]] = {
         "healthz": healthz,
         "list": list_as(tokens[0]),
-        "list-cold": list_cold,
         "list-rich": list_as(rich_token),
         "list-manager": list_as(manager_token),
         "create": create,
@@ -267,10 +252,10 @@ PARTS = (
     ("  DRF token authentication", "rest_framework/views.py", "perform_authentication"),
     ("  visibility queryset (roles, employee)", "apps/evidence/permissions.py", "evidence_visible_to"),
     ("  get_object (the item, if visible)", "rest_framework/generics.py", "get_object"),
-    ("  answer: the item reloaded as a row", "apps/evidence/api/views.py", "item_response"),
+    ("  answer: the item read again", "apps/evidence/api/views.py", "item_response"),
     ("  filterset", "rest_framework/generics.py", "filter_queryset"),
     ("  pagination (count, page query)", "rest_framework/generics.py", "paginate_queryset"),
-    ("  evidence rows (files query, dicts)", "apps/evidence/api/rows.py", "evidence_rows"),
+    ("  a page of items (EvidenceSerializer)", "apps/evidence/api/serializers.py", "to_representation"),
     ("  input validation (serializer)", "rest_framework/serializers.py", "is_valid"),
     ("  evidence_create service", "apps/evidence/services.py", "evidence_create"),
     ("  evidence_submit service", "apps/evidence/services.py", "evidence_submit"),

@@ -57,14 +57,3 @@ def _restore_celery_queue_selection():
     saved = queues._consume_from
     yield
     queues._consume_from = saved
-
-
-@pytest.fixture(autouse=True)
-def _doorbell_not_seen():
-    """Each test starts with this process knowing nothing of the reminders' doorbell (`outbox.ring`'s quiet period):
-    otherwise a ring in the previous second of another test would keep this one's quiet."""
-    from apps.reminders import outbox
-
-    outbox._doorbell_seen_at = float("-inf")
-    yield
-    outbox._doorbell_seen_at = float("-inf")

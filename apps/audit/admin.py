@@ -12,29 +12,54 @@ from django.urls import path
 from django.utils.html import format_html, format_html_join
 
 from .exports import CONTENT_TYPE, csv_filename
-from .models import AuditEvent
+from .models import AuditEvent, AuditSeal
+from .registry import action_choices, action_label
 from .services import audit_export_csv
 
 # Query-string keys of the changelist that are not filters.
 _NOT_FILTERS = {"o", "p", "all", "_changelist_filters"}
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """Filter on the action, offering every action the apps registered (apps.audit.registry)."""
+
+    title = "action"
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return action_choices()
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+def _seal_of(event: AuditEvent) -> AuditSeal | None:
+    try:
+        return event.seal
+    except AuditSeal.DoesNotExist:
+        return None
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("sequence", "occurred_at", "actor_name", "action", "object_type", "object_id", "object_repr")
+    list_display = (
+        "id", "chain_position", "occurred_at", "actor_name", "action_name", "object_type", "object_id", "object_repr",
+    )  # fmt: skip
     list_filter = (
         ("actor_name", admin.AllValuesFieldListFilter),
-        "action",
+        ActionFilter,
         ("object_type", admin.AllValuesFieldListFilter),
         "occurred_at",
     )
     search_fields = ("object_repr", "actor_name", "=request_id", "=object_id")
     date_hierarchy = "occurred_at"
-    ordering = ("-sequence",)
+    ordering = ("-id",)
     show_full_result_count = False
     actions = ["export_selected_csv"]
+    list_select_related = ("seal",)
     fields = (
-        "sequence",
+        "id",
+        "chain_position",
         "occurred_at",
         "actor_name",
         "actor_user_id",
@@ -46,8 +71,9 @@ class AuditEventAdmin(admin.ModelAdmin):
         "object_repr",
         "changes_table",
         "context",
-        "prev_hash",
-        "hash",
+        "chain_prev_hash",
+        "chain_hash",
+        "sealed_at",
     )
     readonly_fields = fields
 
@@ -59,6 +85,30 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
+
+    @admin.display(description="action", ordering="action")
+    def action_name(self, obj: AuditEvent) -> str:
+        return action_label(obj.action)
+
+    @admin.display(description="chain position", ordering="seal__sequence")
+    def chain_position(self, obj: AuditEvent) -> str:
+        seal = _seal_of(obj)
+        return str(seal.sequence) if seal is not None else "awaiting the sealer"
+
+    @admin.display(description="previous hash")
+    def chain_prev_hash(self, obj: AuditEvent) -> str:
+        seal = _seal_of(obj)
+        return seal.prev_hash if seal is not None else "-"
+
+    @admin.display(description="hash")
+    def chain_hash(self, obj: AuditEvent) -> str:
+        seal = _seal_of(obj)
+        return seal.hash if seal is not None else "-"
+
+    @admin.display(description="sealed at")
+    def sealed_at(self, obj: AuditEvent) -> Any:
+        seal = _seal_of(obj)
+        return seal.sealed_at if seal is not None else "-"
 
     @admin.display(description="changes (field: old → new)")
     def changes_table(self, obj: AuditEvent) -> str:

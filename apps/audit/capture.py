@@ -1,83 +1,46 @@
 """Automatic capture: one event per create, update and delete of every audited model, with old and new values.
 
+Events are written through the ORM at once, in the transaction of the change (`write_events`); the sealer chains
+them after commit (apps.audit.sealer). Audited models of the product derive from `AuditedModel`, whose save runs
+in a transaction of its own when none is open, so a change and its event always commit together.
+
 Old values of an update are read from the database just before the UPDATE, for the fields being written, with
-SELECT ... FOR UPDATE: one indexed query per update, and exact whatever happened to the row since the instance
-was loaded (another request, another instance of the same row, a bulk update). A snapshot taken when the instance
-was loaded would save that query but would be wrong exactly when it matters, after a concurrent or aliased write
-("last write wins" would revert someone's change without a trace). The one exception is a row the service has just
-read with SELECT ... FOR UPDATE itself (`remember_locked_read`): nobody else can change it until the transaction
-ends, and the values are used only while no audited write has happened on the connection since (another instance
-of the same row may have been saved) and the savepoint of the read has not rolled back. Creates need no query;
-deletes use the instance's values (read only for deferred fields, and fresh for the instance that delete() was
-called on).
+SELECT ... FOR UPDATE: exact whatever happened to the row since the instance was loaded (another request, another
+instance of the same row, a bulk update). A snapshot taken when the instance was loaded would be wrong exactly when
+it matters, after a concurrent or aliased write. Creates need no query; deletes use the instance's values (read
+only for deferred fields, and fresh for the instance that delete() was called on).
 """
 
 from __future__ import annotations
 
-import copy
-import functools
-import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router, transaction
-from django.db.models.base import ModelState
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
-
-from apps.common.prepared import PreparedQuery
 
 from .actor import current_actor, current_request_id
 from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
 from .models import AuditEvent
-from .queue import audited_writes, note_audited_write, queue_events
-from .registry import TrackedModel, tracked_m2m, tracked_many_to_many, tracked_senders, tracked_spec
-from .savepoints import savepoint_alive, savepoint_mark
-from .serialization import TEXT_CONVERSIONS, CanonicalJSON, canonical_json_text, json_safe
+from .registry import TrackedModel, tracked_m2m, tracked_spec
+from .sealer import kick_sealer
+from .serialization import json_safe
 
 # Old values read before a write, kept on the instance until the event is written.
 OLD_VALUES_ATTR = "_audit_old_values"
-# Values of a row read under lock by the service that saves it next (`remember_locked_read`).
-LOCKED_READ_ATTR = "_audit_locked_read"
 _M2M_PENDING_ATTR = "_audit_m2m_pending"
-_PLAIN_TYPES = frozenset({type(None), bool, int, str})
 
 
 # ---------------------------------------------------------------------------------------------------- values
 
 
-# Old-value reads prepared once per (model, columns, lock, database): compiling the ORM query cost several times
-# more than running it, on every audited update.
-_prepared_reads: dict[tuple[Any, ...], PreparedQuery] = {}
-_PREPARED_READS_MAX = 512
-_SENTINEL_PK = -2_107_483_641  # no row has it (and within every integer range): the primary key's place
-
-
-def _old_values(spec: TrackedModel, using: str, attnames: tuple[str, ...], lock: bool, pk: Any) -> models.QuerySet:
-    rows = spec.model._base_manager.using(using).filter(pk=pk).order_by()  # no joins from Meta.ordering
-    if lock:
-        rows = rows.select_for_update()  # held to commit: nobody changes the row between this read and the write
-    return rows.values(*attnames)
-
-
 def _read_from_db(
     spec: TrackedModel, instance: models.Model, using: str, attnames: Iterable[str], *, lock: bool = False
 ) -> dict[str, Any]:
-    lock = lock and connections[using].in_atomic_block
-    columns = tuple(attnames)
-    if type(instance.pk) is not int:
-        return _old_values(spec, using, columns, lock, instance.pk).first() or {}
-    key = (spec.model, columns, lock, using)
-    prepared = _prepared_reads.get(key)
-    if prepared is None:
-        if len(_prepared_reads) >= _PREPARED_READS_MAX:
-            _prepared_reads.clear()
-        try:
-            prepared = PreparedQuery(_old_values(spec, using, columns, lock, _SENTINEL_PK), _SENTINEL_PK)
-        except EmptyResultSet:  # a primary key too small for the sentinel: the ORM each time
-            return _old_values(spec, using, columns, lock, instance.pk).first() or {}
-        _prepared_reads[key] = prepared
-    return prepared.first(instance.pk) or {}
+    rows = spec.model._base_manager.using(using).filter(pk=instance.pk).order_by()  # no joins from Meta.ordering
+    if lock and connections[using].in_atomic_block:
+        rows = rows.select_for_update()  # held to commit: nobody changes the row between this read and the write
+    return rows.values(*attnames).first() or {}
 
 
 def _same(field: models.Field, old: Any, new: Any) -> bool:
@@ -114,9 +77,9 @@ def changes_between(
 
 
 def values_of(spec: TrackedModel, instance: models.Model) -> dict[str, Any]:
-    """Return the instance's loaded field values by attname."""
-    loaded = instance.__dict__
-    return {name: loaded[name] for name in spec.attnames if name in loaded}
+    """Return the instance's loaded (not deferred) field values by attname."""
+    deferred = instance.get_deferred_fields()
+    return {name: getattr(instance, name) for name in spec.attnames if name not in deferred}
 
 
 def object_repr(instance: models.Model) -> str:
@@ -126,6 +89,17 @@ def object_repr(instance: models.Model) -> str:
     except Exception:  # a broken __str__ must not stop the change from being audited
         text = f"{instance._meta.object_name} {instance.pk}"
     return text[:OBJECT_REPR_MAX_LENGTH]
+
+
+def created_changes(spec: TrackedModel, instance: models.Model) -> dict[str, list[Any]]:
+    """Return [None, value] for every field of a new object (masked fields as MASK_CHANGED)."""
+    changes = {}
+    for name, attname in spec.names:
+        value = json_safe(getattr(instance, attname))
+        if name in spec.masked and value is not None:
+            value = MASK_CHANGED
+        changes[name] = [None, value]
+    return changes
 
 
 # ---------------------------------------------------------------------------------------------------- events
@@ -139,30 +113,21 @@ def draft_event(
     object_repr: str = "",
     changes: dict[str, Any] | None = None,
     context: dict[str, Any] | None = None,
-    changes_are_safe: bool = False,
 ) -> AuditEvent:
     """Build an unsaved event attributed to the current actor and request, its data made JSON-safe."""
     actor = current_actor()
-    # Built without Model.__init__ (as Django's from_db does): this runs once per audited save.
-    event = AuditEvent.__new__(AuditEvent)
-    event._state = ModelState()
-    event.__dict__.update(
-        sequence=None,
-        occurred_at=None,
+    return AuditEvent(
         actor_user_id=actor.user_id,
         actor_name=actor.name[:150],
         actor_ip=actor.ip or "",
         request_id=current_request_id()[:64],
-        action=str.__str__(action),
+        action=str(action),
         object_type=object_type or "",
         object_id="" if object_id is None else str(object_id)[:64],
         object_repr=(object_repr or "")[:OBJECT_REPR_MAX_LENGTH],
-        changes=(changes if changes_are_safe else json_safe(changes)) or {},
+        changes=json_safe(changes) if changes else {},
         context=json_safe(context) if context else {},
-        prev_hash="",
-        hash="",
     )
-    return event
 
 
 def model_event(
@@ -176,106 +141,19 @@ def model_event(
         object_repr=object_repr(instance),
         changes=changes,
         context=context,
-        changes_are_safe=True,
     )
 
 
-def _append(events: list[AuditEvent], using: str) -> None:
-    queue_events(events, using=using)
-
-
-def created_changes(spec: TrackedModel, instance: models.Model) -> dict[str, list[Any]]:
-    """Return [None, value] for every field of a new object."""
-    loaded = instance.__dict__
-    plain = _PLAIN_TYPES
-    changes = {}
-    for name, attname in spec.names:  # runs once per audited create: kept lean
-        value = loaded.get(attname)
-        changes[name] = [None, value if type(value) in plain else json_safe(value)]
-    for name in spec.masked:
-        if name in changes:
-            changes[name] = [None, None if changes[name][1] is None else MASK_CHANGED]
-    return changes
-
-
-# Per audited model: ('"name":[null,', attname, masked) for every field, sorted by name as canonical JSON sorts.
-_created_layouts: dict[type[models.Model], tuple[tuple[str, str, bool], ...]] = {}
-_encode_text = json.encoder.encode_basestring  # what the canonical encoder writes for a str (C when available)
-_MASK_CHANGED_TEXT = _encode_text(MASK_CHANGED)
-
-
-def _created_layout(spec: TrackedModel) -> tuple[tuple[str, str, bool], ...]:
-    layout = _created_layouts.get(spec.model)
-    if layout is None:
-        layout = _created_layouts[spec.model] = tuple(
-            (f"{_encode_text(name)}:[null,", attname, name in spec.masked) for name, attname in sorted(spec.names)
-        )
-    return layout
-
-
-def created_changes_text(spec: TrackedModel, instance: models.Model) -> CanonicalJSON:
-    """`created_changes` as canonical JSON text, written directly (no dict, no list per field).
-
-    Exactly canonical_json_text(created_changes(spec, instance)) (tests/audit/test_capture_text.py).
-    """
-    loaded = instance.__dict__
-    parts = []
-    for prefix, attname, masked in _created_layout(spec):  # runs once per audited create: kept lean
-        value = loaded.get(attname)
-        kind = type(value)
-        if value is None:
-            text = "null"
-        elif masked:
-            text = "null" if json_safe(value) is None else _MASK_CHANGED_TEXT
-        elif kind is str:
-            text = _encode_text(value)
-        elif kind is int:
-            text = int.__repr__(value)
-        elif kind is bool:
-            text = "true" if value else "false"
-        elif kind in TEXT_CONVERSIONS:  # dates, Decimals, UUIDs: JSON strings
-            text = _encode_text(TEXT_CONVERSIONS[kind](value))
-        else:
-            text = canonical_json_text(json_safe(value))
-        parts.append(f"{prefix}{text}]")
-    return CanonicalJSON("{" + ",".join(parts) + "}")
-
-
-def remember_locked_read(instance: models.Model) -> None:
-    """`instance` was just read with SELECT ... FOR UPDATE in the open transaction, by the service that will save
-    it next: its next save compares with these values instead of reading the row again.
-
-    They are taken as they are now (JSON values copied), so call this before changing the instance. They are
-    forgotten, and the row read again as usual, if an audited write happens on the connection first (another
-    instance of the same row may have been saved), if the savepoint of the read rolls back (its lock with it), or
-    outside a transaction.
-    """
-    spec = tracked_spec(type(instance))
-    connection = connections[instance._state.db or router.db_for_write(type(instance), instance=instance)]
-    if spec is None or not connection.in_atomic_block:
-        return
-    loaded = instance.__dict__
-    values = {
-        attname: copy.deepcopy(loaded[attname]) if type(loaded[attname]) in (list, dict) else loaded[attname]
-        for attname in spec.attnames
-        if attname in loaded
-    }
-    loaded[LOCKED_READ_ATTR] = (savepoint_mark(connection), audited_writes(connection), values)
-
-
-def _locked_read_values(instance: models.Model, using: str, attnames: list[str]) -> dict[str, Any] | None:
-    remembered = instance.__dict__.pop(LOCKED_READ_ATTR, None)
-    if remembered is None:
-        return None
-    mark, writes, values = remembered
-    connection = connections[using]
-    if (
-        not savepoint_alive(connection, mark)
-        or audited_writes(connection) != writes
-        or any(attname not in values for attname in attnames)
-    ):
-        return None
-    return {attname: values[attname] for attname in attnames}
+def write_events(events: list[AuditEvent], *, using: str | None = None) -> list[AuditEvent]:
+    """Insert `events` now, unsealed, in the caller's transaction (one of their own when none is open), and ask
+    for a sealer run once it commits."""
+    if not events:
+        return events
+    alias = using or router.db_for_write(AuditEvent)
+    with transaction.atomic(using=alias, savepoint=False):
+        AuditEvent.objects.using(alias).bulk_create(events)
+        kick_sealer(using=alias)
+    return events
 
 
 # ---------------------------------------------------------------------------------------------------- receivers
@@ -300,10 +178,7 @@ def _before_save(
         if update_fields is None
         else [f.attname for f in spec.fields if f.name in update_fields or f.attname in update_fields]
     )
-    known = _locked_read_values(instance, using, writing)
-    instance.__dict__[OLD_VALUES_ATTR] = (
-        known if known is not None else _read_from_db(spec, instance, using, writing, lock=True)
-    )
+    setattr(instance, OLD_VALUES_ATTR, _read_from_db(spec, instance, using, writing, lock=True))
 
 
 def _after_save(
@@ -321,25 +196,22 @@ def _after_save(
     stored: dict[str, Any] = instance.__dict__.pop(OLD_VALUES_ATTR, None) or {}
     context = {"raw": True} if raw else {}
     if created:
-        event = model_event(spec, instance, AuditAction.CREATE, created_changes_text(spec, instance), **context)
+        write_events(
+            [model_event(spec, instance, AuditAction.CREATE, created_changes(spec, instance), **context)], using=using
+        )
+        return
+    current = values_of(spec, instance)
+    if update_fields is None:
+        saved = current
     else:
-        current = values_of(spec, instance)
-        if update_fields is None:
-            saved = current
-        else:
-            saved = {
-                f.attname: current[f.attname]
-                for f in spec.fields
-                if (f.name in update_fields or f.attname in update_fields) and f.attname in current
-            }
-        changes = changes_between(spec, stored, current, saved)
-        event = None
-        if changes.keys() - spec.auto_now:
-            event = model_event(spec, instance, AuditAction.UPDATE, changes, **context)
-    if event is not None:
-        _append([event], using)  # counted as an audited write where it is queued
-    else:
-        note_audited_write(connections[using])  # only auto-updated fields changed: still a write of the row
+        saved = {
+            f.attname: current[f.attname]
+            for f in spec.fields
+            if (f.name in update_fields or f.attname in update_fields) and f.attname in current
+        }
+    changes = changes_between(spec, stored, current, saved)
+    if changes.keys() - spec.auto_now:  # a save that only moved auto_now timestamps is not worth an event
+        write_events([model_event(spec, instance, AuditAction.UPDATE, changes, **context)], using=using)
 
 
 def _on_delete_target(rel: models.ForeignObjectRel) -> tuple[bool, Any]:
@@ -366,8 +238,8 @@ def _before_delete(
     loaded = values_of(spec, instance)
     stale = origin is instance
     missing = spec.attnames if stale else [name for name in spec.attnames if name not in loaded]
-    instance.__dict__[OLD_VALUES_ATTR] = (
-        {**loaded, **_read_from_db(spec, instance, using, missing)} if missing else loaded
+    setattr(
+        instance, OLD_VALUES_ATTR, {**loaded, **_read_from_db(spec, instance, using, missing)} if missing else loaded
     )
     # Rows that point here with on_delete=SET_NULL / SET_DEFAULT / SET(...) are changed by Django with a
     # plain UPDATE that sends no signal: record those changes now.
@@ -386,7 +258,7 @@ def _before_delete(
             changes = {field.name: _pair(related_spec, field, old, new_value)}
             events.append(model_event(related_spec, related, AuditAction.UPDATE, changes, **cause))
     if events:
-        _append(events, using)
+        write_events(events, using=using)
 
 
 def _after_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
@@ -395,7 +267,7 @@ def _after_delete(sender: type[models.Model], instance: models.Model, using: str
         return
     old = instance.__dict__.pop(OLD_VALUES_ATTR, None) or values_of(spec, instance)
     changes = {f.name: _pair(spec, f, old.get(f.attname), None) for f in spec.fields}
-    _append([model_event(spec, instance, AuditAction.DELETE, changes)], using)
+    write_events([model_event(spec, instance, AuditAction.DELETE, changes)], using=using)
 
 
 def _memberships(through: type[models.Model], source: str, target: str, using: str, ids: Iterable[Any]) -> dict:
@@ -450,37 +322,20 @@ def _m2m_changed(
             continue
         pair = [json_safe(sorted(before[source_id])), json_safe(sorted(after[source_id]))]
         events.append(model_event(spec, obj, AuditAction.UPDATE, {m2m.field.name: pair}))
-    _append(events, using)
+    write_events(events, using=using)
 
 
 # ---------------------------------------------------------------------------------------------------- wiring
 
 
-def _atomic_save_base(original: Callable[..., Any]) -> Callable[..., Any]:
-    # Django sends post_save after the save's own statement has committed when no transaction is open, so the
-    # event would be written in a second transaction: run every save of an audited model in one instead.
-    @functools.wraps(original)
-    def save_base(self: models.Model, *args: Any, **kwargs: Any) -> Any:
-        using = kwargs.get("using") or (args[3] if len(args) > 3 else None)
-        using = using or router.db_for_write(self.__class__, instance=self)
-        if connections[using].in_atomic_block:
-            return original(self, *args, **kwargs)
-        with transaction.atomic(using=using):
-            return original(self, *args, **kwargs)
-
-    save_base._audit_atomic = True  # type: ignore[attr-defined]
-    return save_base
-
-
 def connect_capture() -> None:
-    """Connect the capture to every audited model; called once from AuditConfig.ready()."""
-    for sender in tracked_senders():
-        uid = f"audit:{sender._meta.label_lower}"
-        pre_save.connect(_before_save, sender=sender, weak=False, dispatch_uid=uid)
-        post_save.connect(_after_save, sender=sender, weak=False, dispatch_uid=uid)
-        pre_delete.connect(_before_delete, sender=sender, weak=False, dispatch_uid=uid)
-        post_delete.connect(_after_delete, sender=sender, weak=False, dispatch_uid=uid)
-        if not getattr(sender.save_base, "_audit_atomic", False):
-            sender.save_base = _atomic_save_base(sender.save_base)  # type: ignore[method-assign]
-    for through in tracked_many_to_many():
-        m2m_changed.connect(_m2m_changed, sender=through, weak=False, dispatch_uid=f"audit:{through._meta.label}")
+    """Connect the capture; called once from AuditConfig.ready().
+
+    The receivers listen to every model and ask the registry whether the sender is audited, so an app that
+    registers its models after the audit app is ready is captured all the same.
+    """
+    pre_save.connect(_before_save, weak=False, dispatch_uid="audit:capture")
+    post_save.connect(_after_save, weak=False, dispatch_uid="audit:capture")
+    pre_delete.connect(_before_delete, weak=False, dispatch_uid="audit:capture")
+    post_delete.connect(_after_delete, weak=False, dispatch_uid="audit:capture")
+    m2m_changed.connect(_m2m_changed, weak=False, dispatch_uid="audit:capture")

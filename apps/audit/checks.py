@@ -1,23 +1,26 @@
-"""System check: every audited model of the product uses AuditedQuerySet, so its bulk writes are audited."""
+"""System checks: the product's models are audited, and audited through AuditedQuerySet so bulk writes are too."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.core import checks
 
-from .constants import TRACKED_APP_LABELS
+# The product's apps live beside this one (in the same top-level package); Django's and third parties' do not.
+_PRODUCT_PACKAGE = __name__.split(".")[0] + "."
 
 
 @checks.register()
 def check_audited_querysets(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Warn about a product model whose default manager can update() rows without audit events."""
     from .querysets import AuditedQuerySet
-    from .registry import tracked_models
+    from .registry import tracked_app_labels, tracked_models
 
+    registered = tracked_app_labels()
     messages: list[checks.CheckMessage] = []
     for model in tracked_models():
-        if model._meta.app_label not in TRACKED_APP_LABELS:
+        if model._meta.app_label not in registered:
             continue  # auth.User and auth.Group keep Django's managers
         if not isinstance(model._default_manager.all(), AuditedQuerySet):
             messages.append(
@@ -30,3 +33,47 @@ def check_audited_querysets(app_configs: Any = None, **kwargs: Any) -> list[chec
                 )
             )
     return messages
+
+
+@checks.register()
+def check_product_apps_registered(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Warn about a product app with models that never said what the trail captures of it."""
+    from .registry import tracked_app_labels
+
+    registered = tracked_app_labels()
+    messages: list[checks.CheckMessage] = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith(_PRODUCT_PACKAGE) or config.name == __package__:
+            continue
+        if config.label in registered or next(config.get_models(), None) is None:
+            continue
+        messages.append(
+            checks.Warning(
+                f"The app {config.label!r} has models but did not register them with the audit trail, so their "
+                "changes escape it.",
+                hint="Call apps.audit.registry.register_tracked_app(self) in its AppConfig.ready().",
+                obj=config.name,
+                id="audit.W002",
+            )
+        )
+    return messages
+
+
+@checks.register()
+def check_audited_models_save_in_a_transaction(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Warn about a product model whose save outside a transaction could commit without its audit event."""
+    from .models import AuditedModel
+    from .registry import tracked_app_labels, tracked_models
+
+    registered = tracked_app_labels()
+    return [
+        checks.Warning(
+            f"{model._meta.label} does not derive from AuditedModel, so a save outside a transaction commits the "
+            "change before its audit event is written.",
+            hint="Derive the model from apps.audit.models.AuditedModel instead of models.Model.",
+            obj=model,
+            id="audit.W003",
+        )
+        for model in tracked_models()
+        if model._meta.app_label in registered and not issubclass(model, AuditedModel)
+    ]

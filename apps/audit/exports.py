@@ -15,7 +15,8 @@ from .models import AuditEvent
 
 CONTENT_TYPE = "text/csv; charset=utf-8"
 COLUMNS = (
-    "sequence",
+    "id",
+    "seal__sequence",
     "occurred_at",
     "actor_name",
     "actor_user_id",
@@ -27,9 +28,11 @@ COLUMNS = (
     "object_repr",
     "changes",
     "context",
-    "prev_hash",
-    "hash",
+    "seal__prev_hash",
+    "seal__hash",
 )
+# The header names the chain columns without the join.
+HEADER = tuple(name.removeprefix("seal__") for name in COLUMNS)
 
 
 class _Echo:
@@ -48,18 +51,18 @@ def _cells(row: dict) -> list[object]:
 
 
 def iter_csv(events: QuerySet[AuditEvent], *, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[str]:
-    """Yield the CSV lines (header first) of `events`, in sequence order, in constant memory."""
+    """Yield the CSV lines (header first) of `events`, in the order they were written, in constant memory."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(COLUMNS)
-    rows = events.order_by("sequence").values(*COLUMNS)
+    yield writer.writerow(HEADER)
+    rows = events.order_by("id").values(*COLUMNS)
     last = 0
     while True:
-        batch = list(rows.filter(sequence__gt=last)[:batch_size])
+        batch = list(rows.filter(id__gt=last)[:batch_size])
         for row in batch:
             yield writer.writerow(safe_row(_cells(row)))
         if len(batch) < batch_size:
             return
-        last = batch[-1]["sequence"]
+        last = batch[-1]["id"]
 
 
 def csv_filename(since: str | None, until: str | None) -> str:

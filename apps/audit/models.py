@@ -1,51 +1,51 @@
-"""The audit trail: append-only events, each chained to the previous one by a SHA-256 hash."""
+"""The audit trail: append-only events, written in the change's transaction, and their seals: each event's place
+in the hash chain, written by the sealer after commit."""
 
 from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from django.db import models
+from django.db import connections, models, router, transaction
+from django.utils import timezone
 
-from .constants import AuditAction
 from .errors import AppendOnlyViolation
 
 
-def _flush_queued(queryset: models.QuerySet[Any]) -> None:
-    from .queue import flush_before_read
+class CurrentTransactionId(models.Func):
+    """The id of the transaction writing the row: PostgreSQL's `pg_current_xact_id()`; NULL elsewhere.
 
-    flush_before_read(queryset.db)
+    The sealer orders events by it and never seals past a transaction that is still running (docs/audit.md).
+    """
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        return "NULL", ()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        # xid8 has no cast to bigint; its text form is the 64-bit number.
+        return "pg_current_xact_id()::text::bigint", []
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    """Reads of the trail; every bulk write that would change or remove events is refused.
-
-    Every read first writes the events its transaction has queued (apps.audit.queue.queue_events), so a
-    transaction always reads its own changes' events.
-    """
-
-    def _fetch_all(self) -> None:
-        if self._result_cache is None:
-            _flush_queued(self)
-        super()._fetch_all()
-
-    def iterator(self, chunk_size: int | None = None) -> Any:
-        _flush_queued(self)
-        return super().iterator(chunk_size=chunk_size)
-
-    def count(self) -> int:
-        _flush_queued(self)
-        return super().count()
-
-    def exists(self) -> bool:
-        _flush_queued(self)
-        return super().exists()
-
-    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        _flush_queued(self)
-        return super().aggregate(*args, **kwargs)
+    """Reads of the trail; inserts are always unsealed, and no bulk write may change or remove an event."""
 
     def for_object(self, object_type: str, object_id: str) -> AuditEventQuerySet:
         return self.filter(object_type=object_type, object_id=str(object_id))
+
+    # The ignores: inside a QuerySet subclass the stubs leave QuerySet's model type unbound (list[_Model]).
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[AuditEvent]:  # type: ignore[override]
+        """Insert new events, tagged with the writing transaction (the sealer's order)."""
+        events = list(objs)
+        is_postgresql = connections[self.db].vendor == "postgresql"
+        now = timezone.now()
+        for event in events:
+            event.occurred_at = event.occurred_at or now
+            event.txid = CurrentTransactionId() if is_postgresql else None
+        created = super().bulk_create(events, *args, **kwargs)
+        for event in created:
+            event.txid = None  # the expression is not a value; read the row again to see the number
+        return created  # type: ignore[return-value]
 
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyViolation("Audit events are append-only: they cannot be updated.")
@@ -58,40 +58,10 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
     delete.queryset_only = True  # type: ignore[attr-defined]
 
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[AuditEvent]:
-        """Append the events to the chain (sequence and hashes are assigned here, whatever was set)."""
-        from .queue import append_events
-
-        return append_events(list(objs), using=self.db)
-
-
-class ChainSequenceField(models.PositiveBigIntegerField):
-    """The chain position. On SQLite the column is declared INTEGER PRIMARY KEY, which makes it the table's rowid:
-    one B-tree for rows and key instead of two, so each appended event writes one index page less."""
-
-    def db_type(self, connection: Any) -> str | None:
-        if connection.vendor == "sqlite":
-            return "integer"
-        return super().db_type(connection)
-
-
-class TrailJSONField(models.JSONField):
-    """A JSONField without SQLite's JSON_VALID() check: the trail's writer stores only the canonical JSON it has
-    just encoded and hashed (and verify_audit re-checks every hash), so the check would parse each event's
-    changes a second time for nothing."""
-
-    def db_check(self, connection: Any) -> str | None:
-        if connection.vendor == "sqlite":
-            return None
-        return super().db_check(connection)
-
 
 class AuditEvent(models.Model):
-    """One change or domain event: who, when, under which request, what changed, chained by hash."""
+    """One change or domain event: who, when, under which request, what changed (chained by its `seal`)."""
 
-    sequence = ChainSequenceField(
-        primary_key=True, help_text="Position in the chain: 1, 2, 3... without gaps, in commit order."
-    )
     occurred_at = models.DateTimeField(db_index=True)
     actor_user_id = models.BigIntegerField(
         null=True, blank=True, help_text="Id of the user who acted; empty for system processes."
@@ -99,35 +69,93 @@ class AuditEvent(models.Model):
     actor_name = models.CharField(max_length=150, help_text="Copy of the actor's name at the time.")
     actor_ip = models.CharField(max_length=45, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
-    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    action = models.CharField(max_length=40)
     object_type = models.CharField(max_length=100, blank=True, help_text="'app_label.model_name' of the object.")
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=200, blank=True)
-    changes = TrailJSONField(default=dict, blank=True, help_text="{field: [old, new]}.")
-    context = TrailJSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    changes = models.JSONField(default=dict, blank=True, help_text="{field: [old, new]}.")
+    context = models.JSONField(default=dict, blank=True)
+    txid = models.BigIntegerField(
+        null=True, blank=True, editable=False, help_text="The writing transaction (PostgreSQL): the sealing order."
+    )
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-sequence"]
-        # Few indexes on purpose: every audited save inserts here. Object history and dates are looked up;
-        # actor, action and request-id searches scan (or narrow by date first): the admin's search ORs the
-        # request id with text matches, which no index serves.
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_event_object_idx")]
+        db_table = "audit_event"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_event_object_idx2"),
+            # The sealer's order: it takes the events after the last sealed one by (transaction, id).
+            models.Index(fields=["txid", "id"], name="audit_event_seal_order_idx"),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.action} {self.object_type} {self.object_repr}".strip()
+        return f"#{self.pk} {self.action} {self.object_type} {self.object_repr}".strip()
 
-    def save(self, *args: Any, using: str | None = None, **kwargs: Any) -> None:
-        """Append a new event to the chain; an existing event can never be saved again."""
-        from .queue import append_events
-
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Append a new event; an existing event can never be saved again."""
         if not self._state.adding:
             raise AppendOnlyViolation("Audit events are append-only: an existing event cannot be changed.")
-        append_events([self], using=using)
+        AuditEvent.objects.using(kwargs.get("using") or router.db_for_write(AuditEvent)).bulk_create([self])
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Refuse: the trail keeps every event."""
         raise AppendOnlyViolation("Audit events are append-only: they cannot be deleted.")
+
+
+class AuditSealQuerySet(models.QuerySet["AuditSeal"]):
+    """Seals are written only by the sealer, in bulk; none is ever changed or removed."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyViolation("Audit seals are append-only: they cannot be updated.")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> NoReturn:
+        raise AppendOnlyViolation("Audit seals are append-only: they cannot be updated.")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyViolation("Audit seals are append-only: they cannot be deleted.")
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class AuditSeal(models.Model):
+    """An event's place in the hash chain, written once by the sealer after the event committed."""
+
+    sequence = models.PositiveBigIntegerField(
+        primary_key=True, help_text="Position in the chain: 1, 2, 3... without gaps, in sealing order."
+    )
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="seal")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(help_text="When the sealer chained the event.")
+
+    objects = AuditSealQuerySet.as_manager()
+
+    class Meta:
+        db_table = "audit_seal"
+        ordering = ["-sequence"]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} → event {self.event_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Refuse: only the sealer writes seals (apps.audit.sealer), in bulk."""
+        raise AppendOnlyViolation("Audit seals are written only by the sealer.")
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Refuse: the chain keeps every seal."""
+        raise AppendOnlyViolation("Audit seals are append-only: they cannot be deleted.")
+
+
+class AuditedModel(models.Model):
+    """Base of every audited model of the product: a save outside a transaction runs in one of its own, so the
+    change and its audit event (written by the capture's post_save receiver) commit together or not at all."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(*args, **kwargs)

@@ -30,7 +30,7 @@ class AuditedQuerySet(models.QuerySet[_M]):
         if spec is None:
             raise UnauditedBulkWrite(
                 f"{self.model._meta.label} uses AuditedQuerySet but is not an audited model "
-                "(see apps.audit.constants.TRACKED_APP_LABELS)."
+                "(its app must call apps.audit.registry.register_tracked_app in its AppConfig.ready())."
             )
         return spec
 
@@ -48,9 +48,8 @@ class AuditedQuerySet(models.QuerySet[_M]):
 
     def audited_update(self, **kwargs: Any) -> int:
         """Update the matching rows like update(), writing one event per changed row; return the row count."""
-        from .capture import changes_between, model_event
+        from .capture import changes_between, model_event, write_events
         from .constants import AuditAction
-        from .queue import queue_events
 
         if self.query.is_sliced:
             raise TypeError("Cannot update a query once a slice has been taken.")
@@ -75,14 +74,13 @@ class AuditedQuerySet(models.QuerySet[_M]):
                     changes = changes_between(spec, old_values, new_values)
                     if changes.keys() - spec.auto_now:
                         events.append(model_event(spec, new, AuditAction.UPDATE, changes, bulk="audited_update"))
-                queue_events(events, using=self.db)
+                write_events(events, using=self.db)
         return updated
 
     def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
         """Insert objects like bulk_create(), writing one create event per object."""
-        from .capture import created_changes, model_event
+        from .capture import created_changes, model_event, write_events
         from .constants import AuditAction
-        from .queue import queue_events
 
         if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts") or any(args[1:]):
             raise UnauditedBulkWrite(
@@ -102,5 +100,5 @@ class AuditedQuerySet(models.QuerySet[_M]):
                 model_event(spec, obj, AuditAction.CREATE, created_changes(spec, obj), bulk="bulk_create")
                 for obj in created
             ]
-            queue_events(events, using=self.db)
+            write_events(events, using=self.db)
         return created

@@ -1,13 +1,28 @@
-"""Which models the trail captures: every concrete model of the product apps, found when Django starts."""
+"""What the trail captures and which actions it knows: each app registers its own, so the trail names none of them.
+
+An app calls, in its own `AppConfig.ready()`::
+
+    register_tracked_app(self, exclude=["somequeue"])   # every concrete model of the app, but these
+    register_actions(MyAuditAction)                     # its domain events (a TextChoices)
+
+The audit app is installed before the apps that register (its admin template must win), so its `ready()` runs
+first: registrations only record, and the scan of the models runs again on the first use after a registration
+changed (at the latest once every `ready()` has run).
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
-from django.apps import apps
+from django.apps import AppConfig, apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.models import Model
 
-from .constants import MASKED_FIELDS, TRACKED_APP_LABELS, TRACKED_EXTRA_MODELS, UNTRACKED_MODELS
+from .constants import MASKED_FIELDS, TRACKED_EXTRA_MODELS, AuditAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +51,82 @@ class TrackedManyToMany:
     target_attname: str
 
 
-_models: dict[type[models.Model], TrackedModel] = {}
-_many_to_many: dict[type[models.Model], TrackedManyToMany] = {}
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """The audited models as found for one set of registrations."""
+
+    generation: int
+    models: dict[type[Model], TrackedModel]
+    many_to_many: dict[type[Model], TrackedManyToMany]
+
+
+# Registered apps: app label -> names of its models that are not audited (lower case, as in `_meta.model_name`).
+_tracked_apps: dict[str, frozenset[str]] = {}
+# Known actions: value -> label, and which choices class brought each value (a value belongs to one app).
+_action_labels: dict[str, str] = {}
+_action_owners: dict[str, type[models.TextChoices]] = {}
+# Bumped by every registration; a scan made for an older generation is made again on next use.
+_generation = 0
+_scan: _Scan | None = None
+_lock = threading.Lock()
+
+
+# Actions ----------------------------------------------------------------------------------------------------------
+
+
+def register_actions(choices: type[models.TextChoices]) -> None:
+    """Make an app's audit actions known to `audit_record()` and the admin; registering twice is harmless."""
+    with _lock:
+        for value in choices.values:
+            owner = _action_owners.get(value)
+            if owner is not None and owner is not choices:
+                raise ImproperlyConfigured(
+                    f"Audit action {value!r} of {choices.__qualname__} is already registered by {owner.__qualname__}."
+                )
+        for value, label in choices.choices:
+            _action_owners[value] = choices
+            _action_labels[value] = str(label)
+
+
+def is_known_action(action: str) -> bool:
+    """Whether some app registered this action (the trail's own actions are always known)."""
+    return action in _action_labels
+
+
+def action_label(action: str) -> str:
+    """The human label of an action; an action no longer registered (an old event) shows as its value."""
+    return _action_labels.get(action, action)
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """(value, label) of every known action, by label: what the admin offers to filter on."""
+    return sorted(_action_labels.items(), key=lambda item: item[1].lower())
+
+
+# The trail's own, generic actions; domain events are registered by their apps.
+register_actions(AuditAction)
+
+
+# Tracked models ---------------------------------------------------------------------------------------------------
+
+
+def register_tracked_app(app_config: AppConfig, *, exclude: Iterable[str] = ()) -> None:
+    """Audit every concrete model of this app, models added later included, except the `exclude`d model names.
+
+    Call it from the app's `AppConfig.ready()`. Exclude only what repeats an audited event (a work queue whose
+    rows live for seconds), and say why where you call it.
+    """
+    global _generation
+    excluded = frozenset(name.lower() for name in exclude)
+    with _lock:
+        if _tracked_apps.get(app_config.label) != excluded:
+            _tracked_apps[app_config.label] = excluded
+            _generation += 1
+
+
+def tracked_app_labels() -> frozenset[str]:
+    """Labels of the apps that registered their models (not those of single extra models such as auth.user)."""
+    return frozenset(_tracked_apps)
 
 
 def label_of(model: type[models.Model] | models.Model) -> str:
@@ -45,18 +134,27 @@ def label_of(model: type[models.Model] | models.Model) -> str:
     return model._meta.concrete_model._meta.label_lower  # type: ignore[union-attr]
 
 
+def _concrete(model: type[models.Model]) -> type[models.Model]:
+    """The model itself, or a proxy's concrete model (Django sets it on every model that is not abstract)."""
+    concrete = model._meta.concrete_model
+    if concrete is None:
+        raise ImproperlyConfigured(f"{model._meta.label} is abstract: it has no table to audit.")
+    return concrete
+
+
 def _is_tracked(model: type[models.Model]) -> bool:
     opts = model._meta
     if opts.abstract or opts.auto_created or opts.swapped:
         return False
-    concrete = opts.concrete_model._meta
-    if concrete.label_lower in UNTRACKED_MODELS:
-        return False
-    return concrete.app_label in TRACKED_APP_LABELS or concrete.label_lower in TRACKED_EXTRA_MODELS
+    concrete = _concrete(model)._meta
+    if concrete.label_lower in TRACKED_EXTRA_MODELS:
+        return True
+    excluded = _tracked_apps.get(concrete.app_label)
+    return excluded is not None and concrete.model_name not in excluded
 
 
 def _describe(model: type[models.Model]) -> TrackedModel:
-    concrete = model._meta.concrete_model
+    concrete = _concrete(model)
     label = concrete._meta.label_lower
     fields = tuple(concrete._meta.concrete_fields)
     return TrackedModel(
@@ -71,50 +169,81 @@ def _describe(model: type[models.Model]) -> TrackedModel:
     )
 
 
-def build_registry() -> None:
-    """Find the audited models (and their proxies and many-to-many tables); called once at start-up."""
-    _models.clear()
-    _many_to_many.clear()
+def _check_exclusions() -> None:
+    for app_label, excluded in _tracked_apps.items():
+        names = {model._meta.model_name for model in apps.get_app_config(app_label).get_models()}
+        unknown = sorted(excluded - names)
+        if unknown:
+            raise ImproperlyConfigured(f"register_tracked_app({app_label!r}) excludes unknown models: {unknown}.")
+
+
+def _scan_models(generation: int) -> _Scan:
+    _check_exclusions()
+    found: dict[type[models.Model], TrackedModel] = {}
     for model in apps.get_models():
         if not _is_tracked(model):
             continue
-        concrete = model._meta.concrete_model
-        spec = _models.get(concrete) or _describe(concrete)
-        _models[concrete] = spec
-        _models[model] = spec
-    for spec in {id(s): s for s in _models.values()}.values():
+        concrete = _concrete(model)
+        spec = found.get(concrete) or _describe(concrete)
+        found[concrete] = spec
+        found[model] = spec
+    many_to_many: dict[type[models.Model], TrackedManyToMany] = {}
+    for spec in {id(s): s for s in found.values()}.values():
         for field in spec.model._meta.local_many_to_many:
             through = field.remote_field.through
-            if not through._meta.auto_created:
+            if through is None or not through._meta.auto_created:
                 continue  # an explicit through model is a tracked model of its own
-            _many_to_many[through] = TrackedManyToMany(
-                source=spec,
-                field=field,
-                source_attname=through._meta.get_field(field.m2m_field_name()).attname,
-                target_attname=through._meta.get_field(field.m2m_reverse_field_name()).attname,
+            # The two columns of an auto-created through model are foreign keys.
+            source = cast("models.ForeignKey[Any, Any]", through._meta.get_field(field.m2m_field_name()))
+            target = cast("models.ForeignKey[Any, Any]", through._meta.get_field(field.m2m_reverse_field_name()))
+            many_to_many[through] = TrackedManyToMany(
+                source=spec, field=field, source_attname=source.attname, target_attname=target.attname
             )
+    return _Scan(generation=generation, models=found, many_to_many=many_to_many)
+
+
+def build_registry() -> None:
+    """Find the audited models (and their proxies and many-to-many tables) among those registered so far.
+
+    Safe to call from any `ready()`: an app that registers later makes the next use scan again.
+    """
+    _rebuild()
+
+
+def _rebuild() -> _Scan:
+    global _scan
+    with _lock:
+        scan = _scan = _scan_models(_generation)
+    return scan
+
+
+def _current() -> _Scan:
+    scan = _scan
+    if scan is None or scan.generation != _generation:
+        scan = _rebuild()
+    return scan
 
 
 def tracked_spec(model: type[models.Model]) -> TrackedModel | None:
     """Return how `model` is captured, or None when it is not audited."""
-    return _models.get(model)
+    return _current().models.get(model)
 
 
 def tracked_models() -> list[type[models.Model]]:
     """Every audited concrete model, sorted by label."""
-    return sorted({spec.model for spec in _models.values()}, key=lambda m: m._meta.label_lower)
+    return sorted({spec.model for spec in _current().models.values()}, key=lambda m: m._meta.label_lower)
 
 
 def tracked_senders() -> list[type[models.Model]]:
     """Every class whose signals are captured: audited concrete models and their proxies."""
-    return list(_models)
+    return list(_current().models)
 
 
 def tracked_many_to_many() -> dict[type[models.Model], TrackedManyToMany]:
     """The audited auto-created many-to-many tables, by through model."""
-    return dict(_many_to_many)
+    return dict(_current().many_to_many)
 
 
 def tracked_m2m(through: type[models.Model]) -> TrackedManyToMany | None:
     """Return how changes to a many-to-many table are captured, or None."""
-    return _many_to_many.get(through)
+    return _current().many_to_many.get(through)

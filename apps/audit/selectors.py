@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
 from .chain import HASHED_FIELDS, ChainReport, check_chain
 from .constants import DEFAULT_BATCH_SIZE
-from .models import AuditEvent
+from .models import AuditEvent, AuditSeal
 from .registry import label_of
+from .sealer import unsealed_events
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -20,8 +22,8 @@ def _start_of(day: dt.date) -> dt.datetime:
 
 
 def audit_event_list(*, since: dt.date | None = None, until: dt.date | None = None) -> models.QuerySet[AuditEvent]:
-    """Events that occurred from the start of `since` to the end of `until` (both days included)."""
-    events = AuditEvent.objects.order_by("sequence")
+    """Events that occurred from the start of `since` to the end of `until` (both days included), oldest first."""
+    events = AuditEvent.objects.order_by("id")
     if since is not None:
         events = events.filter(occurred_at__gte=_start_of(since))
     if until is not None:
@@ -31,20 +33,39 @@ def audit_event_list(*, since: dt.date | None = None, until: dt.date | None = No
 
 def audit_event_list_for(obj: models.Model) -> models.QuerySet[AuditEvent]:
     """The history of one object, oldest first."""
-    return AuditEvent.objects.for_object(label_of(obj), str(obj.pk)).order_by("sequence")
+    return AuditEvent.objects.for_object(label_of(obj), str(obj.pk)).order_by("id")
+
+
+_SEALED_ROW = {
+    "sequence": F("sequence"),
+    "prev_hash": F("prev_hash"),
+    "hash": F("hash"),
+    **{name: F(f"event__{name}") for name in HASHED_FIELDS if name not in ("sequence", "prev_hash")},
+}
 
 
 def _chain_rows(batch_size: int) -> Iterator[dict[str, Any]]:
-    rows = AuditEvent.objects.order_by("sequence").values(*HASHED_FIELDS, "hash")
+    seals = AuditSeal.objects.order_by("sequence")
     last = 0
     while True:
-        batch = list(rows.filter(sequence__gt=last)[:batch_size])
-        yield from batch
+        # Any: the values() keys are built at run time, so the row type cannot know them.
+        batch: list[Any] = list(
+            seals.filter(sequence__gt=last).values(**{f"v_{k}": v for k, v in _SEALED_ROW.items()})[:batch_size]
+        )
+        for row in batch:
+            yield {key[2:]: value for key, value in row.items()}
         if len(batch) < batch_size:
             return
-        last = batch[-1]["sequence"]
+        last = batch[-1]["v_sequence"]
 
 
 def audit_chain_verify(*, batch_size: int = DEFAULT_BATCH_SIZE) -> ChainReport:
-    """Walk the whole chain in batches (constant memory) and report the first break, if any."""
-    return check_chain(_chain_rows(batch_size))
+    """Walk the sealed chain in batches (constant memory), report the first break and how many events wait."""
+    report = check_chain(_chain_rows(batch_size))
+    return ChainReport(
+        count=report.count,
+        head_sequence=report.head_sequence,
+        head_hash=report.head_hash,
+        broken=report.broken,
+        unsealed=unsealed_events().count(),
+    )

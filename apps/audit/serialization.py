@@ -86,16 +86,6 @@ def _sorted(items: list[Any]) -> list[Any]:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-class CanonicalJSON(str):
-    """Changes already serialised as `canonical_json_text` gives them, to be hashed and stored as they are.
-
-    Automatic capture encodes a create's changes at the save: the queued event then holds one string instead of
-    a dict and a list per field, which the garbage collector would otherwise walk until the transaction commits.
-    """
-
-    __slots__ = ()
-
-
 def canonical_json_text(data: Any) -> str:
     """Serialise JSON-safe `data` the one way the chain hashes it: sorted keys, no spaces."""
     return _CANONICAL.encode(data)

@@ -1,4 +1,4 @@
-"""Writes to the audit trail: domain events and audited exports."""
+"""Writes to the audit trail: domain events, sealing and audited exports."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from typing import Any
 
 from django.db import models, transaction
 
-from .capture import draft_event
+from .capture import draft_event, write_events
 from .capture import object_repr as repr_of
 from .constants import AuditAction
 from .exports import iter_csv
 from .models import AuditEvent
-from .queue import append_events, queue_events
-from .registry import label_of
+from .registry import is_known_action, label_of
 
 
 def audit_record(
@@ -23,19 +22,15 @@ def audit_record(
     object_type: str | None = None,
     object_id: str | None = None,
     object_repr: str | None = None,
-    changes: dict | None = None,
-    context: dict | None = None,
-    defer: bool = False,
+    changes: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append a domain event, attributed to the current actor and request, in the caller's transaction.
+    """Write a domain event, attributed to the current actor and request, in the caller's transaction.
 
-    The event is numbered and chained at once (its `sequence` and `hash` are set on return). With `defer` it is
-    queued instead, behind the transaction's captured changes, and written with them just before COMMIT: the
-    chain's lock is then held only for that last step (hot paths that do not need the number, e.g. a
-    submission). Outside a transaction `defer` changes nothing.
+    The event commits with the caller's change (or not at all); the sealer gives it its chain position after.
     """
-    if action not in AuditAction.values:
-        raise ValueError(f"Unknown audit action {action!r}; add it to apps.audit.constants.AuditAction.")
+    if not is_known_action(action):
+        raise ValueError(f"Unknown audit action {action!r}; register it with apps.audit.registry.register_actions().")
     if obj is not None:
         object_type = object_type or label_of(obj)
         object_id = object_id if object_id is not None else str(obj.pk)
@@ -48,10 +43,7 @@ def audit_record(
         changes=changes,
         context=context,
     )
-    if defer:
-        queue_events([event])
-    else:
-        append_events([event], safe=True)
+    write_events([event])
     return event
 
 
@@ -60,14 +52,14 @@ def audit_export_csv(
     *, events: models.QuerySet[AuditEvent], filters: dict[str, Any], destination: str
 ) -> tuple[int, Iterator[str]]:
     """Record who exports which events (EXPORT_MADE), then return the row count and the CSV lines to stream."""
-    head = AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+    head = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     # The export covers the trail as it stands now; its own event and later ones are not in it.
-    events = events.filter(sequence__lte=head)
+    events = events.filter(id__lte=head)
     rows = events.count()
     audit_record(
         action=AuditAction.EXPORT_MADE,
         object_type=AuditEvent._meta.label_lower,
         object_repr=f"{rows} audit events as CSV",
-        context={"format": "csv", "filters": filters, "rows": rows, "up_to_sequence": head, "to": destination},
+        context={"format": "csv", "filters": filters, "rows": rows, "up_to_event": head, "to": destination},
     )
     return rows, iter_csv(events)

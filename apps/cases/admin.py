@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -14,12 +15,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.common.errors import InvalidTransition
+from apps.common.users import signed_in_user
 from apps.policies.models import PolicyVersion
-from apps.reports.constants import ExportFormat, ReportKind
-from apps.reports.filters import ReportFilters
-from apps.reports.permissions import can_view_reports
-from apps.reports.responses import export_response
-from apps.reports.services import export_job_request, export_prepare, export_record
 
 from .forms import DecisionNoteForm, NominationsForm
 from .models import ApprovalRoute, ApprovalStep, Attestation, Case, Cycle, Delegation, PolicyException, StepRecord
@@ -36,41 +33,8 @@ class CycleAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     date_hierarchy = "opens_on"
     change_form_template = "admin/cases/cycle/change_form.html"
-    actions = ["export_cases_csv", "export_cases_xlsx"]
 
-    def has_reports_permission(self, request: HttpRequest) -> bool:
-        """Exports are for those who read the compliance reports: HR and Leadership, as on the dashboard."""
-        return can_view_reports(request.user)
-
-    @admin.action(description="Download the case detail of the selected cycles (CSV)", permissions=["reports"])
-    def export_cases_csv(self, request: HttpRequest, queryset: QuerySet[Cycle]) -> HttpResponse | None:
-        return self._export_cases(request, queryset, ExportFormat.CSV)
-
-    @admin.action(description="Download the case detail of the selected cycles (Excel)", permissions=["reports"])
-    def export_cases_xlsx(self, request: HttpRequest, queryset: QuerySet[Cycle]) -> HttpResponse | None:
-        return self._export_cases(request, queryset, ExportFormat.XLSX)
-
-    def _export_cases(self, request: HttpRequest, queryset: QuerySet[Cycle], export_format: str) -> HttpResponse | None:
-        """One file of the selected cycles' cases, audited like every export; a large one becomes a job."""
-        if not can_view_reports(request.user):  # the action is hidden from others; refuse a forged request too
-            raise PermissionDenied
-        filters = ReportFilters.for_cycles(list(queryset.only("pk", "ritual_type_id")))
-        export = export_prepare(
-            kind=ReportKind.CASES, export_format=export_format, filters=filters, today=timezone.localdate()
-        )
-        if export.is_large:
-            export_job_request(by=request.user, export=export)
-            self.message_user(
-                request,
-                f"{export.rows:,} rows: the export runs in the background. Its progress and download link are "
-                "under Your exports on the dashboard.",
-                messages.INFO,
-            )
-            return None
-        export_record(export=export, destination="download")
-        return export_response(export)
-
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self):
         view = self.admin_site.admin_view(self.nominations_view)
         return [path("<int:pk>/nominations/", view, name="cases_cycle_nominations"), *super().get_urls()]
 
@@ -104,10 +68,10 @@ class ComplianceFilter(admin.SimpleListFilter):
     title = "compliance"
     parameter_name = "compliant"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request, model_admin):
         return [("yes", "Meets policy"), ("no", "Short of policy"), ("unknown", "Not evaluated yet")]
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request, queryset):
         value = self.value()
         if value == "yes":
             return queryset.filter(compliant=True)
@@ -121,7 +85,7 @@ class ComplianceFilter(admin.SimpleListFilter):
 class CaseChangeList(ChangeList):
     """Evaluates the open cases of the page in one batch, so the compliance column needs no query per row."""
 
-    def get_results(self, request):  # type: ignore[no-untyped-def]
+    def get_results(self, request):
         super().get_results(request)
         self.result_list = list(self.result_list)
         evaluations = live_evaluations(self.result_list, today=timezone.localdate())
@@ -136,7 +100,7 @@ class StepRecordInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
 
@@ -147,7 +111,7 @@ class AttestationInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
 
@@ -170,13 +134,13 @@ class CaseAdmin(admin.ModelAdmin):
     actions = ["approve_selected", "reject_selected"]
     change_form_template = "admin/cases/case/change_form.html"
 
-    def get_changelist(self, request, **kwargs):  # type: ignore[no-untyped-def]
+    def get_changelist(self, request, **kwargs):
         return CaseChangeList
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False
 
     @admin.display(description="subject", ordering="subject_employee__full_name")
@@ -204,7 +168,7 @@ class CaseAdmin(admin.ModelAdmin):
             return "met at decision" if obj.frozen_evaluation.get("compliant") else "not met at decision"
         return "-"
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+    def change_view(self, request, object_id, form_url="", extra_context=None):
         case = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if case is not None:
@@ -219,7 +183,7 @@ class CaseAdmin(admin.ModelAdmin):
         done = 0
         for case in queryset.select_related("cycle"):
             try:
-                case_step_decide(case=case, by=request.user, decision=decision, comment=comment)
+                case_step_decide(case=case, by=signed_in_user(request.user), decision=decision, comment=comment)
                 done += 1
             except (ValidationError, PermissionDenied, InvalidTransition) as exc:
                 text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
@@ -245,11 +209,11 @@ class CaseAdmin(admin.ModelAdmin):
             "cases": queryset.select_related("cycle", "subject_employee", "subject_unit"),
             "form": form,
             "action": "reject_selected",
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         }
         return TemplateResponse(request, "admin/cases/case/reject_note.html", context)
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self):
         view = self.admin_site.admin_view(self.preview_view)
         return [path("preview/<int:version_id>/", view, name="cases_case_preview"), *super().get_urls()]
 
@@ -282,19 +246,19 @@ class PolicyExceptionAdmin(admin.ModelAdmin):
     filter_horizontal = ()
     actions = ["grant_selected", "refuse_selected"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request, obj=None):
         return (*self.readonly_fields, "waived_requirements")
 
     def _decide(self, request: HttpRequest, queryset: QuerySet[PolicyException], grant: bool) -> None:
         for exception in queryset:
             try:
-                case_exception_decide(exception=exception, by=request.user, grant=grant)
+                case_exception_decide(exception=exception, by=signed_in_user(request.user), grant=grant)
                 verb = "Granted" if grant else "Refused"
                 self.message_user(request, f"{verb}: {exception}.", messages.SUCCESS)
             except (PermissionDenied, InvalidTransition, ValidationError) as exc:

@@ -63,3 +63,12 @@ class AttestationRole(models.TextChoices):
 DEFAULT_REMINDER_OFFSETS = [14, 7, 1]
 MIN_JUSTIFICATION_WORDS = 6
 MIN_NOTE_LENGTH = 5
+
+
+class CaseAuditAction(models.TextChoices):
+    """Decisions on cases and exceptions, on the audit trail (registered in CasesConfig.ready())."""
+
+    CASE_APPROVED = "case_approved", "Case approved"
+    CASE_REJECTED = "case_rejected", "Case rejected"
+    CASE_WITHDRAWN = "case_withdrawn", "Case withdrawn"
+    EXCEPTION_GRANTED = "exception_granted", "Exception granted"

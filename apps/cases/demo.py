@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from apps.evidence.constants import CustomerType, EvidenceStatus, MetricKind, SourceType
@@ -67,7 +67,7 @@ def seed_cases(
     *,
     units: dict[str, OrgUnit],
     heads: dict[str, Employee],
-    users: dict[str, AbstractBaseUser],
+    users: dict[str, User],
     today: dt.date,
     rng: random.Random,
 ) -> dict[str, int]:

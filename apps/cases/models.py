@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from apps.audit.models import AuditedModel
 from apps.audit.querysets import AuditedQuerySet
 from apps.evidence.models import Evidence
 from apps.org.models import Employee, OrgUnit
@@ -33,14 +34,14 @@ def default_offsets() -> list[int]:
     return list(DEFAULT_REMINDER_OFFSETS)
 
 
-class CycleQuerySet(AuditedQuerySet):
+class CycleQuerySet(AuditedQuerySet["Cycle"]):
     """Reusable filters for cycles."""
 
     def open(self) -> CycleQuerySet:
         return self.filter(status=CycleStatus.OPEN)
 
 
-class Cycle(models.Model):
+class Cycle(AuditedModel):
     """One round of a ritual (e.g. 'Promotions 2026-H2') with its deadlines and reminder offsets."""
 
     ritual_type = models.ForeignKey(RitualType, on_delete=models.PROTECT, related_name="cycles")
@@ -88,7 +89,7 @@ class Cycle(models.Model):
         return min(today, self.evidence_deadline)
 
 
-class CaseQuerySet(AuditedQuerySet):
+class CaseQuerySet(AuditedQuerySet["Case"]):
     """Reusable filters for cases."""
 
     def open(self) -> CaseQuerySet:
@@ -101,7 +102,7 @@ class CaseQuerySet(AuditedQuerySet):
         return self.filter(subject_employee_id__in=employee_ids)
 
 
-class Case(models.Model):
+class Case(AuditedModel):
     """A ritual decision about one subject, judged by the policy versions in force when it opened."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="cases")
@@ -178,7 +179,7 @@ class Case(models.Model):
         return self.status == CaseStatus.OPEN
 
 
-class CaseEvidence(models.Model):
+class CaseEvidence(AuditedModel):
     """Evidence linked to a case by hand (candidates and org units; employees' own evidence counts by itself)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
@@ -196,7 +197,7 @@ class CaseEvidence(models.Model):
         return f"{self.evidence} on {self.case}"
 
 
-class Attestation(models.Model):
+class Attestation(AuditedModel):
     """A named role vouching for a case (what an 'attestation' requirement asks for)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attestations")
@@ -214,7 +215,7 @@ class Attestation(models.Model):
         return f"{self.get_role_display()} attestation on {self.case}"
 
 
-class PolicyException(models.Model):
+class PolicyException(AuditedModel):
     """A written exception that lets a non-compliant case be approved; requested by one person, granted by HR."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="exceptions")
@@ -241,7 +242,7 @@ class PolicyException(models.Model):
         return f"Exception for {self.case} ({self.get_status_display()})"
 
 
-class ApprovalRoute(models.Model):
+class ApprovalRoute(AuditedModel):
     """The ordered approval steps of a ritual, e.g. manager recommends, then HR approves."""
 
     ritual_type = models.OneToOneField(RitualType, on_delete=models.PROTECT, related_name="approval_route")
@@ -253,7 +254,7 @@ class ApprovalRoute(models.Model):
         return self.name
 
 
-class ApprovalStep(models.Model):
+class ApprovalStep(AuditedModel):
     """One step of a route; the compliance gate applies when the last step approves."""
 
     route = models.ForeignKey(ApprovalRoute, on_delete=models.CASCADE, related_name="steps")
@@ -280,7 +281,7 @@ class ApprovalStep(models.Model):
             raise ValidationError({"group": "Only a 'named group' step has a group."})
 
 
-class Delegation(models.Model):
+class Delegation(AuditedModel):
     """Someone acts for another person on approval steps during a period, shown as 'on behalf of'."""
 
     principal = models.ForeignKey(User, on_delete=models.CASCADE, related_name="delegations_given")
@@ -308,7 +309,7 @@ class Delegation(models.Model):
             raise ValidationError({"delegate": "Delegate to someone else."})
 
 
-class StepRecord(models.Model):
+class StepRecord(AuditedModel):
     """What happened at one approval step of a case: who, when, for whom, the decision and the comment."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="step_records")

@@ -57,7 +57,7 @@ def _read(content: bytes) -> list[dict[str, str]]:
     if not reader.fieldnames:
         raise ValidationError("The file is empty; the first row must name the columns.")
     reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
-    rows = []
+    rows: list[dict[str, str]] = []
     for row in reader:
         if len(rows) >= MAX_ROWS:
             raise ValidationError(f"The file has more than {MAX_ROWS:,} rows; split it.")

@@ -52,16 +52,16 @@ def policy_preview(*, version: PolicyVersion, today: dt.date) -> Preview:
     policy). Bulk: a fixed number of queries whatever the number of cases.
     """
     policy = version.policy
-    cases = Case.objects.open().filter(cycle__ritual_type_id=policy.ritual_type_id)
+    scope = Case.objects.open().filter(cycle__ritual_type_id=policy.ritual_type_id)
     if policy.scope_id is not None:
-        cases = cases.filter(policy_unit_id__in=org_tree_get().descendants(policy.scope_id))
-    cases = list(cases.select_related("cycle", "subject_employee", "subject_unit", "policy_unit"))
+        scope = scope.filter(policy_unit_id__in=org_tree_get().descendants(policy.scope_id))
+    cases = list(scope.select_related("cycle", "subject_employee", "subject_unit", "policy_unit"))
     refs = {case.pk: case_ref(case) for case in cases}
     inputs = case_inputs_get(list(refs.values()))
     names = inputs.category_names
     draft_specs = tuple(requirement_specs(version.requirements.order_by("order", "pk"), names))
     policy_requirement_ids = set(
-        version.policy.versions.values_list("requirements__pk", flat=True).exclude(requirements__pk=None)
+        version.policy.versions.values_list("requirements__pk", flat=True).exclude(requirements__pk__isnull=True)
     )
 
     rows: list[PreviewRow] = []

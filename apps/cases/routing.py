@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from apps.common.roles import is_hr, is_leadership, user_role_names
 
@@ -62,7 +62,7 @@ def _manager_user_id(case: Case, levels: int) -> int | None:
     return person.user_id if person is not None else None
 
 
-def holds_role(user: AbstractBaseUser, step: RouteStep, case: Case) -> bool:
+def holds_role(user: User, step: RouteStep, case: Case) -> bool:
     """Does `user` themselves hold the role of this step on this case?"""
     if step.role == StepRole.MANAGER:
         return user.pk is not None and user.pk == _manager_user_id(case, 1)
@@ -75,14 +75,12 @@ def holds_role(user: AbstractBaseUser, step: RouteStep, case: Case) -> bool:
     return step.group_name is not None and step.group_name in user_role_names(user)
 
 
-def holds_case_role(user: AbstractBaseUser, role: str, case: Case) -> bool:
+def holds_case_role(user: User, role: str, case: Case) -> bool:
     """Does `user` hold `role` (manager, skip-level manager, HR, leadership) on this case, outside any route?"""
     return holds_role(user, RouteStep(order=0, name=role, role=role, group_name=None, step=None), case)
 
 
-def acting_capacity(
-    user: AbstractBaseUser, step: RouteStep, case: Case, today: dt.date
-) -> tuple[bool, AbstractBaseUser | None]:
+def acting_capacity(user: User, step: RouteStep, case: Case, today: dt.date) -> tuple[bool, User | None]:
     """Whether `user` may act on the step, and for whom: (True, None) in person, (True, principal) as delegate."""
     if holds_role(user, step, case):
         return True, None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ def pinned_version_ids(case_ids: Sequence[int] | QuerySet[Case]) -> dict[int, li
     return pinned
 
 
-def _ids(cases: Sequence[int] | QuerySet[Case]) -> Sequence[int] | QuerySet:
+def _ids(cases: Sequence[int] | QuerySet[Case]) -> Sequence[int] | QuerySet[Any]:
     """A list of ids, or the queryset's ids as a subquery (no parameter limit, one round trip)."""
     if isinstance(cases, QuerySet):
         return cases.order_by().values("pk")
@@ -65,7 +64,9 @@ def specs_for_versions(
     return {version_id: requirement_specs(items, names) for version_id, items in by_version.items()}, baseline
 
 
-def _ordered_specs(version_ids: list[int], specs: dict[int, list[RequirementSpec]], baseline: set[int]) -> tuple:
+def _ordered_specs(
+    version_ids: list[int], specs: dict[int, list[RequirementSpec]], baseline: set[int]
+) -> tuple[RequirementSpec, ...]:
     ordered = sorted(version_ids, key=lambda v: (v not in baseline, v))
     return tuple(spec for version_id in ordered for spec in specs.get(version_id, []))
 
@@ -100,7 +101,7 @@ def case_ref(case: Case) -> CaseRef:
         subject_employee_id=case.subject_employee_id,
         subject_unit_id=case.subject_unit_id,
         policy_unit_id=case.policy_unit_id,
-        subject_org_unit_id=case.subject_employee.org_unit_id if case.subject_employee_id else None,
+        subject_org_unit_id=case.subject_employee.org_unit_id if case.subject_employee is not None else None,
         evidence_deadline=case.cycle.evidence_deadline,
     )
 
@@ -159,26 +160,6 @@ def evaluate_refs(
     compiled: dict[tuple[int, ...], CompiledPolicy] = {}
     result: dict[int, Evaluation] = {}
     no_attestations: frozenset[str] = frozenset()
-    # As in the engine's evaluate_many: the batch's results survive it, so the cycle collector would walk
-    # every fact again and again; nothing here creates reference cycles.
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        return _evaluate_each(refs, inputs, compiled, result, no_attestations, today)
-    finally:
-        if paused:
-            gc.enable()
-
-
-def _evaluate_each(
-    refs: Sequence[CaseRef],
-    inputs: CaseInputs,
-    compiled: dict[tuple[int, ...], CompiledPolicy],
-    result: dict[int, Evaluation],
-    no_attestations: frozenset[str],
-    today: dt.date,
-) -> dict[int, Evaluation]:
     for ref in refs:
         specs = inputs.specs_by_case.get(ref.pk, ())
         key = tuple(spec.id for spec in specs)
@@ -249,7 +230,8 @@ def checklist_rows(case: Case, evaluation: Evaluation | None) -> list[dict[str, 
         return list(case.frozen_evaluation["results"])
     if evaluation is None:
         return []
-    return evaluation_as_json(evaluation)["results"]
+    rows: list[dict[str, Any]] = evaluation_as_json(evaluation)["results"]
+    return rows
 
 
 def checklist_with_titles(case: Case, *, today: dt.date) -> list[dict[str, Any]]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.audit.constants import AuditAction
 from apps.audit.services import audit_record
 from apps.common.errors import InvalidTransition
 from apps.common.roles import is_hr
@@ -18,11 +18,12 @@ from apps.evidence.models import Evidence
 from apps.evidence.permissions import employee_of
 from apps.org.models import Employee, OrgUnit
 from apps.policies.constants import SubjectKind
-from apps.policies.selectors import effective_policies_get
+from apps.policies.selectors import EffectivePolicy, effective_policies_get
 
 from .constants import (
     MIN_JUSTIFICATION_WORDS,
     MIN_NOTE_LENGTH,
+    CaseAuditAction,
     CaseStatus,
     CycleStatus,
     ExceptionStatus,
@@ -62,7 +63,7 @@ def _subject_fields(
     candidate_name: str,
     candidate_email: str,
     nominated_by: Employee | None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Check the subject fits the ritual's subject kind; return the case fields, policy unit included."""
     kind = cycle.ritual_type.subject_kind
     if kind == SubjectKind.EMPLOYEE:
@@ -114,7 +115,7 @@ def case_open(
 
 
 @transaction.atomic
-def case_open_many(*, cycle: Cycle, subjects: Sequence[dict], today: dt.date | None = None) -> list[Case]:
+def case_open_many(*, cycle: Cycle, subjects: Sequence[dict[str, Any]], today: dt.date | None = None) -> list[Case]:
     """Open many cases at once, all or none; the effective policies are resolved in one batch."""
     today = today or timezone.localdate()
     if cycle.status != CycleStatus.OPEN:
@@ -137,8 +138,12 @@ def case_open_many(*, cycle: Cycle, subjects: Sequence[dict], today: dt.date | N
         ritual_type_id=cycle.ritual_type_id, org_unit_ids=[p["policy_unit_id"] for p in prepared], as_of=today
     )
     live = Case.objects.filter(cycle=cycle).exclude(status=CaseStatus.WITHDRAWN)
-    taken_employees = set(live.filter(subject_employee__isnull=False).values_list("subject_employee_id", flat=True))
-    taken_units = set(live.filter(subject_unit__isnull=False).values_list("subject_unit_id", flat=True))
+    taken_employees: set[int | None] = set(
+        live.filter(subject_employee__isnull=False).values_list("subject_employee_id", flat=True)
+    )
+    taken_units: set[int | None] = set(
+        live.filter(subject_unit__isnull=False).values_list("subject_unit_id", flat=True)
+    )
     now = timezone.now()
     cases: list[Case] = []
     for fields in prepared:
@@ -175,7 +180,9 @@ def case_open_many(*, cycle: Cycle, subjects: Sequence[dict], today: dt.date | N
     return cases
 
 
-def _evaluate_at_opening(cases: list[Case], policies: dict, as_of: dt.date, now: dt.datetime) -> None:
+def _evaluate_at_opening(
+    cases: list[Case], policies: dict[int | None, EffectivePolicy], as_of: dt.date, now: dt.datetime
+) -> None:
     """Store each new case's compliance from the start (one evidence query; a new case has no links yet)."""
     from apps.evidence.selectors import evidence_facts_by_owner
     from apps.policies.engine import SubjectFacts
@@ -188,7 +195,7 @@ def _evaluate_at_opening(cases: list[Case], policies: dict, as_of: dt.date, now:
         if unit_id not in compiled:
             compiled[unit_id] = policies[unit_id].compile()
         subject = SubjectFacts(
-            subject_unit_id=case.subject_employee.org_unit_id if case.subject_employee_id else unit_id,
+            subject_unit_id=case.subject_employee.org_unit_id if case.subject_employee is not None else unit_id,
             evidence=facts.get(case.subject_employee_id, []) if case.subject_employee_id else [],
         )
         case.compliant = compiled[unit_id].evaluate(subject, as_of).compliant
@@ -196,7 +203,7 @@ def _evaluate_at_opening(cases: list[Case], policies: dict, as_of: dt.date, now:
 
 
 @transaction.atomic
-def case_link_evidence(*, case: Case, evidence: Evidence, by: AbstractBaseUser) -> CaseEvidence:
+def case_link_evidence(*, case: Case, evidence: Evidence, by: User) -> CaseEvidence:
     """Link an evidence item to an open case (for candidates and org units, whose evidence is not their own)."""
     case = _lock_open(case)
     from apps.evidence.permissions import can_view
@@ -210,7 +217,7 @@ def case_link_evidence(*, case: Case, evidence: Evidence, by: AbstractBaseUser) 
 
 
 @transaction.atomic
-def case_attest(*, case: Case, by: AbstractBaseUser, role: str, note: str = "") -> Attestation:
+def case_attest(*, case: Case, by: User, role: str, note: str = "") -> Attestation:
     """Record that a role vouches for the case (manager, skip-level manager, HR or leadership)."""
     case = _lock_open(case)
     if role not in {StepRole.MANAGER, StepRole.SKIP_LEVEL_MANAGER, StepRole.HR, StepRole.LEADERSHIP}:
@@ -226,7 +233,7 @@ def case_attest(*, case: Case, by: AbstractBaseUser, role: str, note: str = "") 
 
 @transaction.atomic
 def case_exception_request(
-    *, case: Case, by: AbstractBaseUser, justification: str, waived_requirement_ids: Sequence[int]
+    *, case: Case, by: User, justification: str, waived_requirement_ids: Sequence[int]
 ) -> PolicyException:
     """Ask for an exception to named requirements of a case, with a written justification."""
     case = _lock_open(case)
@@ -258,9 +265,7 @@ def case_exception_request(
 
 
 @transaction.atomic
-def case_exception_decide(
-    *, exception: PolicyException, by: AbstractBaseUser, grant: bool, note: str = ""
-) -> PolicyException:
+def case_exception_decide(*, exception: PolicyException, by: User, grant: bool, note: str = "") -> PolicyException:
     """HR grants or refuses an exception; never the person who asked for it (four eyes)."""
     exception = PolicyException.objects.select_for_update(of=("self",)).select_related("case").get(pk=exception.pk)
     _lock_open(exception.case)
@@ -277,7 +282,7 @@ def case_exception_decide(
     exception.save()
     if grant:
         audit_record(
-            action=AuditAction.EXCEPTION_GRANTED,
+            action=CaseAuditAction.EXCEPTION_GRANTED,
             obj=exception,
             context={
                 "case_id": exception.case_id,
@@ -314,7 +319,7 @@ def _lock_counted_evidence(case: Case) -> None:
     list(Evidence.objects.select_for_update().filter(case_links__case=case).only("pk"))
 
 
-def _approve(case: Case, by: AbstractBaseUser, note: str, today: dt.date) -> Case:
+def _approve(case: Case, by: User, note: str, today: dt.date) -> Case:
     """The compliance gate: approve if compliant, or if a granted exception waives every unmet requirement."""
     _lock_counted_evidence(case)
     evaluation = case_checklist(case, today=today)
@@ -342,7 +347,7 @@ def _approve(case: Case, by: AbstractBaseUser, note: str, today: dt.date) -> Cas
     case.decision_note = note
     case.save()
     audit_record(
-        action=AuditAction.CASE_APPROVED,
+        action=CaseAuditAction.CASE_APPROVED,
         obj=case,
         context={
             "status": case.status,
@@ -355,9 +360,7 @@ def _approve(case: Case, by: AbstractBaseUser, note: str, today: dt.date) -> Cas
 
 
 @transaction.atomic
-def case_step_decide(
-    *, case: Case, by: AbstractBaseUser, decision: str, comment: str = "", today: dt.date | None = None
-) -> Case:
+def case_step_decide(*, case: Case, by: User, decision: str, comment: str = "", today: dt.date | None = None) -> Case:
     """Record the next approval step; the last step's approval passes the compliance gate or is refused."""
     today = today or timezone.localdate()
     case = _lock_open(case)
@@ -396,11 +399,11 @@ def case_step_decide(
         comment=comment,
     )
     if decision == StepDecision.REJECT:
-        _close(case, by, CaseStatus.REJECTED, comment, AuditAction.CASE_REJECTED, today)
+        _close(case, by, CaseStatus.REJECTED, comment, CaseAuditAction.CASE_REJECTED, today)
     return Case.objects.get(pk=case.pk)
 
 
-def _close(case: Case, by: AbstractBaseUser, status: str, note: str, action: str, today: dt.date) -> None:
+def _close(case: Case, by: User, status: str, note: str, action: str, today: dt.date) -> None:
     evaluation = case_checklist(case, today=today)
     case.status = status
     case.frozen_evaluation = evaluation_as_json(evaluation)
@@ -413,7 +416,7 @@ def _close(case: Case, by: AbstractBaseUser, status: str, note: str, action: str
 
 
 @transaction.atomic
-def case_withdraw(*, case: Case, by: AbstractBaseUser, note: str, today: dt.date | None = None) -> Case:
+def case_withdraw(*, case: Case, by: User, note: str, today: dt.date | None = None) -> Case:
     """Withdraw an open case (nominator, the subject or HR), with a note."""
     note = _note(note, "withdraw the case")
     case = _lock_open(case)
@@ -421,5 +424,5 @@ def case_withdraw(*, case: Case, by: AbstractBaseUser, note: str, today: dt.date
     allowed = is_hr(by) or (employee is not None and employee.pk in {case.nominated_by_id, case.subject_employee_id})
     if not allowed:
         raise PermissionDenied("Only the nominator, the subject or HR can withdraw a case.")
-    _close(case, by, CaseStatus.WITHDRAWN, note, AuditAction.CASE_WITHDRAWN, today or timezone.localdate())
+    _close(case, by, CaseStatus.WITHDRAWN, note, CaseAuditAction.CASE_WITHDRAWN, today or timezone.localdate())
     return case

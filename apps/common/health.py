@@ -61,7 +61,8 @@ def connect_to_broker() -> tuple[bool, str]:
             return False, f"broker folder {folder} does not exist"
     try:
         with Connection(url, transport_options=options, connect_timeout=settings.HEALTHZ_BROKER_TIMEOUT) as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=3)
+            # kombu takes float seconds here; its stubs (celery-types) say int.
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=3)  # type: ignore[arg-type]
             transport = conn.transport_cls
     except Exception as exc:  # noqa: BLE001 - any failure means "down"
         return False, f"{type(exc).__name__}: {exc}"
@@ -77,10 +78,20 @@ def worker_heartbeat_age() -> float | None:
     return None if last is None else round(time.time() - float(last), 1)
 
 
+def audit_sealing() -> dict[str, object] | None:
+    """How many audit events wait for the sealer and the oldest one's age (docs/audit.md: the sealing window)."""
+    from apps.audit.sealer import unsealed_summary
+
+    try:
+        return unsealed_summary()
+    except Exception:  # noqa: BLE001 - the health check reports the database itself above
+        return None
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Report database and broker state: 200 when both answer, 503 naming what failed."""
+    """Report database and broker state (200 when both answer, 503 naming what failed) and the audit sealing lag."""
     db_ok, db_detail = check_database()
     broker_ok, broker_detail = check_broker()
     failed = [name for name, ok in (("database", db_ok), ("broker", broker_ok)) if not ok]
@@ -90,5 +101,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "database": {"ok": db_ok, "detail": db_detail},
         "broker": {"ok": broker_ok, "detail": broker_detail},
         "worker_heartbeat_age_seconds": worker_heartbeat_age(),
+        "audit": audit_sealing() if db_ok else None,
     }
     return JsonResponse(body, status=200 if not failed else 503)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.exceptions import ParseError
@@ -22,7 +23,7 @@ class StrictJSONParser(JSONParser):
     """JSON, minus NUL characters: DRF's CharField refuses them, but a code looked up by a related field would reach
     PostgreSQL, which refuses NUL in text with an error (a 500). One check here covers every field."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         data = super().parse(stream, media_type, parser_context)
         if _has_nul(data):
             raise ParseError("JSON parse error - null characters (\\u0000) are not allowed.")

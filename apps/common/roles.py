@@ -1,12 +1,10 @@
 """The product's roles, as Django groups."""
 
-from django.contrib.auth.models import Group
+from typing import cast
+
+from django.contrib.auth.models import Group, User
 from django.db import models
-
-from .prepared import Prepared
-
-# The names of a user's groups, read on most requests: compiled once and prepared on the database.
-_GROUP_NAMES = Prepared(Group, lambda user_id: Group.objects.filter(user__id=user_id).values_list("name"), -1)
+from django.db.models import prefetch_related_objects
 
 
 class Role(models.TextChoices):
@@ -23,16 +21,16 @@ def ensure_role_groups() -> dict[str, Group]:
 
 
 def user_role_names(user: object) -> frozenset[str]:
-    """The role groups a user belongs to, cached on the user object for the rest of the request."""
-    cached = getattr(user, "_rc_roles", None)
-    if cached is not None:
-        return cached
+    """The names of the groups a user belongs to.
+
+    The groups are read once per user object: `prefetch_related_objects` skips a relation already prefetched (by
+    the token authentication's `prefetch_related`, or an earlier call here), and `groups.add()`/`remove()` forget it.
+    """
     if not getattr(user, "is_authenticated", False):
-        roles: frozenset[str] = frozenset()
-    else:
-        roles = frozenset(name for (name,) in _GROUP_NAMES.query().all(user.pk))  # type: ignore[attr-defined]
-    user._rc_roles = roles  # type: ignore[attr-defined]
-    return roles
+        return frozenset()
+    signed_in = cast(User, user)  # only a real user is authenticated
+    prefetch_related_objects([signed_in], "groups")
+    return frozenset(group.name for group in signed_in.groups.all())
 
 
 def is_hr(user: object) -> bool:

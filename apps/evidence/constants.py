@@ -66,3 +66,12 @@ ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
 }
+
+
+class EvidenceAuditAction(models.TextChoices):
+    """The evidence review's events on the audit trail (registered in EvidenceConfig.ready())."""
+
+    EVIDENCE_SUBMITTED = "evidence_submitted", "Evidence submitted"
+    EVIDENCE_VERIFIED = "evidence_verified", "Evidence verified"
+    EVIDENCE_REJECTED = "evidence_rejected", "Evidence rejected"
+    EVIDENCE_CHANGES_REQUESTED = "evidence_changes_requested", "Evidence changes requested"

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from apps.org.models import Employee, OrgUnit, Touchpoint
@@ -87,7 +87,7 @@ def seed_evidence(
     *,
     employees: list[Employee],
     units: dict[str, OrgUnit],
-    reviewer: AbstractBaseUser,
+    reviewer: User,
     rng: random.Random,
     showcase: Employee | None = None,
 ) -> dict[str, int]:
@@ -139,13 +139,13 @@ def seed_evidence(
             item.gaming_flags = [flag.as_dict() for flag in flags]
         if status in {EvidenceStatus.VERIFIED, EvidenceStatus.CHANGES_REQUESTED, EvidenceStatus.REJECTED}:
             item.reviewer = reviewer
-            item.reviewed_at = item.submitted_at + dt.timedelta(days=rng.randint(0, 4))
+            item.reviewed_at = (item.submitted_at or now) + dt.timedelta(days=rng.randint(0, 4))
             item.flags_acknowledged = bool(item.gaming_flags) and status == EvidenceStatus.VERIFIED
             item.review_comment = {
                 EvidenceStatus.VERIFIED: "Checked the ticket and the figures.",
                 EvidenceStatus.CHANGES_REQUESTED: "Please add the ticket number and the result after 3 months.",
                 EvidenceStatus.REJECTED: "This describes a team goal, not something you did for a customer.",
-            }[status]
+            }[EvidenceStatus(status)]
         rows.append(item)
     # One audited bulk insert: demo data at benchmark scale must stay quick.
     Evidence.objects.bulk_create(rows, batch_size=1000)

@@ -39,7 +39,8 @@ class StrictBooleanField(forms.NullBooleanField):
 
     widget = forms.TextInput
 
-    def to_python(self, value: Any) -> bool | None:
+    # NullBooleanField.to_python returns None too; the stubs keep BooleanField's bool.
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
         text = str(value).strip().lower() if value is not None else ""
         if text == "":
             return None

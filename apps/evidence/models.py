@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from apps.audit.models import AuditedModel
 from apps.audit.querysets import AuditedQuerySet
-from apps.common.prepared_writes import PreparedSaveMixin
 from apps.org.models import Employee, OrgUnit, Touchpoint
 from apps.policies.models import EvidenceCategory
 
@@ -25,7 +25,7 @@ from .constants import (
 )
 
 
-class EvidenceQuerySet(AuditedQuerySet):
+class EvidenceQuerySet(AuditedQuerySet["Evidence"]):
     """Reusable filters for evidence."""
 
     def verified(self) -> EvidenceQuerySet:
@@ -45,7 +45,7 @@ class EvidenceQuerySet(AuditedQuerySet):
         return self.filter(owner_id__in=employee_ids)
 
 
-class Evidence(PreparedSaveMixin, models.Model):
+class Evidence(AuditedModel):
     """One piece of customer-impact evidence: what the customer said, what it meant, what was done, what changed."""
 
     owner = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="evidence")
@@ -170,7 +170,7 @@ def attachment_path(instance: Attachment, filename: str) -> str:
     return f"attachments/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}"
 
 
-class Attachment(models.Model):
+class Attachment(AuditedModel):
     """A file backing an evidence item, checked by content, stored under a random name, served with permission."""
 
     evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="attachments")

@@ -17,24 +17,20 @@ from apps.org.selectors import is_in_manager_chain, reports_subtree_sql
 from .constants import EDITABLE_STATUSES, EvidenceStatus
 from .models import Evidence, EvidenceQuerySet
 
-# The login's side of Employee.user (user.employee).
-_EMPLOYEE_OF_LOGIN = Employee._meta.get_field("user").remote_field
-
 
 def employee_of(user: object) -> Employee | None:
-    """The employee record of a login, cached on the user for the rest of the request.
+    """The employee record of a login, or None.
 
-    When the login was loaded with its employee (`select_related("employee")`, as the API's token authentication
-    does), that record is used and no query is made.
+    `user.employee` is Django's reverse one-to-one accessor: it reads once and keeps the record (or its absence)
+    on the user object, and a login loaded with `select_related("employee")` (the API's token authentication)
+    needs no query at all.
     """
     if not getattr(user, "is_authenticated", False):
         return None
-    if not hasattr(user, "_rc_employee"):
-        if _EMPLOYEE_OF_LOGIN.is_cached(user):
-            user._rc_employee = _EMPLOYEE_OF_LOGIN.get_cached_value(user)  # type: ignore[attr-defined]
-        else:
-            user._rc_employee = Employee.objects.filter(user_id=user.pk).first()  # type: ignore[attr-defined]
-    return user._rc_employee  # type: ignore[attr-defined]
+    try:
+        return user.employee  # type: ignore[attr-defined]
+    except Employee.DoesNotExist:
+        return None
 
 
 def evidence_visible_to(user: object, queryset: EvidenceQuerySet | None = None) -> EvidenceQuerySet:

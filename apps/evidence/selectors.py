@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -20,7 +21,7 @@ FACT_FIELDS = (
 )  # fmt: skip
 
 
-def fact_from_row(row: tuple) -> EvidenceFact:
+def fact_from_row(row: tuple[Any, ...]) -> EvidenceFact:
     """Build an engine fact from a FACT_FIELDS row."""
     (pk, _owner, code, category_outcome, status, impact_date, customer_type, internal_unit, touchpoint, quote,
      source_type, source_reference, metric_kind, baseline, result, direction) = row  # fmt: skip
@@ -44,7 +45,7 @@ def fact_from_row(row: tuple) -> EvidenceFact:
 
 
 def evidence_facts_by_owner(
-    *, owner_ids: Iterable[int] | QuerySet, as_of: dt.date | None = None, verified_only: bool = True
+    *, owner_ids: Iterable[int] | QuerySet[Any], as_of: dt.date | None = None, verified_only: bool = True
 ) -> dict[int, list[EvidenceFact]]:
     """Engine facts of the current evidence of many employees, in one query (`owner_ids` may be a subquery).
 

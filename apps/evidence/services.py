@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import models, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
-from apps.audit.capture import remember_locked_read
-from apps.audit.constants import AuditAction
 from apps.audit.services import audit_record
 from apps.common.errors import InvalidTransition
-from apps.common.prepared import Prepared
 from apps.org.models import Employee
 
-from .constants import EDITABLE_STATUSES, MAX_ATTACHMENTS_PER_EVIDENCE, EvidenceStatus, MetricKind
+from .constants import (
+    EDITABLE_STATUSES,
+    MAX_ATTACHMENTS_PER_EVIDENCE,
+    EvidenceAuditAction,
+    EvidenceStatus,
+    MetricKind,
+)
 from .gaming import gaming_flags
 from .hooks import evidence_event
 from .models import Attachment, Evidence
@@ -34,35 +37,17 @@ EDITABLE_FIELDS = (
 )  # fmt: skip
 
 
-# The locking reads of the workflow, compiled once and prepared on the database (apps.common.prepared).
-# of=("self",): lock the item only. Locking the joined category row (shared by every item of that category)
-# serialised all submissions and deadlocked with concurrent drafts, whose deferred FK check needs that row
-# while they hold the audit-chain lock (tests/security/test_concurrency.py).
-# A submission also reads what its answer shows (the related codes and names, whether a correction refers to it,
-# whether it has files), so the API answers from the item itself (`rows.instance_row`) instead of reading it again.
-_LOCKED_FOR_SUBMIT = Prepared(
-    Evidence,
-    lambda pk: (
-        Evidence.objects.select_for_update(of=("self",))
-        .select_related("category", "internal_customer_unit", "touchpoint", "reviewer")
-        .annotate(
-            has_correction=Exists(Evidence.objects.filter(previous_id=OuterRef("pk"))),
-            has_files=Exists(Attachment.objects.filter(evidence_id=OuterRef("pk"))),
-        )
-        .filter(pk=pk)
-    ),
-    -1,
-)
-_LOCKED = Prepared(Evidence, lambda pk: Evidence.objects.select_for_update().filter(pk=pk), -1)
-
-
 def _locked(pk: int, *, for_submit: bool = False) -> Evidence:
-    """The item, locked to the end of the transaction; Evidence.DoesNotExist if it is gone."""
-    evidence = (_LOCKED_FOR_SUBMIT if for_submit else _LOCKED).query().first(pk)
-    if evidence is None:
-        raise Evidence.DoesNotExist("Evidence matching query does not exist.")
-    remember_locked_read(evidence)  # its save here compares with this read instead of reading the row again
-    return evidence
+    """The item, locked to the end of the transaction; Evidence.DoesNotExist if it is gone.
+
+    A submission also reads the category its completeness rules need. of=("self",): lock the item only. Locking
+    the joined category row (shared by every item of that category) serialised all submissions and deadlocked with
+    concurrent drafts (tests/security/test_concurrency.py).
+    """
+    queryset = Evidence.objects.select_for_update(of=("self",))
+    if for_submit:
+        queryset = queryset.select_related("category")
+    return queryset.get(pk=pk)
 
 
 def _apply(evidence: Evidence, data: dict[str, Any]) -> None:
@@ -85,7 +70,7 @@ def _loaded_relations(evidence: Evidence) -> list[str]:
     """
     loaded = []
     for name in _OWNER_RELATIONS:
-        field = Evidence._meta.get_field(name)
+        field = cast("models.ForeignKey[Any, Any]", Evidence._meta.get_field(name))  # every name is a foreign key
         related = field.get_cached_value(evidence, None)
         if related is not None and not related._state.adding and related.pk == getattr(evidence, field.attname):
             loaded.append(name)
@@ -106,7 +91,7 @@ def _validate(evidence: Evidence) -> None:
         raise ValidationError({"impact_date": "The impact date cannot be in the future."})
 
 
-def _owner_of(by: AbstractBaseUser) -> Employee:
+def _owner_of(by: User) -> Employee:
     employee = employee_of(by)
     if employee is None:
         raise PermissionDenied("Only employees can own evidence; your login has no employee record.")
@@ -114,7 +99,7 @@ def _owner_of(by: AbstractBaseUser) -> Employee:
 
 
 @transaction.atomic
-def evidence_create(*, by: AbstractBaseUser, data: dict[str, Any]) -> Evidence:
+def evidence_create(*, by: User, data: dict[str, Any]) -> Evidence:
     """Save a new draft owned by the signed-in employee."""
     evidence = Evidence(owner=_owner_of(by), created_by=by)
     _apply(evidence, data)
@@ -124,7 +109,7 @@ def evidence_create(*, by: AbstractBaseUser, data: dict[str, Any]) -> Evidence:
 
 
 @transaction.atomic
-def evidence_update(*, evidence: Evidence, by: AbstractBaseUser, data: dict[str, Any]) -> Evidence:
+def evidence_update(*, evidence: Evidence, by: User, data: dict[str, Any]) -> Evidence:
     """Change a draft or an item sent back for changes; only its owner may."""
     evidence = _locked(evidence.pk)
     _require_owner(by, evidence, "edit this item")
@@ -136,36 +121,29 @@ def evidence_update(*, evidence: Evidence, by: AbstractBaseUser, data: dict[str,
     return evidence
 
 
-class NotOwner(PermissionDenied):
-    """Refused: only the item's owner may do this. `evidence` is the item as the service read it, so that a caller
-    who was not shown the item first (the API's submission) can answer "not found" to someone who may not see it."""
-
-    def __init__(self, message: str, evidence: Evidence) -> None:
-        super().__init__(message)
-        self.evidence = evidence
-
-
-def _require_owner(by: AbstractBaseUser, evidence: Evidence, what: str) -> Employee:
+def _require_owner(by: User, evidence: Evidence, what: str) -> Employee:
     """Refuse anyone but the owner (checked before the state, so others learn nothing about it); return them."""
     employee = employee_of(by)
     if employee is None or employee.pk != evidence.owner_id:
-        raise NotOwner(f"Only the owner can {what}.", evidence)
+        raise PermissionDenied(f"Only the owner can {what}.")
     return employee
 
 
 @transaction.atomic
-def evidence_delete(*, evidence: Evidence, by: AbstractBaseUser) -> None:
+def evidence_delete(*, evidence: Evidence, by: User) -> None:
     """Delete a draft that was never submitted, a started correction included (its files go after commit)."""
     evidence = _locked(evidence.pk)
     _require_owner(by, evidence, "delete this item")
     if evidence.status != EvidenceStatus.DRAFT or evidence.submitted_at is not None:
         raise InvalidTransition("Only a draft that was never submitted can be deleted.")
-    if evidence.case_links.exists():
-        raise InvalidTransition("This draft is linked to a case; unlink it there first.")
-    names = [attachment.file.name for attachment in evidence.attachments.all()]
+    names = [attachment.file.name for attachment in evidence.attachments.all() if attachment.file.name is not None]
     for attachment in evidence.attachments.all():
         attachment.delete()
-    evidence.delete()
+    try:
+        evidence.delete()
+    except ProtectedError:
+        # Another app's row refers to the draft (a case links it); the transaction undoes the files' rows too.
+        raise InvalidTransition("This draft is linked to a case; unlink it there first.") from None
     storage = Attachment._meta.get_field("file").storage
 
     def remove_unshared() -> None:
@@ -207,11 +185,10 @@ REVIEW_FIELDS = ("status", "reviewer", "review_comment", "reviewed_at", "flags_a
 
 
 @transaction.atomic
-def evidence_submit(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
+def evidence_submit(*, evidence: Evidence, by: User) -> Evidence:
     """Send a draft (or a corrected item) for review; reviewers are told after commit."""
     evidence = _locked(evidence.pk, for_submit=True)
-    # The owner is the caller, whose record came with the login: the answer shows its name without a read.
-    evidence.owner = _require_owner(by, evidence, "submit this item")
+    _require_owner(by, evidence, "submit this item")
     if evidence.status not in EDITABLE_STATUSES:
         raise InvalidTransition(f"This item is already {evidence.get_status_display().lower()}.")
     errors = _completeness_errors(evidence)
@@ -223,16 +200,15 @@ def evidence_submit(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
     evidence.flags_acknowledged = False
     evidence.save(update_fields=SUBMIT_FIELDS)
     audit_record(
-        action=AuditAction.EVIDENCE_SUBMITTED,
+        action=EvidenceAuditAction.EVIDENCE_SUBMITTED,
         obj=evidence,
         context={"flags": [flag["code"] for flag in evidence.gaming_flags], "version": evidence.version},
-        defer=True,  # written at COMMIT with the item's change: the audit chain's lock is held only then
     )
     evidence_event(evidence_id=evidence.pk, event="submitted")
     return evidence
 
 
-def _lock_for_review(evidence: Evidence, by: AbstractBaseUser) -> Evidence:
+def _lock_for_review(evidence: Evidence, by: User) -> Evidence:
     evidence = _locked(evidence.pk)
     if evidence.status != EvidenceStatus.SUBMITTED:
         raise InvalidTransition(
@@ -244,21 +220,19 @@ def _lock_for_review(evidence: Evidence, by: AbstractBaseUser) -> Evidence:
     return evidence
 
 
-def _record_review(evidence: Evidence, by: AbstractBaseUser, status: str, comment: str, action: str) -> Evidence:
+def _record_review(evidence: Evidence, by: User, status: str, comment: str, action: str) -> Evidence:
     evidence.status = status
     evidence.reviewer = by
     evidence.review_comment = comment
     evidence.reviewed_at = timezone.now()
     evidence.save(update_fields=REVIEW_FIELDS)
-    audit_record(action=action, obj=evidence, context={"comment": comment[:500]}, defer=True)
+    audit_record(action=action, obj=evidence, context={"comment": comment[:500]})
     evidence_event(evidence_id=evidence.pk, event=status)
     return evidence
 
 
 @transaction.atomic
-def evidence_verify(
-    *, evidence: Evidence, by: AbstractBaseUser, comment: str = "", acknowledge_flags: bool = False
-) -> Evidence:
+def evidence_verify(*, evidence: Evidence, by: User, comment: str = "", acknowledge_flags: bool = False) -> Evidence:
     """Verify a submitted item; flagged items need the reviewer to acknowledge the flags first."""
     evidence = _lock_for_review(evidence, by)
     if evidence.gaming_flags and not acknowledge_flags:
@@ -272,7 +246,7 @@ def evidence_verify(
         old = _locked(evidence.previous_id)
         old.is_current = False
         old.save()
-    return _record_review(evidence, by, EvidenceStatus.VERIFIED, comment.strip(), AuditAction.EVIDENCE_VERIFIED)
+    return _record_review(evidence, by, EvidenceStatus.VERIFIED, comment.strip(), EvidenceAuditAction.EVIDENCE_VERIFIED)
 
 
 def _required(comment: str, what: str) -> str:
@@ -283,25 +257,25 @@ def _required(comment: str, what: str) -> str:
 
 
 @transaction.atomic
-def evidence_request_changes(*, evidence: Evidence, by: AbstractBaseUser, comment: str) -> Evidence:
+def evidence_request_changes(*, evidence: Evidence, by: User, comment: str) -> Evidence:
     """Send a submitted item back to its owner with what to change."""
     comment = _required(comment, "ask for changes")
     evidence = _lock_for_review(evidence, by)
     return _record_review(
-        evidence, by, EvidenceStatus.CHANGES_REQUESTED, comment, AuditAction.EVIDENCE_CHANGES_REQUESTED
+        evidence, by, EvidenceStatus.CHANGES_REQUESTED, comment, EvidenceAuditAction.EVIDENCE_CHANGES_REQUESTED
     )
 
 
 @transaction.atomic
-def evidence_reject(*, evidence: Evidence, by: AbstractBaseUser, comment: str) -> Evidence:
+def evidence_reject(*, evidence: Evidence, by: User, comment: str) -> Evidence:
     """Reject a submitted item for good, saying why."""
     comment = _required(comment, "reject it")
     evidence = _lock_for_review(evidence, by)
-    return _record_review(evidence, by, EvidenceStatus.REJECTED, comment, AuditAction.EVIDENCE_REJECTED)
+    return _record_review(evidence, by, EvidenceStatus.REJECTED, comment, EvidenceAuditAction.EVIDENCE_REJECTED)
 
 
 @transaction.atomic
-def evidence_correct(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
+def evidence_correct(*, evidence: Evidence, by: User) -> Evidence:
     """Start a correction of a verified item: a new draft version linked to it; the verified one is untouched."""
     evidence = _locked(evidence.pk)
     _require_owner(by, evidence, "correct this item")
@@ -328,7 +302,7 @@ def evidence_correct(*, evidence: Evidence, by: AbstractBaseUser) -> Evidence:
 
 
 @transaction.atomic
-def attachment_add(*, evidence: Evidence, by: AbstractBaseUser, file: IO[bytes], name: str, size: int) -> Attachment:
+def attachment_add(*, evidence: Evidence, by: User, file: IO[bytes], name: str, size: int) -> Attachment:
     """Check and store a file on an editable item; nothing is stored when a check fails."""
     evidence = _locked(evidence.pk)
     _require_owner(by, evidence, "add files to this item")
@@ -356,7 +330,7 @@ def attachment_add(*, evidence: Evidence, by: AbstractBaseUser, file: IO[bytes],
 
 
 @transaction.atomic
-def attachment_remove(*, attachment: Attachment, by: AbstractBaseUser) -> None:
+def attachment_remove(*, attachment: Attachment, by: User) -> None:
     """Remove a file from an editable item (the bytes stay if an older version still uses them)."""
     evidence = _locked(attachment.evidence_id)
     _require_owner(by, evidence, "remove files from this item")
@@ -365,12 +339,12 @@ def attachment_remove(*, attachment: Attachment, by: AbstractBaseUser) -> None:
     shared = Attachment.objects.filter(file=attachment.file.name).exclude(pk=attachment.pk).exists()
     name = attachment.file.name
     attachment.delete()
-    if not shared:
+    if not shared and name is not None:
         transaction.on_commit(lambda: attachment.file.storage.delete(name))
 
 
 @transaction.atomic
-def evidence_revoke(*, evidence: Evidence, by: AbstractBaseUser, comment: str) -> Evidence:
+def evidence_revoke(*, evidence: Evidence, by: User, comment: str) -> Evidence:
     """HR withdraws the verification of an item found to be wrong (e.g. gaming found later): it becomes rejected.
 
     Open cases stop counting it at once; decided cases keep the evaluation frozen at their decision.
@@ -383,4 +357,4 @@ def evidence_revoke(*, evidence: Evidence, by: AbstractBaseUser, comment: str) -
         raise InvalidTransition("Only verified items can have their verification revoked.")
     if not is_hr(by):
         raise PermissionDenied("Only HR can revoke a verification.")
-    return _record_review(evidence, by, EvidenceStatus.REJECTED, comment, AuditAction.EVIDENCE_REJECTED)
+    return _record_review(evidence, by, EvidenceStatus.REJECTED, comment, EvidenceAuditAction.EVIDENCE_REJECTED)

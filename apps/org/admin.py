@@ -26,7 +26,7 @@ class CsvImportAdmin(admin.ModelAdmin):
     def has_import_permission(self, request: HttpRequest) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)
 
-    def changelist_view(self, request, extra_context=None):  # type: ignore[no-untyped-def]
+    def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "has_import_permission": self.has_import_permission(request)}
         return super().changelist_view(request, extra_context)
 
@@ -72,7 +72,7 @@ class OrgUnitAdmin(CsvImportAdmin):
     autocomplete_fields = ("parent",)
     ordering = ("customer_layer", "name")
 
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request):
         return super().get_queryset(request).annotate(_employee_count=Count("employees"))
 
     @admin.display(description="employees", ordering="_employee_count")

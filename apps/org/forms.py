@@ -17,7 +17,7 @@ class OrgImportForm(forms.Form):
         help_text="Check the file and show what would change, without writing anything.",
     )
 
-    def clean_file(self):  # type: ignore[no-untyped-def]
+    def clean_file(self):
         upload = self.cleaned_data["file"]
         if problem := size_problem(upload.size):
             raise ValidationError(problem)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 
+from apps.audit.models import AuditedModel
 from apps.audit.querysets import AuditedQuerySet
 
 from .constants import MAX_CUSTOMER_LAYER, JobFunction, JobLevel
@@ -34,7 +35,7 @@ class OrgUnitQuerySet(AuditedQuerySet["OrgUnit"]):
         return self.filter(customer_layer=layer)
 
 
-class OrgUnit(models.Model):
+class OrgUnit(AuditedModel):
     """A group in the organisation tree; its customer layer says how far it sits from external customers."""
 
     name = models.CharField(max_length=200)
@@ -91,7 +92,7 @@ class EmployeeQuerySet(AuditedQuerySet["Employee"]):
         return self.filter(org_unit_id__in=unit_ids)
 
 
-class Employee(models.Model):
+class Employee(AuditedModel):
     """A person in the organisation, whatever their level or function: the criteria apply to everyone."""
 
     employee_number = models.CharField(max_length=32, unique=True, help_text="HR system identifier, e.g. E01234.")
@@ -140,7 +141,7 @@ class Employee(models.Model):
             node = node.manager
 
 
-class JourneyStage(models.Model):
+class JourneyStage(AuditedModel):
     """A stage of the customer journey (discover, buy, onboard, use, get help, renew)."""
 
     name = models.CharField(max_length=100)
@@ -157,7 +158,7 @@ class JourneyStage(models.Model):
         return self.name
 
 
-class Touchpoint(models.Model):
+class Touchpoint(AuditedModel):
     """A place where a customer meets the company (support chat, invoice, onboarding call)."""
 
     name = models.CharField(max_length=100)

@@ -36,3 +36,11 @@ class VersionStatus(models.TextChoices):
 
 # Fields HR may still change on a published version: only the transition to retired touches these.
 VERSION_TRANSITION_FIELDS = frozenset({"status", "effective_to", "retired_at", "retired_by_id", "updated_at"})
+
+
+class PolicyAuditAction(models.TextChoices):
+    """A policy version's life on the audit trail (registered in PoliciesConfig.ready())."""
+
+    POLICY_DRAFTED = "policy_drafted", "Policy drafted"
+    POLICY_PUBLISHED = "policy_published", "Policy published"
+    POLICY_RETIRED = "policy_retired", "Policy retired"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,14 +12,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from apps.audit.models import AuditedModel
 from apps.audit.querysets import AuditedQuerySet
 from apps.org.models import OrgUnit, code_validator
 
 from .constants import VERSION_TRANSITION_FIELDS, CategoryKind, SubjectKind, VersionStatus
-from .requirement_kinds import KIND_CHOICES, KIND_HELP, RequirementKind
+from .engine.requirement_kinds import KIND_CHOICES, KIND_HELP, RequirementKind
 
 
-class RitualType(models.Model):
+class RitualType(AuditedModel):
     """A business ritual whose criteria shape behaviour: promotion, raise, hiring, bonus, budget, recognition."""
 
     code = models.CharField(max_length=64, unique=True, validators=[code_validator])
@@ -41,14 +44,14 @@ class RitualType(models.Model):
         return self.name
 
 
-class EvidenceCategoryQuerySet(AuditedQuerySet):
+class EvidenceCategoryQuerySet(AuditedQuerySet["EvidenceCategory"]):
     """Reusable filters for evidence categories."""
 
     def active(self) -> EvidenceCategoryQuerySet:
         return self.filter(active=True)
 
 
-class EvidenceCategory(models.Model):
+class EvidenceCategory(AuditedModel):
     """A kind of customer-impact evidence; outcome scores are marked so policies can cap them."""
 
     code = models.CharField(max_length=64, unique=True, validators=[code_validator])
@@ -72,7 +75,7 @@ class EvidenceCategory(models.Model):
         return self.name
 
 
-class PolicyQuerySet(AuditedQuerySet):
+class PolicyQuerySet(AuditedQuerySet["Policy"]):
     """Reusable filters for policies."""
 
     def baseline(self) -> PolicyQuerySet:
@@ -82,7 +85,7 @@ class PolicyQuerySet(AuditedQuerySet):
         return self.filter(ritual_type_id=ritual_type_id)
 
 
-class Policy(models.Model):
+class Policy(AuditedModel):
     """The criteria of one ritual: the company baseline (no scope) or a group's additions (scope = org unit)."""
 
     ritual_type = models.ForeignKey(RitualType, on_delete=models.PROTECT, related_name="policies")
@@ -118,7 +121,7 @@ class Policy(models.Model):
     def is_baseline(self) -> bool:
         return self.scope_id is None
 
-    def validate_constraints(self, exclude=None):  # type: ignore[no-untyped-def]
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
         """Explain the one-baseline rule in HR's words instead of the constraint name."""
         try:
             super().validate_constraints(exclude=exclude)
@@ -133,7 +136,7 @@ class Policy(models.Model):
             raise
 
 
-class PolicyVersionQuerySet(AuditedQuerySet):
+class PolicyVersionQuerySet(AuditedQuerySet["PolicyVersion"]):
     """Reusable filters for policy versions."""
 
     def drafts(self) -> PolicyVersionQuerySet:
@@ -147,7 +150,7 @@ class PolicyVersionQuerySet(AuditedQuerySet):
         ).filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
 
 
-class PolicyVersion(models.Model):
+class PolicyVersion(AuditedModel):
     """One effective-dated version of a policy; immutable once published, so decisions can be explained later."""
 
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="versions")
@@ -187,10 +190,10 @@ class PolicyVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.policy} v{self.number} ({self.get_status_display()})"
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         """Refuse any change to a published or retired version other than its retirement."""
         if self.pk is not None:
-            stored = PolicyVersion.objects.filter(pk=self.pk).values().first()
+            stored: Mapping[str, Any] | None = PolicyVersion.objects.filter(pk=self.pk).values().first()
             if stored and stored["status"] != VersionStatus.DRAFT:
                 changed = {
                     field.attname
@@ -208,7 +211,7 @@ class PolicyVersion(models.Model):
             self.number = 1 if last is None else last.number + 1
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         """Only drafts may be deleted; published criteria stay for the record."""
         if self.status != VersionStatus.DRAFT:
             raise ValidationError(f"Version {self.number} is {self.status}; only drafts can be deleted.")
@@ -225,14 +228,14 @@ class PolicyVersion(models.Model):
                 raise ValidationError({"effective_to": "The last day cannot be before the first day."})
 
 
-class RequirementQuerySet(AuditedQuerySet):
+class RequirementQuerySet(AuditedQuerySet["Requirement"]):
     """Reusable filters for requirements."""
 
     def of_versions(self, version_ids: list[int]) -> RequirementQuerySet:
         return self.filter(version_id__in=version_ids)
 
 
-class Requirement(models.Model):
+class Requirement(AuditedModel):
     """One evidence requirement of a policy version, e.g. '2 verified customer stories in 12 months'."""
 
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="requirements")
@@ -264,12 +267,12 @@ class Requirement(models.Model):
     def __str__(self) -> str:
         return self.label or self.kind
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         """Refuse changes to requirements of a version that is no longer a draft."""
         _refuse_unless_draft(self.version_id)
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         _refuse_unless_draft(self.version_id)
         return super().delete(*args, **kwargs)
 

@@ -7,14 +7,15 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q
 
 from apps.org.selectors import OrgTree, org_tree_get
 
 from .engine import CompiledPolicy, RequirementSpec, compile_policy
+from .engine.requirement_kinds import describe
 from .models import EvidenceCategory, PolicyVersion, Requirement, RitualType
-from .requirement_kinds import describe
 
 
 @dataclass(slots=True)
@@ -130,7 +131,7 @@ class InventoryRow:
     in_baseline: bool
 
 
-def _fingerprint(kind: str, params: dict) -> str:
+def _fingerprint(kind: str, params: dict[str, Any]) -> str:
     """A canonical key for 'the same requirement', whatever the key order of its params."""
     return kind + json.dumps(params, sort_keys=True, default=str)
 
@@ -141,14 +142,14 @@ def group_additions_inventory(*, as_of: dt.date, ritual_type_id: int | None = No
     `shared_by` counts the groups that chose the same requirement, and `in_baseline` tells whether the
     baseline in force already has it: HR's shortlist for standardising next year. Four queries.
     """
-    versions = (
+    in_force = (
         PolicyVersion.objects.in_force(as_of)
         .select_related("policy__scope", "policy__ritual_type")
         .order_by("policy__ritual_type__order", "policy__scope__customer_layer", "policy__scope__name")
     )
     if ritual_type_id is not None:
-        versions = versions.filter(policy__ritual_type_id=ritual_type_id)
-    versions = list(versions)
+        in_force = in_force.filter(policy__ritual_type_id=ritual_type_id)
+    versions = list(in_force)
     requirements = list(Requirement.objects.of_versions([v.pk for v in versions]).order_by("order", "pk"))
     names = category_names_get()
     by_version: dict[int, list[Requirement]] = defaultdict(list)

@@ -5,19 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.audit.constants import AuditAction
 from apps.audit.services import audit_record
 from apps.org.models import OrgUnit, Touchpoint
 
-from .constants import VersionStatus
+from .constants import PolicyAuditAction, VersionStatus
+from .engine.requirement_kinds import ParamsError, validate_params
 from .models import EvidenceCategory, Policy, PolicyVersion, Requirement, RitualType
-from .requirement_kinds import ParamsError, validate_params
 
 
 def requirement_params_clean(*, kind: str, params: Any) -> dict[str, Any]:
@@ -54,13 +53,13 @@ def policy_create(*, ritual_type: RitualType, scope: OrgUnit | None, name: str =
 
 @transaction.atomic
 def policy_version_create(
-    *, policy: Policy, effective_from: dt.date, by: AbstractBaseUser | None = None, notes: str = ""
+    *, policy: Policy, effective_from: dt.date, by: User | None = None, notes: str = ""
 ) -> PolicyVersion:
     """Start an empty draft version of a policy."""
     version = PolicyVersion(policy=policy, effective_from=effective_from, notes=notes, created_by=by)
     version.full_clean(exclude=["number"])
     version.save()
-    audit_record(action=AuditAction.POLICY_DRAFTED, obj=version, context={"policy_id": policy.pk})
+    audit_record(action=PolicyAuditAction.POLICY_DRAFTED, obj=version, context={"policy_id": policy.pk})
     return version
 
 
@@ -88,7 +87,7 @@ def requirement_add(
 
 @transaction.atomic
 def policy_version_draft_from(
-    *, version: PolicyVersion, by: AbstractBaseUser | None = None, effective_from: dt.date | None = None
+    *, version: PolicyVersion, by: User | None = None, effective_from: dt.date | None = None
 ) -> PolicyVersion:
     """Start a new draft that copies a version's requirements, to change criteria without touching the original."""
     draft = PolicyVersion(
@@ -110,7 +109,9 @@ def policy_version_draft_from(
             order=requirement.order,
         ).save()
     audit_record(
-        action=AuditAction.POLICY_DRAFTED, obj=draft, context={"policy_id": version.policy_id, "based_on": version.pk}
+        action=PolicyAuditAction.POLICY_DRAFTED,
+        obj=draft,
+        context={"policy_id": version.policy_id, "based_on": version.pk},
     )
     return draft
 
@@ -129,7 +130,7 @@ def _overlapping(version: PolicyVersion) -> list[PolicyVersion]:
 
 @transaction.atomic
 def policy_version_publish(
-    *, version: PolicyVersion, by: AbstractBaseUser | None = None, today: dt.date | None = None
+    *, version: PolicyVersion, by: User | None = None, today: dt.date | None = None
 ) -> PolicyVersion:
     """Publish a draft: validate it whole, refuse date overlaps, and make it immutable.
 
@@ -178,7 +179,7 @@ def policy_version_publish(
     version.published_at = timezone.now()
     version.save()
     audit_record(
-        action=AuditAction.POLICY_PUBLISHED,
+        action=PolicyAuditAction.POLICY_PUBLISHED,
         obj=version,
         context={
             "policy_id": version.policy_id,
@@ -193,7 +194,7 @@ def policy_version_publish(
 
 @transaction.atomic
 def policy_version_retire(
-    *, version: PolicyVersion, by: AbstractBaseUser | None = None, today: dt.date | None = None
+    *, version: PolicyVersion, by: User | None = None, today: dt.date | None = None
 ) -> PolicyVersion:
     """Retire a published version: it stops applying to cases opened from today; open cases keep it."""
     today = today or timezone.localdate()
@@ -209,7 +210,7 @@ def policy_version_retire(
     version.retired_at = timezone.now()
     version.save()
     audit_record(
-        action=AuditAction.POLICY_RETIRED,
+        action=PolicyAuditAction.POLICY_RETIRED,
         obj=version,
         context={"policy_id": version.policy_id, "effective_to": version.effective_to.isoformat()},
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -60,7 +60,8 @@ FIELDSETS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 class EvidenceForm(forms.ModelForm):
     """The owner's form over the fields they fill in, grouped Listen / Interpret / Respond / Monitor."""
 
-    files = MultipleFileField(
+    # The form's metaclass takes declared fields off the class: Form.files (the request's uploads) stays as it is.
+    files = MultipleFileField(  # type: ignore[assignment]
         required=False,
         label="Attach files",
         help_text="PDF, PNG, JPEG, plain text, CSV, DOCX or XLSX; you can choose several.",
@@ -90,9 +91,12 @@ class EvidenceForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Active categories only, but an item keeps the category it already has.
         current = self.instance.category_id if self.instance.pk else None
-        self.fields["category"].queryset = EvidenceCategory.objects.filter(Q(active=True) | Q(pk=current))
-        self.fields["internal_customer_unit"].queryset = OrgUnit.objects.active()
-        self.fields["touchpoint"].queryset = Touchpoint.objects.filter(active=True)
+        # The three are the model form's ModelChoiceFields (foreign keys).
+        cast(forms.ModelChoiceField, self.fields["category"]).queryset = EvidenceCategory.objects.filter(
+            Q(active=True) | Q(pk=current)
+        )
+        cast(forms.ModelChoiceField, self.fields["internal_customer_unit"]).queryset = OrgUnit.objects.active()
+        cast(forms.ModelChoiceField, self.fields["touchpoint"]).queryset = Touchpoint.objects.filter(active=True)
         self.fields["impact_date"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["customer_type"].widget.attrs["data-customer-type"] = ""
         self.fields["internal_customer_unit"].widget.attrs["data-internal-unit"] = ""
@@ -145,7 +149,7 @@ class ReviewForm(forms.Form):
             del self.fields["acknowledge_flags"]
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError, *, rename: dict[str, str] | None = None) -> None:
+def add_service_errors(form: forms.BaseForm, exc: ValidationError, *, rename: dict[str, str] | None = None) -> None:
     """Show a service's ValidationError on the form: field errors next to their fields, the rest on top."""
     rename = rename or {}
     if not hasattr(exc, "error_dict"):

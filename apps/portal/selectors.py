@@ -26,10 +26,10 @@ class Nav:
 
 
 def nav_for(user: object) -> Nav:
-    """The user's display name, role labels and which sections they use (cached on the user for the request)."""
-    cached = getattr(user, "_rc_portal_nav", None)
-    if cached is not None:
-        return cached
+    """The user's display name, role labels and which sections they use.
+
+    A view that needs it computes it once and puts it in its context as `nav`, where the navigation bar finds it.
+    """
     employee = employee_of(user)
     hr, cx = is_hr(user), is_cx_reviewer(user)
     manages = employee is not None and not (hr or cx) and Employee.objects.filter(manager_id=employee.pk).exists()
@@ -46,15 +46,13 @@ def nav_for(user: object) -> Nav:
     if employee is not None and not roles:
         roles.append("Employee")
     name = employee.full_name if employee is not None else (user.get_full_name() or user.get_username())  # type: ignore[attr-defined]
-    nav = Nav(
+    return Nav(
         name=name,
         roles=tuple(roles),
         has_employee=employee is not None,
         reviews=hr or cx or manages,
         is_staff=bool(getattr(user, "is_staff", False)),
     )
-    user._rc_portal_nav = nav  # type: ignore[attr-defined]
-    return nav
 
 
 def my_evidence_list(

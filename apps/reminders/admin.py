@@ -57,7 +57,7 @@ class ReminderAdmin(admin.ModelAdmin):
     def has_resend_permission(self, request: HttpRequest) -> bool:
         return is_hr(request.user) and request.user.has_perm("reminders.view_reminder")
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         return lookup in {"to_email", "case__id__exact", "evidence__id__exact"} or super().lookup_allowed(
             lookup, value, request
         )

@@ -23,7 +23,7 @@ FAILED_ERROR = (
 )
 
 
-def _historic(kind: str, object_ref: str, person: Employee, occasion: str, when: dt.datetime, **fields) -> Reminder:  # type: ignore[no-untyped-def]
+def _historic(kind: str, object_ref: str, person: Employee, occasion: str, when: dt.datetime, **fields) -> Reminder:
     return Reminder.objects.create(
         key=reminder_key(kind, object_ref, f"employee-{person.pk}", occasion),
         kind=kind,
@@ -53,6 +53,8 @@ def seed_reminders(*, heads: dict[str, Employee], now: dt.datetime | None = None
     bonus_cases = Case.objects.open().filter(cycle__name__startswith="Bonuses", subject_employee__isnull=False)
     for case in bonus_cases.select_related("cycle", "subject_employee")[:4]:
         person = case.subject_employee
+        if person is None:  # not with subject_employee__isnull=False
+            continue
         _historic(
             ReminderKind.EVIDENCE_DUE, f"case-{case.pk}", person, "d-14", week_ago,
             status=ReminderStatus.SENT, sent_at=week_ago, attempts=1, cycle=case.cycle, case=case,
@@ -66,7 +68,7 @@ def seed_reminders(*, heads: dict[str, Employee], now: dt.datetime | None = None
         .order_by("pk")
         .first()
     )
-    if reviewed is not None:
+    if reviewed is not None and reviewed.reviewed_at is not None:
         stamp = f"{reviewed.reviewed_at.astimezone(dt.UTC):%Y%m%dT%H%M%S%fZ}"
         _historic(
             ReminderKind.EVIDENCE_REVIEWED, f"evidence-{reviewed.pk}", reviewed.owner, f"rejected-{stamp}",

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.audit.models import AuditedModel
 from apps.audit.querysets import AuditedQuerySet
 from apps.cases.models import Case, Cycle
 from apps.evidence.models import Evidence
@@ -34,7 +35,7 @@ class ReminderQuerySet(AuditedQuerySet["Reminder"]):
         return self.filter(status=ReminderStatus.SENDING, claimed_at__lte=claimed_before)
 
 
-class Reminder(models.Model):
+class Reminder(AuditedModel):
     """One notification to one person for one occasion; its unique key makes it happen at most once."""
 
     key = models.CharField(max_length=200, unique=True, help_text="kind:object:recipient:occasion")
@@ -82,7 +83,7 @@ class Reminder(models.Model):
         return f"{self.get_kind_display()} to {self.to_email} ({self.occasion})"
 
 
-class ReminderPreference(models.Model):
+class ReminderPreference(AuditedModel):
     """What an employee chose to receive; only the weekly digest can be turned off."""
 
     employee = models.OneToOneField(Employee, on_delete=models.CASCADE, related_name="reminder_preference")
@@ -106,8 +107,8 @@ class PendingEvidenceEvent(models.Model):
     """An evidence event (submitted, verified, …) whose notifications the worker has yet to write.
 
     Queued in the transaction of the change, so it commits or rolls back with it, and taken by the worker moments
-    later (`services.reminders_drain_events`, woken by `outbox.ring` after commit, and by every sweep). The one
-    product table the audit trail leaves out (`apps.audit.constants.UNTRACKED_MODELS`): each row repeats an event
+    later (`services.reminders_drain_events`, a drain task published after commit, and every sweep). The one
+    product table the audit trail leaves out (`apps.py` excludes it): each row repeats an event
     that is on the trail already and lives for seconds; the reminders written from it are audited.
     """
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from apps.common.prepared import Prepared
 from apps.common.roles import Role
 
 
@@ -60,23 +58,11 @@ def user_recipient(row: tuple) -> Recipient | None:
     return Recipient(email=address, name=name, timezone=emp_tz or default_timezone(), user_id=user_id)
 
 
-_GROUP_SENTINEL = "\x00group"  # the group name's place in the prepared queries
-
-
-@cache
-def _logins_of(with_superusers: bool) -> Prepared:
-    """Active logins in a group (and superusers, if asked), by group name: compiled once, prepared on the database."""
-    User = get_user_model()
-
-    def build(name: str):
-        condition = Q(groups__name=name) | Q(is_superuser=True) if with_superusers else Q(groups__name=name)
-        return User.objects.filter(condition, is_active=True).distinct().order_by("pk").values_list(*USER_FIELDS)
-
-    return Prepared(User, build, _GROUP_SENTINEL)
-
-
 def _logins(group: str, *, with_superusers: bool = False) -> list[Recipient]:
-    rows = _logins_of(with_superusers).query().all(group)
+    """Active logins in a group (and superusers, if asked) as recipients, in one query."""
+    condition = Q(groups__name=group) | Q(is_superuser=True) if with_superusers else Q(groups__name=group)
+    logins = get_user_model().objects.filter(condition, is_active=True).distinct().order_by("pk")
+    rows = logins.values_list(*USER_FIELDS)
     return [r for r in (user_recipient(row) for row in rows) if r is not None]
 
 

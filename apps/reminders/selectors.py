@@ -66,7 +66,8 @@ def reminder_content(reminder: Reminder, *, now: dt.datetime) -> Verdict:
 
 
 def _evidence_due(reminder: Reminder, base: dict[str, Any], now: dt.datetime) -> Verdict:
-    case = Case.objects.select_related("cycle", "subject_employee", "subject_unit").filter(pk=reminder.case_id).first()
+    cases = Case.objects.select_related("cycle", "subject_employee", "subject_unit")
+    case = cases.filter(pk=reminder.case_id).first() if reminder.case_id is not None else None
     if case is None or not case.is_open:
         return Verdict(cancel="The case was decided or withdrawn before the reminder went out.")
     evaluation = case_checklist(case, today=timezone.localdate(now))
@@ -89,7 +90,8 @@ def _evidence_due(reminder: Reminder, base: dict[str, Any], now: dt.datetime) ->
 
 
 def _review(reminder: Reminder, base: dict[str, Any]) -> Verdict:
-    evidence = Evidence.objects.filter(pk=reminder.evidence_id).select_related("owner").first()
+    items = Evidence.objects.select_related("owner")
+    evidence = items.filter(pk=reminder.evidence_id).first() if reminder.evidence_id is not None else None
     if evidence is None or evidence.status != EvidenceStatus.SUBMITTED or evidence.submitted_at is None:
         return Verdict(cancel="The item was reviewed (or withdrawn) before the reminder went out.")
     if not reminder.occasion.startswith(submission_stamp(evidence.submitted_at)):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.db import OperationalError
 
-from . import outbox
 from .services import ReminderBusy, SendFailed, reminder_send, reminders_drain_events, reminders_plan, reminders_sweep
 
 # A retry waits at most this long: always well under Redis's visibility timeout, so a retried task is never
@@ -16,32 +16,35 @@ RETRY_BACKOFF_MAX = min(
 )
 
 
-@shared_task(name="reminders.plan", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+# The beat tasks and the drain are safe to run again (unique keys, skip-locked queue): a lost database connection or
+# a deadlock is retried shortly, and beat runs them again anyway.
+DATABASE_RETRIES: dict[str, Any] = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 3,
+}
+
+
+@shared_task(name="reminders.plan", ignore_result=True, acks_late=True, reject_on_worker_lost=True, **DATABASE_RETRIES)
 def plan() -> dict[str, int]:
     """Write the reminders that became due (beat, every REMINDERS_PLAN_EVERY seconds)."""
     return reminders_plan().counts
 
 
-@shared_task(name="reminders.sweep", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="reminders.sweep", ignore_result=True, acks_late=True, reject_on_worker_lost=True, **DATABASE_RETRIES)
 def sweep() -> dict[str, int]:
     """Hand the outbox's due rows to the broker again; fail rows stuck mid-send (beat, every minute)."""
     return reminders_sweep().counts
 
 
-@shared_task(name="reminders.drain_events", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
-def drain_events(again: bool = False) -> int:
-    """Write the notifications of the queued evidence events (rung after commit by `outbox.ring`).
-
-    A drain rung by the doorbell clears it first, then drains, then asks for one more drain (`again`)
-    REMINDERS_DOORBELL_QUIET seconds later: the events of rings that were quiet because this doorbell was set.
-    """
-    if again:
-        return reminders_drain_events()
-    cleared = outbox.answer()  # first: an event committed after the drain's read rings again
-    drained = reminders_drain_events()
-    if cleared and settings.REMINDERS_DOORBELL_QUIET > 0:  # without a doorbell (no Redis) no ring is ever quiet
-        outbox.publish_drain_again(countdown=settings.REMINDERS_DOORBELL_QUIET)
-    return drained
+@shared_task(
+    name="reminders.drain_events", ignore_result=True, acks_late=True, reject_on_worker_lost=True, **DATABASE_RETRIES
+)
+def drain_events() -> int:
+    """Write the notifications of the queued evidence events (published after each commit that queued one)."""
+    return reminders_drain_events()
 
 
 @shared_task(
@@ -59,6 +62,6 @@ def drain_events(again: bool = False) -> int:
     soft_time_limit=120,
     time_limit=150,
 )
-def send_reminder(self, reminder_id: int) -> str:  # type: ignore[no-untyped-def]
+def send_reminder(self, reminder_id: int) -> str:
     """Send one reminder at most once: claim its row, send, mark it sent; retried with backoff on failure."""
     return reminder_send(reminder_id=reminder_id, final_attempt=self.request.retries >= self.max_retries)

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.common.roles import is_hr
+from apps.common.users import signed_in_user
 
 from .constants import ExportFormat, ReportKind
 from .filters import ReportFilters, filters_from_query
@@ -62,7 +63,7 @@ def plain(value: Any) -> Any:
 def _filters(request: Request) -> ReportFilters:
     filters, form = filters_from_query(request.query_params)
     if filters is None:
-        raise ValidationError({field: list(messages) for field, messages in form.errors.items()})
+        raise ValidationError({field: [str(message) for message in messages] for field, messages in form.errors.items()})
     return filters
 
 
@@ -202,14 +203,14 @@ class ExportListView(APIView):
         query = {key: str(value) for key, value in data.validated_data.items() if key not in ("report", "format")}
         filters, form = filters_from_query(query)
         if filters is None:
-            raise ValidationError({field: list(messages) for field, messages in form.errors.items()})
+            raise ValidationError({field: [str(message) for message in messages] for field, messages in form.errors.items()})
         export = export_prepare(
             kind=data.validated_data["report"],
             export_format=data.validated_data["format"],
             filters=filters,
             today=timezone.localdate(),
         )
-        job = export_job_request(by=request.user, export=export)
+        job = export_job_request(by=signed_in_user(request.user), export=export)
         return Response(job_json(job, request), status=status.HTTP_202_ACCEPTED)
 
 

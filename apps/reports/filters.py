@@ -109,7 +109,8 @@ class ReportFilterForm(forms.Form):
         super().__init__(data, *args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean returns
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             raise ValidationError({"date_to": "The end of the date range cannot be before its start."})

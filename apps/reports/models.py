@@ -7,6 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 
+from apps.audit.models import AuditedModel
 from apps.audit.querysets import AuditedQuerySet
 
 from .constants import ACTIVE_EXPORT_STATUSES, ExportFormat, ExportStatus, ReportKind
@@ -26,7 +27,7 @@ class ExportJobQuerySet(AuditedQuerySet["ExportJob"]):
         return self.filter(status__in=[ExportStatus.DONE, ExportStatus.FAILED], expires_at__lte=now)
 
 
-class ExportJob(models.Model):
+class ExportJob(AuditedModel):
     """An export too large to stream in a request: queued, written by a worker, downloaded, then removed."""
 
     report = models.CharField(max_length=20, choices=ReportKind.choices)

@@ -21,5 +21,5 @@ class ReportsPermission(BasePermission):
 
     message = "Compliance reports are for the Leadership and HR groups."
 
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+    def has_permission(self, request, view) -> bool:
         return can_view_reports(request.user)

@@ -10,7 +10,7 @@ from .renderers.csv import CsvRenderer
 from .services import PreparedExport
 
 
-def export_response(export: PreparedExport) -> HttpResponse:
+def export_response(export: PreparedExport) -> HttpResponseBase:
     """The download of a prepared export (record it first: `export_record(..., destination="download")`)."""
     if isinstance(export.renderer, CsvRenderer):
         response = StreamingHttpResponse(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.files import File
 from django.db import transaction
@@ -76,9 +76,10 @@ def export_prepare(*, kind: str, export_format: str, filters: ReportFilters, tod
         sections, rows = case_sections(detail), detail.count()
     else:
         sections = report_sections(kind, reports)
+        rows = 0
         for section in sections:
-            section.rows = list(section.rows)
-        rows = sum(len(section.rows) for section in sections)  # type: ignore[arg-type]
+            section.rows = listed = list(section.rows)
+            rows += len(listed)
     return PreparedExport(
         kind=kind,
         renderer=renderer,
@@ -116,7 +117,7 @@ def export_write(*, export: PreparedExport, target: IO[bytes], destination: str)
 
 
 @transaction.atomic
-def export_job_request(*, by: AbstractBaseUser, export: PreparedExport) -> ExportJob:
+def export_job_request(*, by: User, export: PreparedExport) -> ExportJob:
     """Queue a large export: the job row now, the Celery task once the row is committed."""
     from .tasks import export_run
 
@@ -136,7 +137,8 @@ def export_progress(job: ExportJob) -> int | None:
     """Rows written so far by a running job (kept in the cache, not on the audited row), or None."""
     if job.status != ExportStatus.RUNNING:
         return job.rows_written if job.status == ExportStatus.DONE else None
-    return cache.get(PROGRESS_CACHE_KEY.format(job_id=job.pk))
+    progress: int | None = cache.get(PROGRESS_CACHE_KEY.format(job_id=job.pk))
+    return progress
 
 
 def _claim(job_id: int) -> ExportJob | None:

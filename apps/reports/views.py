@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.common.roles import is_hr
+from apps.common.users import signed_in_user
 
 from .charts import compliance_by_unit_chart, evidence_mix_chart, trend_chart
 from .constants import ExportFormat, ReportKind
@@ -106,7 +107,7 @@ def export(request: HttpRequest, kind: str, export_format: str) -> HttpResponse:
         return redirect("reports:dashboard")
     prepared = export_prepare(kind=kind, export_format=export_format, filters=filters, today=timezone.localdate())
     if prepared.is_large:
-        job = export_job_request(by=request.user, export=prepared)
+        job = export_job_request(by=signed_in_user(request.user), export=prepared)
         messages.info(
             request,
             f"{prepared.rows:,} rows: the export runs in the background. Its progress and download link are "
@@ -148,7 +149,7 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @reports_required
 @require_GET
-def job_download(request: HttpRequest, pk: int) -> HttpResponse:
+def job_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The file of a finished export job: the person who asked for it, or HR."""
     job = _own_job(request, pk)
     if not job.is_ready:

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import dj_database_url
 
-from apps.audit.backends import audited_engine
-
 from .env import email_config, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -44,6 +42,7 @@ INSTALLED_APPS = [
     "apps.reminders",
     "apps.reports",
     "apps.portal",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
@@ -88,11 +87,6 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_PREPARED_STATEMENTS", True):
-        # The hot statements (apps.common.prepared) are prepared on the server, once per connection: planning them
-        # costs far more than running them. Only those: Django's own statements bind on the client and never are
-        # (the threshold only enables psycopg's preparing; they ask with prepare=True).
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000
 else:
     DATABASES = {
         "default": {
@@ -107,8 +101,6 @@ else:
             },
         }
     }
-# Django's backend with one addition: the audit trail's queued events are written just before COMMIT.
-DATABASES["default"]["ENGINE"] = audited_engine(DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis (REDIS_URL) is the Celery broker, result store and cache; without it everything stays embedded.
@@ -303,6 +295,18 @@ REQUEST_MAX_UPLOAD_BYTES = env_int("REQUEST_MAX_UPLOAD_BYTES", 10 * EVIDENCE_MAX
 HEALTHZ_BROKER_TIMEOUT = 3
 DEMO_ADMIN_USERNAME = env_str("DEMO_ADMIN_USERNAME", "hr-admin")
 
+# Audit trail (docs/audit.md): events are sealed into the hash chain after commit, by a task each process asks for
+# at most every AUDIT_SEAL_KICK_INTERVAL seconds and by beat every AUDIT_SEAL_EVERY seconds. After a failed request
+# to the broker, a process stops asking for AUDIT_SEAL_KICK_BACKOFF seconds (beat still seals).
+AUDIT_SEAL_EVERY = env_int("AUDIT_SEAL_EVERY", 3)
+AUDIT_SEAL_KICK_INTERVAL = float(env_str("AUDIT_SEAL_KICK_INTERVAL", "0.5"))
+AUDIT_SEAL_KICK_BACKOFF = env_int("AUDIT_SEAL_KICK_BACKOFF", 30)
+CELERY_BEAT_SCHEDULE["audit-seal"] = {
+    "task": "audit.seal",
+    "schedule": float(AUDIT_SEAL_EVERY),
+    "options": {"expires": float(AUDIT_SEAL_EVERY)},
+}
+
 # Compliance reports and exports (docs/reports.md).
 # A case-detail export with more rows than this runs as a Celery task (progress on the dashboard, download link).
 REPORTS_ASYNC_EXPORT_ROWS = env_int("REPORTS_ASYNC_EXPORT_ROWS", 20_000)
@@ -331,19 +335,17 @@ REMINDERS_SWEEP_EVERY = env_int("REMINDERS_SWEEP_EVERY", 60)
 REMINDERS_REPUBLISH_AFTER = env_int("REMINDERS_REPUBLISH_AFTER", 900)
 # A reminder claimed by a worker this many seconds ago and never finished is marked failed (never resent by itself).
 REMINDERS_SENDING_TIMEOUT = env_int("REMINDERS_SENDING_TIMEOUT", 900)
-# Publishing a send task gives up after this many seconds, then waits REMINDERS_BROKER_RETRY_AFTER seconds
-# before trying again from a web request (the sweeper hands the rows over once the broker answers).
+# Publishing a send or drain task after commit waits this many seconds at most to connect to Redis (kombu's
+# socket_connect_timeout; one immediate reconnect, no other retry: apps.reminders.outbox), then the process waits
+# REMINDERS_BROKER_RETRY_AFTER seconds before trying again from a web request (the sweeper hands the rows over).
 REMINDERS_PUBLISH_TIMEOUT = env_int("REMINDERS_PUBLISH_TIMEOUT", 2)
 REMINDERS_BROKER_RETRY_AFTER = env_int("REMINDERS_BROKER_RETRY_AFTER", 30)
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] = REMINDERS_PUBLISH_TIMEOUT
 # At most this many send tasks are published per planner pass or sweep; the rest wait for the next sweep.
 REMINDERS_PUBLISH_BATCH = env_int("REMINDERS_PUBLISH_BATCH", 1000)
 # Queued evidence events taken per transaction by the drain (the notifications of submissions and reviews).
 REMINDERS_DRAIN_BATCH = env_int("REMINDERS_DRAIN_BATCH", 500)
-# Seconds the doorbell stays rung when its drain task is lost (the sweeper drains the queue meanwhile anyway).
-REMINDERS_DOORBELL_TTL = env_int("REMINDERS_DOORBELL_TTL", 60)
-# A process that found the doorbell set does not ask Redis again for this many seconds; the drain looks at the queue
-# once more this long after it cleared the doorbell (apps.reminders.outbox.ring). 0 asks on every ring.
-REMINDERS_DOORBELL_QUIET = env_int("REMINDERS_DOORBELL_QUIET", 1)
 # A planner pass writes at most this many new reminders (soonest due first); the rest follow in the next passes.
 REMINDERS_PLAN_BATCH = env_int("REMINDERS_PLAN_BATCH", 5_000)
 # A cycle with more open cases is checked in slices of about this many, one slice per pass, in turn.

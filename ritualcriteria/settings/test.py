@@ -33,3 +33,8 @@ if not REDIS_URL:  # noqa: F405
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{_BROKER / 'results'}"
+
+# Tests seal the audit trail where they look at the chain (apps.audit.sealer.audit_seal_pending); a worker test
+# would otherwise run the seal tasks every earlier test asked for, concurrently with its own writes. The request
+# after commit has its own worker test (tests/audit/test_sealer.py), which sets the interval back to 0.
+AUDIT_SEAL_KICK_INTERVAL = 3600.0

@@ -17,7 +17,7 @@ from apps.audit.registry import label_of
 def events_of(obj: models.Model | tuple[str, Any], action: str | None = None) -> list[AuditEvent]:
     """The events recorded for one object (instance or (label, pk)), oldest first."""
     label, pk = obj if isinstance(obj, tuple) else (label_of(obj), obj.pk)
-    events = AuditEvent.objects.filter(object_type=label, object_id=str(pk)).order_by("sequence")
+    events = AuditEvent.objects.filter(object_type=label, object_id=str(pk)).order_by("id")
     return list(events.filter(action=action) if action else events)
 
 

@@ -13,6 +13,7 @@ from apps.audit.actor import command_from_argv, current_actor, current_request_i
 from apps.audit.constants import AuditAction
 from apps.audit.models import AuditEvent
 from apps.common.context import SYSTEM, acting_as, system_actor
+from apps.evidence.constants import EvidenceAuditAction
 from apps.org.models import OrgUnit
 from tests.audit.helpers import events_of
 from tests.factories.org import OrgUnitFactory, UserFactory
@@ -59,8 +60,8 @@ def test_a_domain_event_from_an_api_call_carries_the_user_and_the_request_id(cli
     response = client.post("/test-api/submit/", headers={"X-Request-ID": REQUEST_ID})
 
     assert response.status_code == 201
-    event = AuditEvent.objects.get(sequence=response.json()["sequence"])
-    assert event.action == AuditAction.EVIDENCE_SUBMITTED
+    event = AuditEvent.objects.get(pk=response.json()["id"])
+    assert event.action == EvidenceAuditAction.EVIDENCE_SUBMITTED
     assert (event.actor_user_id, event.actor_name, event.request_id) == (user.pk, "dana", REQUEST_ID)
     assert event.context == {"via": "api"}
 
@@ -75,7 +76,7 @@ def test_an_api_call_with_basic_auth_is_attributed_to_the_authenticated_user(cli
     response = client.post("/test-api/submit/", headers={"Authorization": f"Basic {token}"})
 
     assert response.status_code == 201
-    assert AuditEvent.objects.get(sequence=response.json()["sequence"]).actor_name == "basic"
+    assert AuditEvent.objects.get(pk=response.json()["id"]).actor_name == "basic"
 
 
 def test_a_change_made_in_a_celery_task_carries_the_task_as_system_actor():
@@ -196,7 +197,7 @@ def test_submitting_evidence_through_the_real_api_records_who_and_which_request(
     response = client.post(f"/api/evidence/{evidence.pk}/submit/", headers={"X-Request-ID": REQUEST_ID})
 
     assert response.status_code == 200, response.content
-    (submitted,) = events_of(evidence, AuditAction.EVIDENCE_SUBMITTED)
+    (submitted,) = events_of(evidence, EvidenceAuditAction.EVIDENCE_SUBMITTED)
     assert (submitted.actor_user_id, submitted.actor_name, submitted.request_id) == (user.pk, "owner", REQUEST_ID)
     # The status change is captured too, under the same request.
     (update,) = [e for e in events_of(evidence, AuditAction.UPDATE) if "status" in e.changes]

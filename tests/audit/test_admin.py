@@ -12,6 +12,7 @@ from django.urls import reverse
 from apps.audit.constants import AuditAction
 from apps.audit.models import AuditEvent
 from apps.common.context import Actor, acting_as
+from apps.evidence.constants import EvidenceAuditAction
 from tests.factories.audit import AuditEventFactory
 from tests.factories.org import OrgUnitFactory, UserFactory
 
@@ -64,7 +65,7 @@ def test_the_list_takes_a_fixed_number_of_queries_however_many_events(client, hr
 def test_the_list_filters_by_actor_action_object_type_and_date_and_searches(client, hr_admin):
     unit = OrgUnitFactory(name="Billing & Invoicing")
     with acting_as(Actor(user_id=None, name="reviewer")):
-        AuditEventFactory(action=AuditAction.EVIDENCE_VERIFIED, object_repr="Onboarding story")
+        AuditEventFactory(action=EvidenceAuditAction.EVIDENCE_VERIFIED, object_repr="Onboarding story")
 
     def shown(**params: str) -> int:
         page = client.get(reverse(CHANGELIST), params)
@@ -72,7 +73,7 @@ def test_the_list_filters_by_actor_action_object_type_and_date_and_searches(clie
         return page.context["cl"].result_count
 
     assert shown(actor_name="reviewer") == 1
-    assert shown(action=AuditAction.EVIDENCE_VERIFIED) == 1
+    assert shown(action=EvidenceAuditAction.EVIDENCE_VERIFIED) == 1
     assert shown(object_type="org.orgunit") == 1
     assert shown(object_type="org.orgunit", object_id=str(unit.pk)) == 1
     assert shown(q="Billing") == 1
@@ -138,7 +139,7 @@ def test_export_csv_streams_the_filtered_list_and_is_itself_audited(client, hr_a
 def test_the_export_button_carries_the_current_filters(client, hr_admin):
     AuditEventFactory()
 
-    page = client.get(reverse(CHANGELIST), {"action": AuditAction.EVIDENCE_SUBMITTED})
+    page = client.get(reverse(CHANGELIST), {"action": EvidenceAuditAction.EVIDENCE_SUBMITTED})
 
     assert f"{reverse('admin:audit_auditevent_export')}?action=evidence_submitted".encode() in page.content
 
@@ -151,5 +152,5 @@ def test_export_selected_action(client, hr_admin):
     )
 
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert [int(row["sequence"]) for row in rows] == [events[0].pk, events[2].pk]
+    assert [int(row["id"]) for row in rows] == [events[0].pk, events[2].pk]
     assert AuditEvent.objects.get(action=AuditAction.EXPORT_MADE).context["rows"] == 2

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
+from django.db.models import ProtectedError
 
 from apps.audit.errors import AppendOnlyViolation
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditEvent, AuditSeal
+from apps.audit.sealer import audit_seal_pending
 from tests.factories.audit import AuditEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,27 +44,43 @@ def test_events_cannot_be_bulk_updated():
         AuditEvent.objects.bulk_update([event], ["object_repr"])
 
 
-def test_a_new_event_saved_directly_is_appended_to_the_chain_whatever_it_claims():
-    first = AuditEventFactory()
-    event = AuditEvent(action="login", actor_name="someone", sequence=99, hash="f" * 64, prev_hash="0" * 64)
+def test_seals_cannot_be_saved_changed_or_deleted_outside_the_sealer():
+    AuditEventFactory()
+    audit_seal_pending()
+    seal = AuditSeal.objects.get()
 
-    event.save()
+    with pytest.raises(AppendOnlyViolation):
+        seal.save()
+    with pytest.raises(AppendOnlyViolation):
+        seal.delete()
+    with pytest.raises(AppendOnlyViolation):
+        AuditSeal.objects.update(hash="f" * 64)
+    with pytest.raises(AppendOnlyViolation):
+        AuditSeal.objects.all().delete()
 
-    assert event.sequence == first.sequence + 1
-    assert event.prev_hash == first.hash
-    assert event.hash != "f" * 64
+
+def test_an_event_cannot_be_deleted_from_under_its_seal():
+    event = AuditEventFactory()
+    audit_seal_pending()
+
+    with pytest.raises(ProtectedError), transaction.atomic():
+        models.QuerySet(AuditEvent).filter(pk=event.pk).delete()  # a plain queryset: the model's own refuses first
 
 
 @pytest.mark.postgres
-def test_the_postgresql_trigger_refuses_update_and_delete_from_plain_sql():
+def test_the_postgresql_triggers_refuse_update_and_delete_from_plain_sql():
     event = AuditEventFactory()
+    audit_seal_pending()
 
     for sql in (
-        "UPDATE audit_auditevent SET object_repr = 'Forged' WHERE sequence = %s",
-        "DELETE FROM audit_auditevent WHERE sequence = %s",
+        "UPDATE audit_event SET object_repr = 'Forged' WHERE id = %s",
+        "DELETE FROM audit_event WHERE id = %s",
+        "UPDATE audit_seal SET hash = repeat('f', 64) WHERE event_id = %s",
+        "DELETE FROM audit_seal WHERE event_id = %s",
     ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute(sql, [event.sequence])
+                cursor.execute(sql, [event.pk])
 
     assert AuditEvent.objects.get(pk=event.pk).object_repr == event.object_repr
+    assert AuditSeal.objects.filter(event=event).exists()

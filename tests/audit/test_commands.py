@@ -24,6 +24,8 @@ def test_a_command_acts_as_system_with_its_name_and_verify_audit_exits_non_zero_
     env.pop("REDIS_URL", None)
     assert _manage("migrate", "--noinput", env=env).returncode == 0
     assert _manage("ensure_admin", env=env).returncode == 0
+    sealed = _manage("seal_audit", env=env)
+    assert sealed.returncode == 0 and "Sealed" in sealed.stdout, sealed.stderr
 
     ok = _manage("verify_audit", env=env)
     assert ok.returncode == 0, ok.stderr
@@ -36,7 +38,7 @@ def test_a_command_acts_as_system_with_its_name_and_verify_audit_exits_non_zero_
     import sqlite3
 
     with sqlite3.connect(tmp_path / "ritualcriteria.sqlite3") as db:
-        db.execute("UPDATE audit_auditevent SET actor_name = 'someone else' WHERE sequence = 1")
+        db.execute("UPDATE audit_event SET actor_name = 'someone else' WHERE id = 1")
     broken = _manage("verify_audit", env=env)
     assert broken.returncode == 1
     assert "BROKEN at sequence 1: hash mismatch" in broken.stderr

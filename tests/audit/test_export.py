@@ -11,9 +11,11 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from apps.audit.constants import AuditAction
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditEvent, AuditSeal
+from apps.audit.sealer import audit_seal_pending
 from apps.audit.selectors import audit_chain_verify
 from apps.common.csv_safety import safe_cell, safe_row
+from apps.evidence.constants import EvidenceAuditAction
 from tests.factories.audit import AuditEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,18 +49,24 @@ def _events_on(day: dt.date, count: int, **kwargs):  # type: ignore[no-untyped-d
         return AuditEventFactory.create_batch(count, **kwargs)
 
 
-def test_export_writes_the_events_of_the_date_range_in_sequence_order(tmp_path):
+def test_export_writes_the_events_of_the_date_range_in_the_order_they_were_written(tmp_path):
     _events_on(dt.date(2026, 1, 1), 1)
     inside = _events_on(dt.date(2026, 1, 2), 2) + _events_on(dt.date(2026, 1, 3), 1, object_repr="=cmd|' /C calc'!A0")
     _events_on(dt.date(2026, 1, 4), 1)
+    audit_seal_pending()
+    seal = AuditSeal.objects.get(event=inside[0])
     out = tmp_path / "audit.csv"
 
     call_command("export_audit", "--since", "2026-01-02", "--until", "2026-01-03", "--out", str(out))
 
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
-    assert [int(row["sequence"]) for row in rows] == [e.sequence for e in inside]
-    assert rows[0]["hash"] == inside[0].hash and rows[0]["prev_hash"] == inside[0].prev_hash
-    assert rows[0]["action"] == AuditAction.EVIDENCE_SUBMITTED
+    assert [int(row["id"]) for row in rows] == [e.pk for e in inside]
+    assert (rows[0]["sequence"], rows[0]["hash"], rows[0]["prev_hash"]) == (
+        str(seal.sequence),
+        seal.hash,
+        seal.prev_hash,
+    )
+    assert rows[0]["action"] == EvidenceAuditAction.EVIDENCE_SUBMITTED
     assert json.loads(rows[0]["changes"]) == {}
     assert rows[2]["object_repr"] == "'=cmd|' /C calc'!A0"
 
@@ -81,7 +89,7 @@ def test_export_to_standard_output(capsys):
     call_command("export_audit", "--out", "-")
 
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("sequence,occurred_at,actor_name")
+    assert lines[0].startswith("id,sequence,occurred_at,actor_name")
     assert len(lines) == 2
 
 

@@ -6,8 +6,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.audit.constants import AuditAction
 from apps.audit.services import audit_record
+from apps.evidence.constants import EvidenceAuditAction
 from ritualcriteria.urls import urlpatterns as real_urlpatterns
 
 
@@ -18,13 +18,13 @@ class SubmitEvidenceView(APIView):
 
     def post(self, request: Request) -> Response:
         event = audit_record(
-            action=AuditAction.EVIDENCE_SUBMITTED,
+            action=EvidenceAuditAction.EVIDENCE_SUBMITTED,
             object_type="evidence.evidence",
             object_id="42",
             object_repr="Faster onboarding",
             context={"via": "api"},
         )
-        return Response({"sequence": event.sequence}, status=201)
+        return Response({"id": event.pk}, status=201)
 
 
 urlpatterns = [path("test-api/submit/", SubmitEvidenceView.as_view()), *real_urlpatterns]

@@ -15,6 +15,7 @@ from ritualcriteria.celery import app
 def celery_worker_thread(transactional_db):
     """Start an in-process worker consuming from the real broker (no eager mode)."""
     assert app.conf.task_always_eager is False
+    app.control.purge()  # tasks earlier tests published (audit seals, drains) must not run during this one
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING") as worker:
         yield worker
 

@@ -24,7 +24,7 @@ from apps.evidence.services import (
     evidence_update,
     evidence_verify,
 )
-from tests.factories.evidence import EvidenceFactory, category
+from tests.factories.evidence import AttachmentFactory, EvidenceFactory, category
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,7 @@ def test_submit_records_an_audit_event_and_announces_after_commit(people, django
         evidence_submit(evidence=evidence, by=people["owner"].user)
 
     assert (evidence.pk, "submitted") in seen
-    event = AuditEvent.objects.filter(action="evidence_submitted").latest("sequence")
+    event = AuditEvent.objects.filter(action="evidence_submitted").latest("pk")
     assert event.object_id == str(evidence.pk)
     hooks._receivers.pop()
 
@@ -109,9 +109,9 @@ def test_submit_and_review_save_each_field_they_change_and_the_trail_lists_just_
     evidence = evidence_create(by=people["owner"].user, data=story())
 
     evidence_submit(evidence=evidence, by=people["owner"].user)
-    submitted = AuditEvent.objects.filter(action="update", object_id=str(evidence.pk)).latest("sequence")
+    submitted = AuditEvent.objects.filter(action="update", object_id=str(evidence.pk)).latest("pk")
     evidence_request_changes(evidence=evidence, by=people["manager"].user, comment="Add the ticket number.")
-    reviewed = AuditEvent.objects.filter(action="update", object_id=str(evidence.pk)).latest("sequence")
+    reviewed = AuditEvent.objects.filter(action="update", object_id=str(evidence.pk)).latest("pk")
 
     assert set(submitted.changes) == {"status", "submitted_at", "updated_at"}
     assert submitted.changes["status"] == ["draft", "submitted"]
@@ -248,6 +248,20 @@ def test_only_never_submitted_drafts_can_be_deleted(people):
     sent_back = EvidenceFactory(owner=people["owner"], status=EvidenceStatus.CHANGES_REQUESTED)
     with pytest.raises(InvalidTransition):
         evidence_delete(evidence=sent_back, by=people["owner"].user)
+
+
+def test_a_draft_linked_to_a_case_is_not_deleted_and_keeps_its_files(people):
+    from tests.factories.cases import CaseEvidenceFactory
+
+    draft = EvidenceFactory(owner=people["owner"])
+    AttachmentFactory(evidence=draft)
+    CaseEvidenceFactory(evidence=draft)
+
+    with pytest.raises(InvalidTransition, match="linked to a case"):
+        evidence_delete(evidence=draft, by=people["owner"].user)
+
+    assert Evidence.objects.filter(pk=draft.pk).exists()
+    assert Attachment.objects.filter(evidence=draft).count() == 1
 
 
 def test_refused_upload_stores_nothing(people, settings, tmp_path):

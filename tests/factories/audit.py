@@ -3,9 +3,9 @@
 import factory
 from django.contrib.auth.models import Group
 
-from apps.audit.constants import AuditAction
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
+from apps.evidence.constants import EvidenceAuditAction
 
 
 class GroupFactory(factory.django.DjangoModelFactory):
@@ -22,7 +22,7 @@ class AuditEventFactory(factory.Factory):
     class Meta:
         model = AuditEvent
 
-    action = AuditAction.EVIDENCE_SUBMITTED
+    action = EvidenceAuditAction.EVIDENCE_SUBMITTED
     object_type = "evidence.evidence"
     object_id = factory.Sequence(str)
     object_repr = factory.Sequence(lambda n: f"Evidence {n}")

@@ -1,6 +1,5 @@
 """The policy engine, by example: every kind, its boundaries and its reasons (no database)."""
 
-import gc
 from datetime import date, timedelta
 from typing import Any
 
@@ -606,28 +605,6 @@ def test_evaluate_many_matches_evaluate_for_each_subject() -> None:
         SubjectFacts(OTHER_UNIT, [internal(4)]),
     ]
     assert evaluate_many(policy, subjects, AS_OF) == [evaluate(policy, s, AS_OF) for s in subjects]
-
-
-@pytest.mark.parametrize("enabled_before", [True, False])
-def test_evaluate_many_leaves_the_garbage_collector_as_it_found_it(enabled_before: bool) -> None:
-    was = gc.isenabled()
-    (gc.enable if enabled_before else gc.disable)()
-    try:
-        compile_policy([req("min_evidence", count=1)]).evaluate_many([SubjectFacts(None, [fact(1)])], AS_OF)
-        assert gc.isenabled() is enabled_before
-    finally:
-        (gc.enable if was else gc.disable)()
-
-
-def test_evaluate_many_restores_the_garbage_collector_on_error() -> None:
-    def broken() -> Any:
-        yield SubjectFacts(None, [fact(1)])
-        raise RuntimeError("loader failed")
-
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError):
-        compile_policy([req("min_evidence", count=1)]).evaluate_many(broken(), AS_OF)
-    assert gc.isenabled()
 
 
 def test_unknown_kind_is_rejected_when_compiling() -> None:

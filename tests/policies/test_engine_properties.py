@@ -15,7 +15,7 @@ from apps.policies.engine import (
     compile_policy,
     evaluate,
 )
-from apps.policies.requirement_kinds import ATTESTATION_ROLES, RequirementKind, validate_params
+from apps.policies.engine.requirement_kinds import ATTESTATION_ROLES, RequirementKind, validate_params
 
 AS_OF = date(2026, 11, 25)
 CATEGORIES = ("a", "b", "c", "nps")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from apps.policies.requirement_kinds import (
+from apps.policies.engine.requirement_kinds import (
     ATTESTATION_ROLES,
     KIND_CHOICES,
     KIND_HELP,

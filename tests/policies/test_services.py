@@ -108,7 +108,7 @@ def test_publish_makes_a_version_immutable(baseline):
 def test_publishing_writes_an_audit_event(baseline):
     version = published(baseline, TODAY)
 
-    event = AuditEvent.objects.filter(action="policy_published").latest("sequence")
+    event = AuditEvent.objects.filter(action="policy_published").latest("id")
     assert event.object_id == str(version.pk)
 
 

@@ -7,11 +7,13 @@ their manager Maya (Paris) reviews; Hana is HR (Paris); Chris is a CX reviewer (
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 import time_machine
+from celery import Celery
 from django.core import mail
 from django.utils import timezone
 
@@ -22,6 +24,7 @@ from apps.policies.services import policy_create, policy_version_create, policy_
 from apps.reminders import outbox
 from apps.reminders.models import Reminder
 from apps.reminders.services import reminder_send, reminders_drain_events
+from ritualcriteria.celery import app as project_app
 from tests.factories.cases import CycleFactory
 from tests.factories.org import EmployeeFactory, OrgUnitFactory, UserFactory
 
@@ -45,19 +48,19 @@ def clock() -> Iterator[time_machine.Coordinates]:
 class FakeBroker:
     """Stands in for Celery's broker in unit tests: records what was published; `deliver` runs the send tasks.
 
-    A ring of the doorbell (after an evidence event commits) runs the drain at once, as an idle worker would, unless
-    the broker is down (the events then wait in their queue for a sweep).
+    A drain task published after an evidence event commits runs at once, as an idle worker would, unless the broker
+    is down (the events then wait in their queue for a sweep).
     """
 
     def __init__(self) -> None:
         self.published: list[int] = []
-        self.rings = 0
+        self.drains = 0
         self.down = False
 
-    def ring(self) -> None:
+    def publish_drain(self) -> None:
         if self.down:
             return
-        self.rings += 1
+        self.drains += 1
         reminders_drain_events()
 
     def publish(self, ids, *, force: bool = False):  # type: ignore[no-untyped-def]
@@ -76,8 +79,32 @@ class FakeBroker:
 def broker(monkeypatch) -> FakeBroker:
     fake = FakeBroker()
     monkeypatch.setattr(outbox, "publish", fake.publish)
-    monkeypatch.setattr(outbox, "ring", fake.ring)
+    monkeypatch.setattr(outbox, "publish_drain", fake.publish_drain)
     return fake
+
+
+@pytest.fixture(autouse=True)
+def _broker_not_marked_down(monkeypatch):
+    """Each test starts with this process taking the broker for up (a test may have seen it down)."""
+    monkeypatch.setattr(outbox, "_down_until", 0.0)
+
+
+@contextlib.contextmanager
+def celery_app_on(broker_url: str) -> Iterator[Celery]:
+    """Publish through a Celery app configured as the project's but on another broker (a dead one, memory://).
+
+    The app is current in this thread only: the code under test publishes through it (`celery.current_app`), while
+    a test worker keeps consuming from the project's broker.
+    """
+    other = Celery("ritualcriteria-test", set_as_current=False)
+    other.config_from_object("django.conf:settings", namespace="CELERY")
+    other.conf.broker_url = broker_url
+    other.set_current()
+    try:
+        yield other
+    finally:
+        project_app.set_current()
+        other.close()
 
 
 @pytest.fixture
@@ -146,6 +173,11 @@ def rows(**filters) -> list[Reminder]:  # type: ignore[no-untyped-def]
 def of_kind(mails: list, kind: str) -> list:  # type: ignore[type-arg]
     """The mails of one kind of reminder (their X-Reminder-Key header starts with the kind)."""
     return [m for m in mails if m.extra_headers["X-Reminder-Key"].startswith(f"{kind}:")]
+
+
+def not_inserts(queries) -> int:  # type: ignore[no-untyped-def]
+    """How many captured statements were not INSERTs (a bulk insert takes as many as the database's batch size says)."""
+    return sum(1 for q in queries.captured_queries if not q["sql"].lstrip().upper().startswith("INSERT"))
 
 
 def keys(**filters) -> set[str]:  # type: ignore[no-untyped-def]

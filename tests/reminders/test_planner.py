@@ -18,7 +18,7 @@ from apps.reminders.services import digest_preference_set, reminders_plan
 from tests.factories.evidence import EvidenceFactory
 from tests.factories.org import EmployeeFactory
 
-from .conftest import at, keys, of_kind, rows
+from .conftest import at, keys, not_inserts, of_kind, rows
 
 DUE = ReminderKind.EVIDENCE_DUE
 
@@ -306,18 +306,22 @@ def _open_more_cases(world, count: int) -> None:  # type: ignore[no-untyped-def]
     case_open_many(cycle=world["cycle"], subjects=[{"subject_employee": p} for p in people], today=dt.date(2026, 10, 6))
 
 
-def _pass_queries(when: str) -> tuple[int, int]:
-    with time_machine.travel(at(when), tick=False), CaptureQueriesContext(connection) as queries:
+def _pass_queries(when: str | dt.datetime) -> tuple[int, int]:
+    """Statements of a planner pass other than its inserts (which go in batches of the database's size), and how
+    many reminders it created."""
+    now = at(when) if isinstance(when, str) else when
+    with time_machine.travel(now, tick=False), CaptureQueriesContext(connection) as queries:
         created = reminders_plan().created
-    return len(queries.captured_queries), len(created)
+    return not_inserts(queries), len(created)
 
 
-def test_the_planner_query_count_does_not_grow_with_the_number_of_cases(world, broker, django_assert_max_num_queries):
+def test_the_planner_query_count_does_not_grow_with_the_number_of_cases(world, broker):
     small_queries, small_created = _pass_queries("2026-11-06 10:00")
     _open_more_cases(world, 60)
-    with django_assert_max_num_queries(small_queries):
-        large_created = reminders_plan(now=at("2026-11-13 10:00")).created
+    with time_machine.travel(at("2026-11-13 10:00"), tick=False), CaptureQueriesContext(connection) as queries:
+        large_created = reminders_plan().created
 
+    assert not_inserts(queries) <= small_queries
     assert len([r for r in large_created if r.kind == DUE]) == 62
     assert small_created and small_queries <= 40
 
@@ -364,7 +368,7 @@ def test_each_reminder_the_planner_writes_has_its_create_event_with_every_field(
     assert created
     for reminder in Reminder.objects.filter(pk__in=[r.pk for r in created]):
         (event,) = events_of(reminder)
-        assert event.action == AuditAction.CREATE and event.context == {"bulk": "plan"}
+        assert event.action == AuditAction.CREATE  # written by the audited bulk_create, in the pass's transaction
         assert event.object_repr == str(reminder)
         for field in Reminder._meta.concrete_fields:
             assert event.changes[field.name] == [None, json_safe(getattr(reminder, field.attname))], field.name

@@ -129,7 +129,7 @@ def test_each_export_is_audited_with_who_what_filters_and_rows(company, client_f
 
     download_csv(client, cycle=company.h1.pk, unit="front-desk")
 
-    event = AuditEvent.objects.filter(action=AuditAction.EXPORT_MADE).order_by("-sequence").first()
+    event = AuditEvent.objects.filter(action=AuditAction.EXPORT_MADE).order_by("-id").first()
     assert AuditEvent.objects.filter(action=AuditAction.EXPORT_MADE).count() == before + 1
     assert event.actor_name == "leader" and event.actor_user_id == company.users["leader"].pk
     assert event.context["report"] == "cases" and event.context["format"] == "csv"
@@ -170,7 +170,7 @@ def test_a_large_export_becomes_a_job_that_a_worker_writes(company, client_for, 
     job.refresh_from_db()
     assert (job.status, job.rows_written) == (ExportStatus.DONE, 8)
     assert job.expires_at - job.finished_at == dt.timedelta(hours=24)
-    event = exports.order_by("-sequence").first()
+    event = exports.order_by("-id").first()
     assert (event.actor_name, event.context["rows"], event.context["job_id"]) == ("leader", 8, job.pk)
 
     download = client.get(reverse("reports:job-download", args=[job.pk]))

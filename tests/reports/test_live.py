@@ -12,8 +12,8 @@ from apps.cases.selectors import CASE_REF_FIELDS, CaseRef, cycle_checklists
 from apps.cases.services import case_open_many
 from apps.evidence.constants import CustomerType, EvidenceStatus, MetricKind, SourceType
 from apps.org.selectors import org_tree_get
+from apps.policies.engine.requirement_kinds import MODIFIER_KINDS
 from apps.policies.models import RitualType
-from apps.policies.requirement_kinds import MODIFIER_KINDS
 from apps.policies.services import policy_create, policy_version_create, policy_version_publish, requirement_add
 from apps.reports.constants import MET, UNMET
 from apps.reports.filters import ReportFilters

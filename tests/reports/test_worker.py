@@ -20,6 +20,7 @@ from tests.reports.conftest import build_company
 def worker(transactional_db):
     """An in-process worker consuming from the real broker (no eager mode)."""
     assert app.conf.task_always_eager is False
+    app.control.purge()  # tasks earlier tests published (audit seals, drains) must not run during this one
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING") as running:
         yield running
 

@@ -44,7 +44,7 @@ def basic(password: str, username: str = "dana") -> str:
 
 
 def failed_logins() -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).order_by("sequence"))
+    return list(AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).order_by("id"))
 
 
 def test_portal_sign_in_locks_out_after_the_failure_limit_even_with_the_right_password(client, dana):

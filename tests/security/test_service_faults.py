@@ -17,6 +17,7 @@ from unittest import mock
 
 import psycopg
 import pytest
+from celery import Celery
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
@@ -274,11 +275,18 @@ def submit_with_the_broker_down(cast, settings, monkeypatch) -> None:  # type: i
     """Submit Dana's draft through the API while Redis is unreachable: saved, its notifications queued."""
     settings.REMINDERS_SEND_START_HOUR, settings.REMINDERS_SEND_END_HOUR = 0, 24
     api = Client(HTTP_AUTHORIZATION=f"Token {cast.token('employee')}")
-    with monkeypatch.context() as patched:
-        patched.setattr(celery_app.conf, "broker_url", DEAD_BROKER)
+    # Publishing goes through the current Celery app's pool: make it, in this thread, one whose broker is down.
+    dead = Celery("dead-broker", set_as_current=False)
+    dead.config_from_object("django.conf:settings", namespace="CELERY")
+    dead.conf.broker_url = DEAD_BROKER
+    dead.set_current()
+    try:
         started = time.monotonic()
         response = api.post(reverse("evidence_api:evidence-submit", args=[cast.draft.pk]))
         elapsed = time.monotonic() - started
+    finally:
+        celery_app.set_current()
+        dead.close()
     assert response.status_code == 200, response.content
     assert elapsed < settings.REMINDERS_PUBLISH_TIMEOUT + 2  # the broker's outage costs a bounded wait, no error
     cast.draft.refresh_from_db()

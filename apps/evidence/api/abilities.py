@@ -7,7 +7,6 @@ The services stay the authority; these flags only tell a client which buttons to
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from apps.common.roles import is_cx_reviewer, is_hr
@@ -37,13 +36,13 @@ class Abilities:
 
     def prime(self, items: Iterable[Evidence]) -> None:
         """Load, in one query, which owners of these submitted items the user manages (at any depth)."""
-        self.prime_owners(item.owner_id for item in items if item.status == EvidenceStatus.SUBMITTED)
-
-    def prime_owners(self, owner_ids: Iterable[int]) -> None:
-        """Load, in one query, which of these owners (of submitted items) the user manages, at any depth."""
         if self.reviews_anyone or self.employee_id is None:
             return
-        wanted = {owner_id for owner_id in owner_ids if owner_id != self.employee_id} - self._checked
+        wanted = {
+            item.owner_id
+            for item in items
+            if item.status == EvidenceStatus.SUBMITTED and item.owner_id != self.employee_id
+        } - self._checked
         if not wanted:
             return
         managed = (
@@ -56,49 +55,28 @@ class Abilities:
 
     def may_review(self, evidence: Evidence) -> bool:
         """Could the user verify, reject or send back this item now?"""
-        return self._may_review(evidence.owner_id, evidence.status)
-
-    def _may_review(self, owner_id: int, status: str) -> bool:
-        if status != EvidenceStatus.SUBMITTED or owner_id == self.employee_id:
+        if evidence.status != EvidenceStatus.SUBMITTED or evidence.owner_id == self.employee_id:
             return False
         if self.reviews_anyone:
             return True
         if self.employee_id is None:
             return False
-        self.prime_owners([owner_id])
-        return owner_id in self._managed
+        self.prime([evidence])
+        return evidence.owner_id in self._managed
 
     def for_item(self, evidence: Evidence) -> dict[str, bool]:
         """The flags of one item; `has_correction` comes from the API queryset's annotation when present."""
         has_correction = getattr(evidence, "has_correction", None)
         if has_correction is None:
             has_correction = Evidence.objects.filter(previous_id=evidence.pk).exists()
-        return self.flags(
-            owner_id=evidence.owner_id,
-            status=evidence.status,
-            is_current=evidence.is_current,
-            submitted_at=evidence.submitted_at,
-            previous_id=evidence.previous_id,
-            has_correction=has_correction,
-        )
-
-    def flags(
-        self,
-        *,
-        owner_id: int,
-        status: str,
-        is_current: bool,
-        submitted_at: dt.datetime | None,
-        previous_id: int | None,
-        has_correction: bool,
-    ) -> dict[str, bool]:
-        """The flags of an item given its facts (a row of the API's list needs no model instance)."""
-        own = self.employee_id is not None and owner_id == self.employee_id
+        own = self.employee_id is not None and evidence.owner_id == self.employee_id
+        status = evidence.status
         editable = own and status in EDITABLE_STATUSES
+        never_submitted = evidence.submitted_at is None and evidence.previous_id is None
         return {
             "edit": editable,
             "submit": editable,
-            "review": self._may_review(owner_id, status),
-            "correct": own and status == EvidenceStatus.VERIFIED and is_current and not has_correction,
-            "delete": own and status == EvidenceStatus.DRAFT and submitted_at is None and previous_id is None,
+            "review": self.may_review(evidence),
+            "correct": own and status == EvidenceStatus.VERIFIED and evidence.is_current and not has_correction,
+            "delete": own and status == EvidenceStatus.DRAFT and never_submitted,
         }

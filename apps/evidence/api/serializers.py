@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from django.db.models import Manager
@@ -11,7 +10,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.common.prepared import Prepared
 from apps.org.models import Employee, OrgUnit, Touchpoint
 from apps.policies.models import EvidenceCategory
 
@@ -24,21 +22,6 @@ WORKFLOW_FIELDS = (
     "status", "submitted_at", "reviewer", "review_comment", "reviewed_at", "gaming_flags", "flags_acknowledged",
     "version", "previous", "is_current", "attachments", "can", "created_at", "updated_at",
 )  # fmt: skip
-
-
-class CategoryCodeField(serializers.SlugRelatedField):
-    """An active category by its code, looked up on every draft: the lookup is compiled once and prepared on the
-    database. Anything but a plain string takes DRF's own path, with its errors."""
-
-    lookup = Prepared(EvidenceCategory, lambda code: EvidenceCategory.objects.active().filter(code=code), "\x00code")
-
-    def to_internal_value(self, data: Any) -> Any:
-        if type(data) is not str or "\x00" in data:
-            return super().to_internal_value(data)
-        found = self.lookup.query().first(data)
-        if found is None:
-            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
-        return found
 
 
 class OwnerSerializer(serializers.ModelSerializer):
@@ -106,7 +89,7 @@ class EvidenceListSerializer(serializers.ListSerializer):
 class EvidenceSerializer(serializers.ModelSerializer):
     """An evidence item: the owner's Listen-Interpret-Respond-Monitor fields plus its review state."""
 
-    category = CategoryCodeField(
+    category = serializers.SlugRelatedField(
         slug_field="code",
         queryset=EvidenceCategory.objects.active(),
         help_text="Code of an active evidence category, e.g. customer_story.",
@@ -123,8 +106,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
     )
     owner = OwnerSerializer(read_only=True)
     # allow_null: both are empty until a review / on a first version, and the schema must say so.
-    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    previous = serializers.PrimaryKeyRelatedField(
+    reviewer: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    previous: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="The version this one corrects."
     )
     gaming_flags = GamingFlagSerializer(many=True, read_only=True)
@@ -143,32 +126,9 @@ class EvidenceSerializer(serializers.ModelSerializer):
         if not isinstance(abilities, Abilities):
             request = self.context.get("request")
             abilities = Abilities(getattr(request, "user", None))
-            self.context["abilities"] = abilities
+            # The serializer's own context dict; the stubs type it as a read-only Mapping.
+            self.context["abilities"] = abilities  # type: ignore[index]
         return abilities.for_item(evidence)
-
-
-class EvidenceInputSerializer(EvidenceSerializer):
-    """What a create or an edit reads: the owner-editable fields of EvidenceSerializer, with its validation.
-
-    Answers go out as rows (`rows.evidence_rows`), so input needs none of the read-only fields. The fields are
-    built from the model once per process (`get_fields` cost a sixth of a create's CPU), then copied for each
-    request.
-    """
-
-    _prototype_fields: dict[str, serializers.Field] | None = None
-
-    class Meta(EvidenceSerializer.Meta):
-        fields = list(EDITABLE_FIELDS)
-        read_only_fields: list[str] = []
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        cls = type(self)
-        if cls._prototype_fields is None:
-            cls._prototype_fields = super().get_fields()
-        # Each field a shallow copy of its never-bound prototype: a new object that binding to this serializer
-        # changes alone, sharing what nothing changes once built (choices, validators, the category queryset,
-        # which is cloned for each lookup). DRF's own copy makes each field again from its arguments, deep-copied.
-        return {name: copy.copy(field) for name, field in cls._prototype_fields.items()}
 
 
 class VerifySerializer(serializers.Serializer):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -14,19 +16,18 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.common.limits import MAX_DATABASE_ID
-from apps.common.pagination import DefaultPagination
-from apps.common.prepared import Prepared
+from apps.common.users import signed_in_user
 
 from ..filters import EvidenceFilter
 from ..models import Attachment, Evidence, EvidenceQuerySet
-from ..permissions import can_view, evidence_visible_to, review_queue_for, review_refusal
+from ..permissions import evidence_visible_to, review_queue_for, review_refusal
 from ..services import (
-    NotOwner,
     attachment_add,
     attachment_remove,
     evidence_correct,
@@ -38,20 +39,24 @@ from ..services import (
     evidence_update,
     evidence_verify,
 )
-from . import page_cache
 from .abilities import Abilities, is_owner
-from .rows import evidence_row, evidence_rows, evidence_rows_queryset, instance_row
 from .serializers import (
     AttachmentSerializer,
     AttachmentUploadSerializer,
     ErrorSerializer,
-    EvidenceInputSerializer,
     EvidenceSerializer,
     ReviewCommentSerializer,
     VerifySerializer,
 )
 
 logger = logging.getLogger(__name__)
+
+if TYPE_CHECKING:  # what EvidenceReadMixin is mixed into: it uses the view's request and serializer
+    from rest_framework.generics import GenericAPIView
+
+    _ViewSetBase = GenericAPIView[Evidence]
+else:
+    _ViewSetBase = object
 
 FIELD_ERRORS = OpenApiResponse(
     OpenApiTypes.OBJECT, description='Invalid input: {"field": ["message", ...]} (non_field_errors for the rest).'
@@ -60,73 +65,44 @@ FORBIDDEN = OpenApiResponse(ErrorSerializer, description="You may see the item b
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such item, or you may not see it.")
 CONFLICT = OpenApiResponse(ErrorSerializer, description="The item's status does not allow this now.")
 ACTION_ERRORS = {400: FIELD_ERRORS, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
-# An item by id, whoever may see it (get_object checks): compiled once.
-_ITEM_BY_ID = Prepared(Evidence, lambda pk: Evidence.objects.filter(pk=pk), -7_391_008)
-# Query parameters that are not filters.
-PAGING_PARAMETERS = frozenset({DefaultPagination.page_query_param, DefaultPagination.page_size_query_param})
 
 
-class EvidenceReadMixin:
-    """Shared by the evidence viewsets: visibility, the per-request `can` flags, answering with rows.
+def with_shown_relations(queryset: EvidenceQuerySet) -> EvidenceQuerySet:
+    """What EvidenceSerializer shows of each item, read with it: a fixed number of queries however many items."""
+    return (
+        queryset.select_related("owner", "category", "internal_customer_unit", "touchpoint", "reviewer")
+        .prefetch_related("attachments")
+        # For the `can` flags (Abilities.for_item): one subquery instead of a query per item.
+        .annotate(has_correction=Exists(Evidence.objects.filter(previous_id=OuterRef("pk"))))
+    )
 
-    Items go out through `rows.evidence_rows` (the JSON of EvidenceSerializer, from one values() query a page);
-    `get_queryset` gives plain items for the writes, which lock and reload them in their service anyway.
-    """
 
-    request: Request
+class EvidenceReadMixin(_ViewSetBase):
+    """Shared by the evidence viewsets: visibility, what a page of items reads, the per-request `can` flags."""
 
     def get_queryset(self) -> EvidenceQuerySet:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return Evidence.objects.none()
-        return evidence_visible_to(self.request.user, Evidence.objects.all())
+        visible = evidence_visible_to(self.request.user, Evidence.objects.all())
+        # A write's service locks and reads the item again, and its answer is read afresh (item_response).
+        return with_shown_relations(visible) if self.request.method in SAFE_METHODS else visible
 
     @cached_property
     def abilities(self) -> Abilities:
         return Abilities(self.request.user)
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()  # type: ignore[misc]
+        context = super().get_serializer_context()
         context["abilities"] = self.abilities
         return context
 
-    def render_rows(self, rows: Any, *, without_files: bool = False) -> list[dict[str, Any]]:
-        return evidence_rows(rows, abilities=self.abilities, request=self.request, without_files=without_files)
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # A page already built for this user, URL and data version is answered from memory (page_cache says why
-        # it cannot be stale); the version is read before anything else, and only successful pages are kept.
-        version = page_cache.data_version()
-        key = page_cache.page_key(request, version) if version is not None else None
-        if key is not None and (kept := page_cache.pages.get(key)) is not None:
-            return page_cache.kept_response(request, kept)
-        rows = evidence_rows_queryset(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
-        page = self.paginate_queryset(rows)  # type: ignore[attr-defined]
-        if page is None:
-            response = Response(self.render_rows(rows))
-        else:
-            response = self.get_paginated_response(self.render_rows(page))  # type: ignore[attr-defined]
-        if key is None:
-            return response
-        return page_cache.kept_response(request, page_cache.pages.put(key, response.data))
-
-    def item_response(
-        self, evidence: Evidence, status_code: int = status.HTTP_200_OK, *, created: bool = False, saved: bool = False
-    ) -> Response:
-        """Answer with the item as the caller now sees it (reloaded with its attachments and flags), if they still
-        may see it (the rule of `get_queryset`, for one item). An item `created` or `saved` by this request with
-        what its answer shows already read is answered from the instance (`rows.instance_row`); a created one has
-        no files yet."""
-        from_instance = created or saved
-        row = instance_row(evidence) if from_instance else evidence_row(evidence.pk)
-        if row is None:
+    def item_response(self, evidence: Evidence, status_code: int = status.HTTP_200_OK) -> Response:
+        """Answer with the item as the caller now sees it, read again with its files and flags; only its id if they
+        may no longer see it."""
+        current = with_shown_relations(self.get_queryset()).filter(pk=evidence.pk).first()
+        if current is None:
             return Response({"id": evidence.pk}, status=status_code)
-        # The visibility rule reads the owner and the status: the instance's own when the row is made from it.
-        subject = evidence if from_instance else Evidence(owner_id=row["owner_id"], status=row["status"])
-        if not can_view(self.request.user, subject):
-            return Response({"id": evidence.pk}, status=status_code)
-        # No files to ask for: a new item, or a saved one whose read found none (the submission's `has_files`).
-        without_files = created or (saved and evidence.__dict__.get("has_files") is False)
-        return Response(self.render_rows([row], without_files=without_files)[0], status=status_code)
+        return Response(self.get_serializer(current).data, status=status_code)
 
 
 @extend_schema_view(
@@ -153,47 +129,6 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
     queryset = Evidence.objects.none()
     lookup_value_regex = "[0-9]+"
 
-    def get_object(self) -> Evidence:
-        """The item of the URL if the caller may see it, else 404 (the rule of `get_queryset`, for one item).
-
-        Without filters in the query string the item is read by a prepared query and checked with
-        `permissions.can_view`, which agrees with the list rule (tests/evidence/test_permissions.py); building the
-        visibility queryset costs more than the rest of a submission's reads.
-        """
-        if self._filtered():
-            return super().get_object()
-        evidence = _ITEM_BY_ID.query().first(self._url_pk())
-        if evidence is None:
-            raise self._not_found()
-        self._check_visible(evidence)
-        return evidence
-
-    def _filtered(self) -> bool:
-        # Filters in the query string narrow what the URL's item may be (the list's rules, the queryset's way).
-        return bool(self.request.query_params.keys() - PAGING_PARAMETERS) or getattr(self, "swagger_fake_view", False)
-
-    def _url_pk(self) -> int:
-        """The URL's item id (the pattern allows digits only); 404 past the largest id the database can hold."""
-        pk = int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
-        if pk > MAX_DATABASE_ID:
-            raise self._not_found()
-        return pk
-
-    def _not_found(self) -> Http404:
-        return Http404(f"No {Evidence._meta.object_name} matches the given query.")
-
-    def _check_visible(self, evidence: Evidence) -> None:
-        if not can_view(self.request.user, evidence):
-            raise self._not_found()
-        self.check_object_permissions(self.request, evidence)
-
-    def filter_queryset(self, queryset: EvidenceQuerySet) -> EvidenceQuerySet:
-        # Without a filter in the query string the filterset changes nothing, but building and validating its form
-        # costs about a tenth of a list request; unknown values in a query string that has them are still refused.
-        if not self.request.query_params.keys() - PAGING_PARAMETERS:
-            return queryset
-        return super().filter_queryset(queryset)
-
     def _require_owner(self, evidence: Evidence, what: str) -> None:
         if not is_owner(self.request.user, evidence):
             raise PermissionDenied(f"Only the owner can {what} this item.")
@@ -203,48 +138,35 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         if refusal:
             raise PermissionDenied(refusal)
 
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.item_response(self.get_object())
-
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = EvidenceInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        evidence = evidence_create(by=request.user, data=serializer.validated_data)
-        return self.item_response(evidence, status.HTTP_201_CREATED, created=True)
+        evidence = evidence_create(by=signed_in_user(request.user), data=serializer.validated_data)
+        return self.item_response(evidence, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         evidence = self.get_object()
         self._require_owner(evidence, "edit")
-        serializer = EvidenceInputSerializer(
-            evidence, data=request.data, partial=kwargs.get("partial", False), context=self.get_serializer_context()
-        )
+        serializer = self.get_serializer(evidence, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        evidence = evidence_update(evidence=evidence, by=request.user, data=serializer.validated_data)
+        evidence = evidence_update(evidence=evidence, by=signed_in_user(request.user), data=serializer.validated_data)
         return self.item_response(evidence)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         evidence = self.get_object()
         self._require_owner(evidence, "delete")
-        evidence_delete(evidence=evidence, by=request.user)
+        evidence_delete(evidence=evidence, by=signed_in_user(request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="Send for review", request=None, responses={200: EvidenceSerializer, **ACTION_ERRORS})
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
-        # The submission's own locking read is the only read of the item: only its owner may submit it, and the
-        # owner may always see it; anyone else learns from that read whether to hear 403 or 404 (the service
-        # refuses non-owners). Filters in the query string are applied first, as for any other item URL.
-        # Else only the id is passed on: built as a row with that one column (Model.__init__ with keywords would
-        # make up a default for each of thirty fields, raising and catching an error for most).
-        evidence = self.get_object() if self._filtered() else Evidence.from_db(None, ["id"], [self._url_pk()])
+        evidence = self.get_object()
         try:
-            submitted = evidence_submit(evidence=evidence, by=request.user)
-        except Evidence.DoesNotExist:
-            raise self._not_found() from None
-        except NotOwner as refused:
-            self._check_visible(refused.evidence)
-            raise
-        return self.item_response(submitted, saved=True)
+            submitted = evidence_submit(evidence=evidence, by=signed_in_user(request.user))
+        except Evidence.DoesNotExist:  # deleted since get_object read it
+            raise Http404("No Evidence matches the given query.") from None
+        return self.item_response(submitted)
 
     @extend_schema(
         summary="Verify (reviewers)", request=VerifySerializer, responses={200: EvidenceSerializer, **ACTION_ERRORS}
@@ -257,7 +179,7 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         evidence = evidence_verify(
             evidence=evidence,
-            by=request.user,
+            by=signed_in_user(request.user),
             comment=body.validated_data["comment"],
             acknowledge_flags=body.validated_data["acknowledge_flags"],
         )
@@ -274,7 +196,9 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         self._require_reviewer(evidence)
         body = ReviewCommentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        evidence = evidence_request_changes(evidence=evidence, by=request.user, comment=body.validated_data["comment"])
+        evidence = evidence_request_changes(
+            evidence=evidence, by=signed_in_user(request.user), comment=body.validated_data["comment"]
+        )
         return self.item_response(evidence)
 
     @extend_schema(
@@ -288,7 +212,9 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         self._require_reviewer(evidence)
         body = ReviewCommentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        evidence = evidence_reject(evidence=evidence, by=request.user, comment=body.validated_data["comment"])
+        evidence = evidence_reject(
+            evidence=evidence, by=signed_in_user(request.user), comment=body.validated_data["comment"]
+        )
         return self.item_response(evidence)
 
     @extend_schema(
@@ -300,7 +226,9 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
     def correct(self, request: Request, pk: str | None = None) -> Response:
         evidence = self.get_object()
         self._require_owner(evidence, "correct")
-        return self.item_response(evidence_correct(evidence=evidence, by=request.user), status.HTTP_201_CREATED)
+        return self.item_response(
+            evidence_correct(evidence=evidence, by=signed_in_user(request.user)), status.HTTP_201_CREATED
+        )
 
     @extend_schema(
         summary="Attach a file (multipart field `file`)",
@@ -320,7 +248,9 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         body = AttachmentUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         upload = body.validated_data["file"]
-        attachment = attachment_add(evidence=evidence, by=request.user, file=upload, name=upload.name, size=upload.size)
+        attachment = attachment_add(
+            evidence=evidence, by=signed_in_user(request.user), file=upload, name=upload.name, size=upload.size
+        )
         data = AttachmentSerializer(attachment, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -340,7 +270,7 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         evidence = self.get_object()
         attachment = get_object_or_404(Attachment.objects.filter(evidence_id=evidence.pk), pk=attachment_id)
         self._require_owner(evidence, "remove files from")
-        attachment_remove(attachment=attachment, by=request.user)
+        attachment_remove(attachment=attachment, by=signed_in_user(request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -363,11 +293,15 @@ class ReviewQueueViewSet(EvidenceReadMixin, mixins.ListModelMixin, viewsets.Gene
 class IgnoreAcceptNegotiation(BaseContentNegotiation):
     """A file download answers with the file's own type whatever the client accepts; errors answer in JSON."""
 
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        return parsers[0] if parsers else None
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        listed = list(parsers)
+        return listed[0] if listed else None
 
-    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
-        return renderers[0], renderers[0].media_type
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = list(renderers)[0]
+        return renderer, renderer.media_type
 
 
 class AttachmentViewSet(viewsets.GenericViewSet):

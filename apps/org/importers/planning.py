@@ -69,8 +69,8 @@ def _plan_employees(rows: list[tuple[int, dict[str, str]]], header: list[str], e
     records = Employee.objects.values_list("id", "employee_number", *fields)
     number_of = {pk: number for pk, number, *_ in records}
     existing = {}
-    for _pk, number, *values in records:
-        existing[number] = dict(zip(fields, values, strict=True))
+    for _pk, number, *stored in records:
+        existing[number] = dict(zip(fields, stored, strict=True))
         existing[number]["manager"] = number_of.get(existing[number].pop("manager_id"))
     owner_of_email = {values["email"].casefold(): number for number, values in existing.items()}
     zones = zoneinfo.available_timezones()  # slow to build: once per import, not once per row

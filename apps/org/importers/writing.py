@@ -20,7 +20,7 @@ UPDATE_CHUNK = 500
 
 def _write(plan: _Plan, kind: str) -> None:
     """Insert new rows parents first, so every link is set on insert, then save each changed existing row."""
-    model: type[models.Model] = OrgUnit if kind == ImportKind.UNITS else Employee
+    model: type[OrgUnit] | type[Employee] = OrgUnit if kind == ImportKind.UNITS else Employee
     key_field, link = ("code", "parent") if kind == ImportKind.UNITS else ("employee_number", "manager")
     ids = dict(plan.ids)
     for chunk in _chunks(plan.park_emails_of):
@@ -29,7 +29,7 @@ def _write(plan: _Plan, kind: str) -> None:
             employee.email = f"import-swap-{employee.pk}@invalid.invalid"
             employee.save(update_fields=["email", "updated_at"])
     for wave in _waves(plan.creates, link):
-        objects = [model(**{key_field: key}, **_resolved(plan.creates[key], link, ids)) for key in wave]
+        objects: list[Any] = [model(**{key_field: key}, **_resolved(plan.creates[key], link, ids)) for key in wave]
         # SQLite >= 3.35 and PostgreSQL return the new primary keys, which the next wave links to.
         model.objects.bulk_create(objects)
         ids.update((getattr(obj, key_field), obj.pk) for obj in objects)

@@ -8,9 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
-from typing import Any, Final, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 
-from apps.policies.requirement_kinds import MODIFIER_KINDS
+from .requirement_kinds import MODIFIER_KINDS
 
 VERIFIED: Final[str] = "verified"
 # Statuses that may still become verified; rejected items are final and never mentioned in hints.
@@ -58,9 +58,12 @@ class SubjectFacts:
     attestations: frozenset[str] = field(default_factory=frozenset)
 
 
-@dataclass(frozen=True, slots=True)
-class RequirementResult:
+class RequirementResult(NamedTuple):
     """The outcome of one requirement: met or not, how much counted, which items, and why in one line."""
+
+    # A named tuple rather than a frozen dataclass: as immutable (rules share some results between subjects), but
+    # built in one step, where a frozen dataclass sets each field through object.__setattr__; bulk evaluation
+    # builds one per requirement per subject.
 
     requirement_id: int
     kind: str

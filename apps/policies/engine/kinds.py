@@ -5,9 +5,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from apps.policies.requirement_kinds import RequirementKind
-
 from .facts import Fact, RequirementSpec, _improves, improvement_pct
+from .requirement_kinds import RequirementKind
 from .rules import (
     _AttestationRule,
     _CountRule,

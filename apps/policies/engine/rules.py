@@ -9,13 +9,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, timedelta
 
-from apps.policies.requirement_kinds import (
-    ROLE_LABELS,
-    RequirementKind,
-    describe,
-    requirement_phrase,
-)
-
 from .facts import (
     _PENDING,
     VERIFIED,
@@ -27,6 +20,12 @@ from .facts import (
     _by_date,
     _oldest_first,
     counting_order,
+)
+from .requirement_kinds import (
+    ROLE_LABELS,
+    RequirementKind,
+    describe,
+    requirement_phrase,
 )
 
 # pick(items, unit) keeps, in input order, the items a rule accepts; windows are applied before, by slicing.

@@ -9,21 +9,22 @@ from django import template
 
 from apps.evidence.constants import Direction, FlagCode
 
-from ..selectors import nav_for
+from ..selectors import Nav, nav_for
 
 register = template.Library()
 
 
 @register.inclusion_tag("portal/_nav.html", takes_context=True)
 def portal_nav(context: template.Context) -> dict[str, Any]:
-    """The navigation bar: the user's name, roles and the sections they use."""
+    """The navigation bar: the user's name, roles and the sections they use (the view's `nav` if it made one)."""
     request = context.get("request")
     user = getattr(request, "user", None)
     match = getattr(request, "resolver_match", None)
     current = match.url_name if match else ""
     if user is None or not user.is_authenticated:
         return {"nav": None, "current": current}
-    return {"nav": nav_for(user), "current": current}
+    nav = context.get("nav")
+    return {"nav": nav if isinstance(nav, Nav) else nav_for(user), "current": current}
 
 
 @register.filter

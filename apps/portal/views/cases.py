@@ -16,6 +16,7 @@ from apps.cases.routing import acting_capacity, next_step, route_steps
 from apps.cases.selectors import checklist_rows, checklist_with_titles, live_evaluations
 from apps.cases.services import case_step_decide
 from apps.common.errors import InvalidTransition
+from apps.common.users import signed_in_user
 from apps.evidence.permissions import employee_of
 from apps.org.selectors import reports_subtree_sql
 
@@ -35,7 +36,7 @@ def _rows_with_compliance(cases: list[Case]) -> list[tuple[Case, dict]]:
     return rows
 
 
-def _case_queryset():  # type: ignore[no-untyped-def]
+def _case_queryset():
     return Case.objects.select_related("cycle__ritual_type", "subject_employee", "subject_unit", "policy_unit")
 
 
@@ -54,13 +55,15 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     if status in CaseStatus.values:
         team_qs = team_qs.filter(status=status)
     page = paginate(request, team_qs.order_by("status", "-opened_at", "pk"))
+    nav = nav_for(request.user)
     context = {
+        "nav": nav,
         "own": _rows_with_compliance(own),
         "team": _rows_with_compliance(list(page.object_list)),
         "page": page,
         "status": status,
         "statuses": CaseStatus.choices,
-        "manages": nav_for(request.user).reviews or page.paginator.count > 0,
+        "manages": nav.reviews or page.paginator.count > 0,
     }
     return render(request, "portal/my_cases.html", context)
 
@@ -84,7 +87,7 @@ def _detail_context(request: HttpRequest, case: Case, error: str = "") -> dict:
     step = next_step(case, steps) if case.is_open else None
     can_act, on_behalf = (False, None)
     if step is not None and not is_subject:
-        can_act, on_behalf = acting_capacity(request.user, step, case, today)
+        can_act, on_behalf = acting_capacity(signed_in_user(request.user), step, case, today)
     return {
         "case": case,
         "checklist": checklist,
@@ -110,7 +113,9 @@ def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such case.")
     decision = request.POST.get("decision", "")
     try:
-        case_step_decide(case=case, by=request.user, decision=decision, comment=request.POST.get("comment", ""))
+        case_step_decide(
+            case=case, by=signed_in_user(request.user), decision=decision, comment=request.POST.get("comment", "")
+        )
     except ValidationError as exc:
         context = _detail_context(request, case, error=" ".join(exc.messages))
         return render(request, "portal/case_detail.html", context, status=400)

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.common.errors import InvalidTransition
+from apps.common.users import signed_in_user
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Attachment, Evidence
 from apps.evidence.permissions import can_edit, can_review, can_view
@@ -69,19 +70,24 @@ def _save_all(request: HttpRequest, form: EvidenceForm, evidence: Evidence | Non
         with transaction.atomic():
             data = form.service_data()
             if evidence is None:
-                evidence = evidence_create(by=request.user, data=data)
+                evidence = evidence_create(by=signed_in_user(request.user), data=data)
             else:
-                evidence = evidence_update(evidence=evidence, by=request.user, data=data)
+                evidence = evidence_update(evidence=evidence, by=signed_in_user(request.user), data=data)
             for upload in files:
                 try:
                     attachment = attachment_add(
-                        evidence=evidence, by=request.user, file=upload, name=upload.name, size=upload.size
+                        evidence=evidence,
+                        by=signed_in_user(request.user),
+                        file=upload,
+                        name=upload.name,
+                        size=upload.size,
                     )
                 except ValidationError as exc:
                     raise ValidationError({"files": [f"{upload.name}: {message}" for message in exc.messages]}) from exc
-                stored.append(attachment.file.name)
+                if attachment.file.name is not None:
+                    stored.append(attachment.file.name)
             if submit:
-                evidence = evidence_submit(evidence=evidence, by=request.user)
+                evidence = evidence_submit(evidence=evidence, by=signed_in_user(request.user))
     except ValidationError as exc:
         _discard(stored)
         if files:
@@ -194,7 +200,7 @@ def evidence_submit_view(request: HttpRequest, employee: Employee, pk: int) -> H
     """Send an item for review; what is missing is shown next to its field on the form."""
     evidence = _owned(employee, pk)
     try:
-        evidence = evidence_submit(evidence=evidence, by=request.user)
+        evidence = evidence_submit(evidence=evidence, by=signed_in_user(request.user))
     except InvalidTransition as exc:
         messages.error(request, exc.message)
         return redirect("portal:evidence-detail", pk=evidence.pk)
@@ -218,7 +224,7 @@ def evidence_delete_view(request: HttpRequest, employee: Employee, pk: int) -> H
     """Delete a draft that was never submitted."""
     evidence = _owned(employee, pk)
     try:
-        evidence_delete(evidence=evidence, by=request.user)
+        evidence_delete(evidence=evidence, by=signed_in_user(request.user))
     except InvalidTransition as exc:
         messages.error(request, exc.message)
         return redirect("portal:evidence-detail", pk=evidence.pk)
@@ -235,7 +241,7 @@ def evidence_correct_view(request: HttpRequest, employee: Employee, pk: int) -> 
     """Start a correction of a verified item: a new draft version; the verified one stays as it is."""
     evidence = _owned(employee, pk)
     try:
-        copy = evidence_correct(evidence=evidence, by=request.user)
+        copy = evidence_correct(evidence=evidence, by=signed_in_user(request.user))
     except InvalidTransition as exc:
         messages.error(request, exc.message)
         return redirect("portal:evidence-detail", pk=evidence.pk)
@@ -257,7 +263,7 @@ def attachment_remove_view(request: HttpRequest, employee: Employee, pk: int, at
         Attachment.objects.select_related("evidence"), pk=attachment_pk, evidence_id=pk, evidence__owner=employee
     )
     try:
-        attachment_remove(attachment=attachment, by=request.user)
+        attachment_remove(attachment=attachment, by=signed_in_user(request.user))
     except InvalidTransition as exc:
         messages.error(request, exc.message)
         return redirect("portal:evidence-detail", pk=pk)

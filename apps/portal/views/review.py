@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.common.errors import InvalidTransition
+from apps.common.users import signed_in_user
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
 from apps.evidence.permissions import review_refusal
@@ -50,13 +51,13 @@ def _decide(evidence: Evidence, request: HttpRequest, form: ReviewForm) -> Evide
     if decision == ReviewDecision.VERIFY:
         return evidence_verify(
             evidence=evidence,
-            by=request.user,
+            by=signed_in_user(request.user),
             comment=comment,
             acknowledge_flags=bool(form.cleaned_data.get("acknowledge_flags")),
         )
     if decision == ReviewDecision.REQUEST_CHANGES:
-        return evidence_request_changes(evidence=evidence, by=request.user, comment=comment)
-    return evidence_reject(evidence=evidence, by=request.user, comment=comment)
+        return evidence_request_changes(evidence=evidence, by=signed_in_user(request.user), comment=comment)
+    return evidence_reject(evidence=evidence, by=signed_in_user(request.user), comment=comment)
 
 
 @login_required

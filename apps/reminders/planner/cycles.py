@@ -136,9 +136,9 @@ def cycle_candidates(*, cycle: Cycle, now: dt.datetime, config: PlanConfig, hr: 
         if not evaluations[case.ref.pk].compliant
     ]
     if escalations:
-        summary = _short_summary(cases, evaluations)
+        summary: dict[str, Any] | None = short = _short_summary(cases, evaluations)
         if slot_filter is not None:
-            summary = _all_slices(cycle, sorted({o for o, _ in escalations}), slot_filter, summary)
+            summary = _all_slices(cycle, sorted({o for o, _ in escalations}), slot_filter, short)
         if summary is not None:
             for occasion, person in escalations:
                 planned.append(_cycle_escalation(cycle, occasion, passed[occasion], person, summary, now, config))

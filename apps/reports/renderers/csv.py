@@ -28,7 +28,7 @@ class _Echo:
 _DANGEROUS_FIRST = frozenset(FORMULA_PREFIXES)
 
 
-def cell(value: Any) -> str | int | float:
+def cell(value: Any) -> str | int | float | Decimal:
     """A CSV cell: numbers as they are, dates in ISO 8601, yes/no for booleans, neutralised text.
 
     Called for every cell of 100k-row exports: the common types are tested first, by exact type.

@@ -20,8 +20,8 @@ from apps.cases.constants import CaseStatus, ExceptionStatus
 from apps.cases.models import Case, CaseQuerySet, PolicyException
 from apps.cases.selectors import CaseRef
 from apps.org.selectors import OrgTree
+from apps.policies.engine.requirement_kinds import MODIFIER_KINDS
 from apps.policies.models import Requirement
-from apps.policies.requirement_kinds import MODIFIER_KINDS
 from apps.policies.selectors import category_names_get, requirement_label
 
 from ..constants import MET, UNMET
@@ -85,7 +85,7 @@ def requirement_columns(cases: CaseQuerySet) -> list[RequirementColumn]:
     rituals = {r.version.policy.ritual_type_id for r in rows}
     for requirement in rows:
         policy = requirement.version.policy
-        where = policy.scope.name if policy.scope_id else "baseline"
+        where = policy.scope.name if policy.scope is not None else "baseline"
         if len(rituals) > 1:
             where = f"{policy.ritual_type.name} {where}"
         header = f"{requirement_label(requirement, names)} ({where})"

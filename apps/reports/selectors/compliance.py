@@ -35,7 +35,7 @@ class ComplianceFigures:
     rejected: int = 0
     withdrawn: int = 0
     compliant_at_decision: int = 0  # approved or rejected cases whose frozen evaluation met every requirement
-    evidence: Counter = field(default_factory=Counter)  # verified items per case -> number of cases
+    evidence: Counter[float] = field(default_factory=Counter)  # verified items per case -> number of cases
 
     @property
     def decided(self) -> int:
@@ -196,8 +196,8 @@ def _own_figures(cases: CaseQuerySet) -> dict[tuple[int, int], ComplianceFigures
         .values("cycle_id", "policy_unit_id", "verified")
         .annotate(n=Count("pk"))
     )
-    for row in histogram:
-        own[(row["cycle_id"], row["policy_unit_id"])].evidence[row["verified"]] += row["n"]
+    for bucket in histogram:
+        own[(bucket["cycle_id"], bucket["policy_unit_id"])].evidence[bucket["verified"]] += bucket["n"]
     return own
 
 

@@ -111,12 +111,12 @@ def evidence_mix(*, filters: ReportFilters, tree: OrgTree) -> EvidenceMix:
     )
     for code, status, n in run(sql, params):
         label = FlagCode(code).label if code in FlagCode.values else str(code).replace("_", " ")
-        row = flags.setdefault(code, MixRow(code, str(label)))
-        row.items += n
+        flag = flags.setdefault(code, MixRow(code, str(label)))
+        flag.items += n
         if status == EvidenceStatus.VERIFIED:
-            row.verified += n
-    for row in flags.values():
-        row.share = rate(row.items, total)
+            flag.verified += n
+    for flag in flags.values():
+        flag.share = rate(flag.items, total)
     return EvidenceMix(
         items=total,
         verified=verified,
@@ -170,7 +170,7 @@ class ReviewHealth:
     late: int
     queue: list[QueueRow]
     reviewers: list[ReviewerRow]
-    histogram: Counter = field(default_factory=Counter)  # whole hours -> reviews
+    histogram: Counter[float] = field(default_factory=Counter)  # whole hours -> reviews
 
 
 def _person(first: str | None, last: str | None, username: str | None) -> str:
@@ -210,7 +210,7 @@ def review_health(*, filters: ReportFilters, tree: OrgTree, now: dt.datetime | N
         .values("reviewer_id", "reviewer__first_name", "reviewer__last_name", "reviewer__username", "hours")
         .annotate(n=Count("pk"))
     )
-    by_reviewer: dict[int | None, Counter] = defaultdict(Counter)
+    by_reviewer: dict[int | None, Counter[float]] = defaultdict(Counter)
     names: dict[int | None, str] = {}
     for row in reviewed:
         by_reviewer[row["reviewer_id"]][row["hours"]] += row["n"]

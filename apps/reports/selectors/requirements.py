@@ -10,8 +10,8 @@ from apps.cases.constants import CaseStatus
 from apps.cases.models import Case
 from apps.cases.selectors import CASE_REF_FIELDS, CaseRef
 from apps.org.selectors import OrgTree
+from apps.policies.engine.requirement_kinds import MODIFIER_KINDS
 from apps.policies.models import Requirement
-from apps.policies.requirement_kinds import MODIFIER_KINDS
 from apps.policies.selectors import InventoryRow, category_names_get, group_additions_inventory, requirement_label
 
 from ..filters import ReportFilters
@@ -75,7 +75,7 @@ def unmet_requirements(*, filters: ReportFilters, tree: OrgTree, today: dt.date)
     today by the streaming evaluator (seven queries, one case's facts in memory at a time).
     """
     scope = case_scope(filters, tree)
-    counts: dict[int, Counter] = {}
+    counts: dict[int, Counter[str]] = {}
 
     decided_sql, params = subquery_sql(scope.filter(status__in=JUDGED_AT_DECISION))
     elements, key = json_elements("c.frozen_evaluation", "results")
@@ -119,7 +119,7 @@ def unmet_requirements(*, filters: ReportFilters, tree: OrgTree, today: dt.date)
                 label=requirement_label(requirement, names),
                 kind=requirement.kind,
                 ritual=policy.ritual_type.name,
-                policy=policy.scope.name if policy.scope_id else "Baseline",
+                policy=policy.scope.name if policy.scope is not None else "Baseline",
                 version=requirement.version.number,
                 **counts[requirement.pk],
             )

@@ -5,7 +5,7 @@ Only PostgreSQL (production, CI) and SQLite (the embedded default) are supported
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import NotSupportedError, connection
 from django.db.models import FloatField, Func, IntegerField, QuerySet, TextField
@@ -18,7 +18,7 @@ class HoursBetween(Func):
     arity = 2
     output_field = IntegerField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # pragma: no cover - other vendors
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> NoReturn:  # pragma: no cover
         raise NotSupportedError(f"HoursBetween is not written for {connection.vendor}.")
 
     def _parts(self, compiler: Any, connection: Any) -> tuple[str, str, list[Any]]:
@@ -30,10 +30,10 @@ class HoursBetween(Func):
         start, end, params = self._parts(compiler, connection)
         return f"FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 3600)::integer", params
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
         start, end, params = self._parts(compiler, connection)
         # julianday is a float of days: round to the second first, or 10 h reads 9.99999 h and truncates to 9.
-        return f"CAST(ROUND((julianday({end}) - julianday({start})) * 86400) / 3600 AS INTEGER)", params
+        return f"CAST(ROUND((julianday({end}) - julianday({start})) * 86400) / 3600 AS INTEGER)", tuple(params)
 
 
 class FrozenResults(Func):
@@ -46,7 +46,7 @@ class FrozenResults(Func):
     arity = 1
     output_field = TextField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # pragma: no cover - other vendors
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> NoReturn:  # pragma: no cover
         raise NotSupportedError(f"FrozenResults is not written for {connection.vendor}.")
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
@@ -59,14 +59,14 @@ class FrozenResults(Func):
             list(params),
         )
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
         column, params = compiler.compile(self.source_expressions[0])
         return (
             "(SELECT group_concat(json_extract(r.value, '$.requirement_id') || ':' || "  # noqa: S608 - as above
             "json_extract(r.value, '$.met'), ',') "
             f"FROM json_each({column}, '$.results') AS r "
             f"WHERE COALESCE(json_extract(r.value, '$.kind'), '') NOT IN ({_modifier_list()}))",
-            list(params),
+            tuple(params),
         )
 
 
@@ -76,7 +76,8 @@ class _NoRowConverter:
     streamed rows."""
 
     def get_db_converters(self, connection: Any) -> list[Any]:
-        return self.output_field.get_db_converters(connection)  # type: ignore[attr-defined]
+        converters: list[Any] = self.output_field.get_db_converters(connection)  # type: ignore[attr-defined]
+        return converters
 
 
 class LocalDate(_NoRowConverter, TruncDate):
@@ -93,7 +94,7 @@ class AsFloat(_NoRowConverter, Cast):
 
 def _modifier_list() -> str:
     """The modifier kinds as SQL string literals (constants of the code, never user input)."""
-    from apps.policies.requirement_kinds import MODIFIER_KINDS
+    from apps.policies.engine.requirement_kinds import MODIFIER_KINDS
 
     return ", ".join(f"'{kind}'" for kind in sorted(MODIFIER_KINDS))
 
@@ -109,7 +110,7 @@ def parse_frozen_results(text: str | None) -> list[tuple[int, bool]]:
     return pairs
 
 
-def subquery_sql(queryset: QuerySet) -> tuple[str, tuple[Any, ...]]:
+def subquery_sql(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
     """The SQL of `queryset.values('pk')`, to use as `... WHERE id IN (<sql>)` in a hand-written query."""
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
     return sql, tuple(params)
@@ -136,4 +137,5 @@ def run(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     """Run one read query and return its rows."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows

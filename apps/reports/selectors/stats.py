@@ -42,9 +42,9 @@ def percentile(histogram: Mapping[float, int], share: float) -> float | None:
     return float(_nth(histogram, rank - 1))
 
 
-def merged(*histograms: Mapping[float, int]) -> Counter:
+def merged(*histograms: Mapping[float, int]) -> Counter[float]:
     """The histogram of all observations together."""
-    total: Counter = Counter()
+    total: Counter[float] = Counter()
     for histogram in histograms:
         total.update(histogram)
     return total

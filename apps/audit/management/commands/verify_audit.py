@@ -12,8 +12,8 @@ from apps.audit.selectors import audit_chain_verify
 
 class Command(BaseCommand):
     help = (
-        "Recompute every audit event's hash in sequence order. Prints 'OK: N events, chain intact' and exits 0, "
-        "or names the first broken sequence number and why, and exits 1."
+        "Recompute every sealed audit event's hash in sequence order. Prints 'OK: N events sealed, M awaiting the "
+        "sealer, chain intact' and exits 0, or names the first broken sequence number and why, and exits 1."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,7 +37,9 @@ class Command(BaseCommand):
             )
         if expected is not None:
             _check_expected_head(expected, report.count)
-        self.stdout.write(self.style.SUCCESS(f"OK: {report.count} events, chain intact"))
+        self.stdout.write(
+            self.style.SUCCESS(f"OK: {report.count} events sealed, {report.unsealed} awaiting the sealer, chain intact")
+        )
         self.stdout.write(f"head: {report.head_sequence}:{report.head_hash}")
 
 
@@ -49,10 +51,10 @@ def _parse_head(value: str) -> tuple[int, str]:
 
 
 def _check_expected_head(expected: tuple[int, str], count: int) -> None:
-    from apps.audit.models import AuditEvent
+    from apps.audit.models import AuditSeal
 
     sequence, head_hash = expected
-    stored = AuditEvent.objects.filter(sequence=sequence).values_list("hash", flat=True).first()
+    stored = AuditSeal.objects.filter(sequence=sequence).values_list("hash", flat=True).first()
     if stored is None:
         raise CommandError(f"BROKEN at sequence {sequence}: missing sequence (the chain ends at {count}).")
     if stored != head_hash:

@@ -10,10 +10,10 @@ from apps.policies.models import PolicyVersion
 class Command(BaseCommand):
     help = "Preview a draft policy version: list the open cases whose compliance would flip if it were in force."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("version_id", type=int, help="Id of the policy version (see the admin).")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         version = PolicyVersion.objects.select_related("policy").filter(pk=options["version_id"]).first()
         if version is None:
             raise CommandError(f"No policy version with id {options['version_id']}.")

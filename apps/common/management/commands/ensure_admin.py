@@ -11,10 +11,10 @@ from apps.common.roles import Role, ensure_role_groups, grant_hr_permissions
 class Command(BaseCommand):
     help = "Create the HR admin account (superuser in the HR group) if it does not exist, and print its login."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--username", default=None, help="Defaults to DEMO_ADMIN_USERNAME (hr-admin).")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         from django.conf import settings
 
         username = options["username"] or settings.DEMO_ADMIN_USERNAME
@@ -31,8 +31,8 @@ class Command(BaseCommand):
                 user.groups.add(groups[Role.HR])
                 remember_credentials({username: password})
                 self.stdout.write(self.style.SUCCESS(f"Created HR admin '{username}'."))
-        password = load_credentials().get(username)
-        if password:
-            self.stdout.write(f"HR admin login: {username} / {password}")
+        saved = load_credentials().get(username)
+        if saved:
+            self.stdout.write(f"HR admin login: {username} / {saved}")
         else:
             self.stdout.write(f"HR admin '{username}' exists (its password was not created by this command).")

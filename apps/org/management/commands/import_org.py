@@ -14,12 +14,12 @@ class Command(BaseCommand):
         "first; if any row is wrong the errors are listed and nothing is written."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("kind", choices=ImportKind.values, help="What the file holds.")
         parser.add_argument("file", type=Path, help="Path of the CSV file.")
         parser.add_argument("--dry-run", action="store_true", help="Check the file and report, without writing.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         path: Path = options["file"]
         try:
             if problem := size_problem(path.stat().st_size):

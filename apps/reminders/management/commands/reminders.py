@@ -21,13 +21,13 @@ class Command(BaseCommand):
         "and the pending ones due to be sent."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="List what would be sent, and why; write nothing.")
         parser.add_argument(
             "--at", default=None, help="Pretend it is this instant (ISO 8601, e.g. 2026-12-01T09:00:00+01:00)."
         )
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         now = self._now(options["at"])
         if options["dry_run"]:
             self._dry_run(now)

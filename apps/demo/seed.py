@@ -1,4 +1,4 @@
-"""Entry point of the demo data: calls each app's seeder in dependency order."""
+"""The whole demo company: calls each app's seeder in dependency order."""
 
 from __future__ import annotations
 

@@ -5,10 +5,10 @@ import random
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from apps.audit.constants import AuditAction
 from apps.audit.services import audit_record
 from apps.common.context import acting_as, system_actor
-from apps.common.demo import seed_all
+from apps.demo.constants import DemoAuditAction
+from apps.demo.seed import seed_all
 from apps.org.models import OrgUnit
 
 
@@ -18,11 +18,11 @@ class Command(BaseCommand):
         "plus what later features need. Does nothing if the organisation already has units."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--employees", type=int, default=200, help="How many employees (default 200).")
         parser.add_argument("--seed", type=int, default=2026, help="Random seed, for repeatable data.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         employees = options["employees"]
         if employees < 25 or employees > 200_000:
             raise CommandError("--employees must be between 25 and 200000.")
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         with acting_as(system_actor("seed_demo")), transaction.atomic():
             summary = seed_all(employees=employees, rng=random.Random(options["seed"]))
             audit_record(
-                action=AuditAction.DEMO_SEEDED,
+                action=DemoAuditAction.DEMO_SEEDED,
                 object_repr="demo company",
                 context={"employees": employees, "seed": options["seed"], "summary": summary[:1]},
             )
