@@ -39,11 +39,12 @@ run: install
 	@echo ""
 	$(VENV)/bin/honcho -f Procfile start
 
-## test: lint (ruff, import contracts), migration check, then the test suite (DATABASE_URL / REDIS_URL select real services).
+## test: lint (ruff, import contracts, mypy), migration check, then the test suite (DATABASE_URL / REDIS_URL select real services).
 test: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run --settings=ritualcriteria.settings.test
 	$(VENV)/bin/pytest
 
@@ -55,6 +56,7 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

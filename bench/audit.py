@@ -8,8 +8,8 @@ DATABASE_URL's server (a `test_`-prefixed copy of it) when that is set.
    transaction and 100 per transaction, judged on the CPU of this process plus its PostgreSQL server process.
    Target: on/off at most 2.0 in both modes.
 2. Concurrency (PostgreSQL): --writers processes each save items, one per transaction, for --seconds, with
-   capture off, then on, then off and on again; a sealer process seals meanwhile as the worker would when kicked
-   (every 0.5 s). Targets: audited throughput at least 0.5x unaudited (no lock serialises the writers), and the
+   capture off, then on, then on and off again; a sealer process seals throughout as the worker would when
+   kicked (every 0.5 s). Targets: audited throughput at least 0.5x unaudited (no lock serialises the writers), and the
    sealer's lag (sealed_at - occurred_at) p99 under 5 s in the "on" phases.
 
 "Off" disconnects the capture's receivers in the bench's processes only; the product has no such switch.
@@ -159,7 +159,7 @@ def _writer(database_url: str, audited: bool, seconds: float, tag: str, owner_id
     return done
 
 
-def _sealer(database_url: str, stop: Any) -> None:
+def _sealer(database_url: str, ready: Any, stop: Any) -> None:
     """The worker's part: seal every 0.5 s (the kick's interval), until told to stop and nothing is left."""
     os.environ["DATABASE_URL"] = database_url
     _setup()
@@ -167,6 +167,7 @@ def _sealer(database_url: str, stop: Any) -> None:
 
     from apps.audit.sealer import audit_seal_pending
 
+    ready.set()
     while not stop.is_set():
         audit_seal_pending()
         time.sleep(0.5)
@@ -176,28 +177,37 @@ def _sealer(database_url: str, stop: Any) -> None:
 
 def _concurrency(database_url: str, writers: int, seconds: float, owner: Any, category: Any) -> dict[str, float]:
     from apps.audit.models import AuditEvent
+    from apps.audit.sealer import audit_seal_pending
 
+    audit_seal_pending()  # what part 1 wrote: the sealer starts with nothing behind it
     context = multiprocessing.get_context("spawn")
+    manager = context.Manager()
+    ready, stop = manager.Event(), manager.Event()
+    sealer = context.Process(target=_sealer, args=(database_url, ready, stop))
+    sealer.start()
+    ready.wait(60)
     saved = {False: 0, True: 0}
     lags: list[float] = []
-    with context.Pool(writers) as pool:
-        for round_ in range(2):
-            for audited in (False, True) if round_ == 0 else (True, False):
-                first_event = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-                stop = context.Manager().Event() if audited else None
-                sealer = context.Process(target=_sealer, args=(database_url, stop)) if audited else None
-                if sealer is not None:
-                    sealer.start()
-                args = [
-                    (database_url, audited, seconds, f"c{round_}{audited}{n}", owner.pk, category.pk)
-                    for n in range(writers)
-                ]
-                saved[audited] += sum(pool.starmap(_writer, args))
-                if sealer is not None and stop is not None:
-                    stop.set()
-                    sealer.join(60)
-                    times = AuditEvent.objects.filter(id__gt=first_event).values_list("occurred_at", "sealed_at")
-                    lags.extend((sealed - occurred).total_seconds() for occurred, sealed in times if sealed)
+    try:
+        with context.Pool(writers) as pool:
+            for round_ in range(2):
+                for audited in (False, True) if round_ == 0 else (True, False):
+                    first_event = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                    args = [
+                        (database_url, audited, seconds, f"c{round_}{audited}{n}", owner.pk, category.pk)
+                        for n in range(writers)
+                    ]
+                    saved[audited] += sum(pool.starmap(_writer, args))
+                    if audited:
+                        written = AuditEvent.objects.filter(id__gt=first_event)
+                        deadline = time.monotonic() + 60
+                        while written.filter(seal__isnull=True).exists() and time.monotonic() < deadline:
+                            time.sleep(0.2)
+                        times = written.values_list("occurred_at", "seal__sealed_at")
+                        lags.extend((sealed - occurred).total_seconds() for occurred, sealed in times if sealed)
+    finally:
+        stop.set()
+        sealer.join(60)
     lags.sort()
     return {
         "off_per_s": saved[False] / (2 * seconds),

@@ -210,8 +210,10 @@ def _run_child(export_format: str, unit: str | None = None, cycle: int | None = 
         command += ["--unit", unit]
     if cycle:
         command += ["--cycle", str(cycle)]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout  # noqa: S603
-    return json.loads(output.strip().splitlines()[-1])
+    done = subprocess.run(command, capture_output=True, text=True)  # noqa: S603
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command[1:])} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _child(export_format: str, unit: str | None, cycle: int | None) -> None:

@@ -34,7 +34,7 @@ _M2M_PENDING_ATTR = "_audit_m2m_pending"
 # ---------------------------------------------------------------------------------------------------- values
 
 
-def _read_from_db(
+def _stored_values(
     spec: TrackedModel, instance: models.Model, using: str, attnames: Iterable[str], *, lock: bool = False
 ) -> dict[str, Any]:
     rows = spec.model._base_manager.using(using).filter(pk=instance.pk).order_by()  # no joins from Meta.ordering
@@ -105,16 +105,9 @@ def created_changes(spec: TrackedModel, instance: models.Model) -> dict[str, lis
 # ---------------------------------------------------------------------------------------------------- events
 
 
-def draft_event(
-    *,
-    action: str,
-    object_type: str = "",
-    object_id: Any = "",
-    object_repr: str = "",
-    changes: dict[str, Any] | None = None,
-    context: dict[str, Any] | None = None,
+def _new_event(
+    *, action: str, object_type: str, object_id: Any, object_repr: str, changes: dict[str, Any], context: dict[str, Any]
 ) -> AuditEvent:
-    """Build an unsaved event attributed to the current actor and request, its data made JSON-safe."""
     actor = current_actor()
     return AuditEvent(
         actor_user_id=actor.user_id,
@@ -125,6 +118,26 @@ def draft_event(
         object_type=object_type or "",
         object_id="" if object_id is None else str(object_id)[:64],
         object_repr=(object_repr or "")[:OBJECT_REPR_MAX_LENGTH],
+        changes=changes,
+        context=context,
+    )
+
+
+def draft_event(
+    *,
+    action: str,
+    object_type: str = "",
+    object_id: Any = "",
+    object_repr: str = "",
+    changes: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Build an unsaved event attributed to the current actor and request, its data made JSON-safe."""
+    return _new_event(
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
         changes=json_safe(changes) if changes else {},
         context=json_safe(context) if context else {},
     )
@@ -133,8 +146,9 @@ def draft_event(
 def model_event(
     spec: TrackedModel, instance: models.Model, action: str, changes: dict[str, Any], **context: Any
 ) -> AuditEvent:
-    """Build an unsaved create/update/delete event for `instance`."""
-    return draft_event(
+    """Build an unsaved create/update/delete event for `instance` (`changes` as the helpers above make them:
+    JSON-safe already; `context` plain values)."""
+    return _new_event(
         action=action,
         object_type=spec.label,
         object_id=instance.pk,
@@ -178,7 +192,7 @@ def _before_save(
         if update_fields is None
         else [f.attname for f in spec.fields if f.name in update_fields or f.attname in update_fields]
     )
-    setattr(instance, OLD_VALUES_ATTR, _read_from_db(spec, instance, using, writing, lock=True))
+    setattr(instance, OLD_VALUES_ATTR, _stored_values(spec, instance, using, writing, lock=True))
 
 
 def _after_save(
@@ -239,7 +253,7 @@ def _before_delete(
     stale = origin is instance
     missing = spec.attnames if stale else [name for name in spec.attnames if name not in loaded]
     setattr(
-        instance, OLD_VALUES_ATTR, {**loaded, **_read_from_db(spec, instance, using, missing)} if missing else loaded
+        instance, OLD_VALUES_ATTR, {**loaded, **_stored_values(spec, instance, using, missing)} if missing else loaded
     )
     # Rows that point here with on_delete=SET_NULL / SET_DEFAULT / SET(...) are changed by Django with a
     # plain UPDATE that sends no signal: record those changes now.

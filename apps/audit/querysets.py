@@ -55,7 +55,8 @@ class AuditedQuerySet(models.QuerySet[_M]):
             raise TypeError("Cannot update a query once a slice has been taken.")
         spec = self._spec()
         attnames = [f.attname for f in spec.fields]
-        plain = models.QuerySet(self.model, using=self.db).order_by()  # FOR UPDATE cannot follow Meta.ordering joins
+        # FOR UPDATE cannot follow Meta.ordering joins
+        plain: models.QuerySet[_M] = models.QuerySet(self.model, using=self.db).order_by()
         updated = 0
         with transaction.atomic(using=self.db, savepoint=False):
             pks = list(self.order_by().values_list("pk", flat=True).distinct())

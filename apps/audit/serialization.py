@@ -22,25 +22,14 @@ def _utc_iso(value: dt.datetime) -> str:
     return (value.astimezone(dt.UTC) if value.tzinfo is not None else value).isoformat()
 
 
-# The commonest field values by exact type, converted without the isinstance() walk below (same results): each
-# to a str, which is what json_safe() returns for them.
-TEXT_CONVERSIONS: dict[type, Any] = {Decimal: str, dt.datetime: _utc_iso, dt.date: dt.date.isoformat, uuid.UUID: str}
-
-
 def json_safe(value: Any) -> Any:
     """Return `value` as JSON-safe data: dates ISO, Decimals as strings, bytes as a digest, FKs as ids.
 
     The result is also canonical for hashing: an integral float becomes an int (PostgreSQL's jsonb would
     give it back as one), so what is stored is exactly what was hashed.
     """
-    value_type = type(value)
-    if value_type in _PLAIN:
+    if type(value) in _PLAIN:  # exactly these types: a bool must not become an int, an enum member is not a str
         return value
-    convert = TEXT_CONVERSIONS.get(value_type)
-    if convert is not None:
-        return convert(value)
-    if value_type is dict:
-        return {str(key): json_safe(item) for key, item in value.items()}
     if isinstance(value, enum.Enum):
         return json_safe(value.value)
     if isinstance(value, str):

@@ -168,9 +168,9 @@ class Case(AuditedModel):
 
     @property
     def subject_name(self) -> str:
-        if self.subject_employee_id:
+        if self.subject_employee is not None:
             return self.subject_employee.full_name
-        if self.subject_unit_id:
+        if self.subject_unit is not None:
             return self.subject_unit.name
         return self.candidate_name
 

@@ -3,6 +3,8 @@ the sender of one reminder."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError

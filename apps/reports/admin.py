@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -36,14 +37,16 @@ class CycleExportAdmin(CycleAdmin):
         return can_view_reports(request.user)
 
     @admin.action(description="Download the case detail of the selected cycles (CSV)", permissions=["reports"])
-    def export_cases_csv(self, request: HttpRequest, queryset: QuerySet[Cycle]) -> HttpResponse | None:
+    def export_cases_csv(self, request: HttpRequest, queryset: QuerySet[Cycle]) -> HttpResponseBase | None:
         return self._export_cases(request, queryset, ExportFormat.CSV)
 
     @admin.action(description="Download the case detail of the selected cycles (Excel)", permissions=["reports"])
-    def export_cases_xlsx(self, request: HttpRequest, queryset: QuerySet[Cycle]) -> HttpResponse | None:
+    def export_cases_xlsx(self, request: HttpRequest, queryset: QuerySet[Cycle]) -> HttpResponseBase | None:
         return self._export_cases(request, queryset, ExportFormat.XLSX)
 
-    def _export_cases(self, request: HttpRequest, queryset: QuerySet[Cycle], export_format: str) -> HttpResponse | None:
+    def _export_cases(
+        self, request: HttpRequest, queryset: QuerySet[Cycle], export_format: str
+    ) -> HttpResponseBase | None:
         """One file of the selected cycles' cases, audited like every export; a large one becomes a job."""
         if not can_view_reports(request.user):  # the action is hidden from others; refuse a forged request too
             raise PermissionDenied

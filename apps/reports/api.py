@@ -63,7 +63,9 @@ def plain(value: Any) -> Any:
 def _filters(request: Request) -> ReportFilters:
     filters, form = filters_from_query(request.query_params)
     if filters is None:
-        raise ValidationError({field: [str(message) for message in messages] for field, messages in form.errors.items()})
+        raise ValidationError(
+            {field: [str(message) for message in messages] for field, messages in form.errors.items()}
+        )
     return filters
 
 
@@ -203,7 +205,9 @@ class ExportListView(APIView):
         query = {key: str(value) for key, value in data.validated_data.items() if key not in ("report", "format")}
         filters, form = filters_from_query(query)
         if filters is None:
-            raise ValidationError({field: [str(message) for message in messages] for field, messages in form.errors.items()})
+            raise ValidationError(
+                {field: [str(message) for message in messages] for field, messages in form.errors.items()}
+            )
         export = export_prepare(
             kind=data.validated_data["report"],
             export_format=data.validated_data["format"],

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import tempfile
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from .renderers.csv import CsvRenderer
 from .services import PreparedExport

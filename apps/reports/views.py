@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,11 +31,11 @@ from .selectors import reports_get
 from .services import export_job_request, export_prepare, export_progress, export_record
 
 
-def reports_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def reports_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Signed in (else the sign-in page), and Leadership or HR (else 403 saying who may)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not can_view_reports(request.user):
             return render(
                 request,
@@ -97,7 +98,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @reports_required
 @require_POST
-def export(request: HttpRequest, kind: str, export_format: str) -> HttpResponse:
+def export(request: HttpRequest, kind: str, export_format: str) -> HttpResponseBase:
     """Download a report or the case detail; a case detail over REPORTS_ASYNC_EXPORT_ROWS becomes a job."""
     if kind not in ReportKind.values or export_format not in ExportFormat.values:
         raise Http404("No such export.")

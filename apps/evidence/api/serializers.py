@@ -106,7 +106,9 @@ class EvidenceSerializer(serializers.ModelSerializer):
     )
     owner = OwnerSerializer(read_only=True)
     # allow_null: both are empty until a review / on a first version, and the schema must say so.
-    reviewer: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reviewer: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     previous: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="The version this one corrects."
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from functools import cached_property
 from collections.abc import Iterable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef
@@ -92,9 +92,7 @@ class EvidenceReadMixin(_ViewSetBase):
         return Abilities(self.request.user)
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
-        context["abilities"] = self.abilities
-        return context
+        return {**super().get_serializer_context(), "abilities": self.abilities}
 
     def item_response(self, evidence: Evidence, status_code: int = status.HTTP_200_OK) -> Response:
         """Answer with the item as the caller now sees it, read again with its files and flags; only its id if they

@@ -8,8 +8,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import models
-
 from ..models import Employee, OrgUnit
 from .columns import ImportKind, ImportResult
 from .planning import _Plan

@@ -136,7 +136,8 @@ def cycle_candidates(*, cycle: Cycle, now: dt.datetime, config: PlanConfig, hr: 
         if not evaluations[case.ref.pk].compliant
     ]
     if escalations:
-        summary: dict[str, Any] | None = short = _short_summary(cases, evaluations)
+        short = _short_summary(cases, evaluations)
+        summary: dict[str, Any] | None = short
         if slot_filter is not None:
             summary = _all_slices(cycle, sorted({o for o, _ in escalations}), slot_filter, short)
         if summary is not None:
