@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from apps.audit.constants import AuditAction
 from apps.audit.models import AuditEvent, AuditSeal
-from apps.audit.sealer import audit_seal, audit_seal_pending, unsealed_summary
+from apps.audit.sealer import audit_seal, audit_seal_pending, unsealed_events, unsealed_summary
 from apps.audit.selectors import audit_chain_verify
 from apps.audit.services import audit_record
 from ritualcriteria.celery import app
@@ -28,6 +28,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _record(name: str) -> AuditEvent:
     return audit_record(action=AuditAction.EXPORT_MADE, object_repr=name)
+
+
+def _seal_everything(timeout: float = 30) -> None:
+    """Seal until nothing waits: a writing transaction elsewhere in the cluster may hold the horizon back a while."""
+    deadline = time.monotonic() + timeout
+    while True:
+        audit_seal_pending()
+        if not unsealed_events().exists() or time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
 
 
 @pytest.mark.postgres
@@ -73,7 +83,7 @@ def test_two_transactions_committing_in_the_opposite_order_of_their_event_ids_st
     for thread in threads:
         thread.join(20)
     assert errors == []
-    audit_seal_pending()
+    _seal_everything()
 
     older, younger = AuditSeal.objects.get(event_id=ids["older"]), AuditSeal.objects.get(event_id=ids["younger"])
     assert older.sequence < younger.sequence
@@ -117,7 +127,7 @@ def test_eight_writers_and_a_sealer_running_at_once_leave_one_intact_chain_with_
     stop.set()
     for thread in sealers:
         thread.join(20)
-    audit_seal_pending()
+    _seal_everything()
 
     assert errors == []
     report = audit_chain_verify()
@@ -145,19 +155,21 @@ def test_a_sealer_killed_mid_batch_seals_nothing_of_that_batch_and_the_next_run_
         def slow(row):
             calls["n"] += 1
             if calls["n"] == 15:
-                print("hanging", flush=True)
-                time.sleep(60)
+                time.sleep(120)
             return real(row)
         with mock.patch.object(sealer, "compute_hash", slow):
             sealer.audit_seal_pending(batch_size=10)
         """
     )
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "ritualcriteria.settings.test"}
-    child = subprocess.Popen(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
-    )
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env)  # noqa: S603 - our own code
     try:
-        assert child.stdout is not None and child.stdout.readline().strip() == "hanging"
+        # The first batch commits; the second hangs before its seals are written: kill the process there.
+        deadline = time.monotonic() + 60
+        while AuditSeal.objects.count() < 10 and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        assert child.poll() is None, "the sealer ended before it could be killed"
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
     finally:
@@ -166,7 +178,7 @@ def test_a_sealer_killed_mid_batch_seals_nothing_of_that_batch_and_the_next_run_
     time.sleep(0.2)  # the server notices the closed connection and rolls its transaction back
 
     assert AuditSeal.objects.count() == 10  # the first batch committed; the killed one left nothing
-    audit_seal_pending()
+    _seal_everything()
     report = audit_chain_verify()
     assert report.intact and report.unsealed == 0 and report.count == AuditEvent.objects.count()
     assert sorted(AuditSeal.objects.values_list("sequence", flat=True)) == list(range(1, report.count + 1))
