@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connections, models, router, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.utils import timezone
 
 from .actor import current_actor, current_request_id
 from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
@@ -165,7 +166,13 @@ def write_events(events: list[AuditEvent], *, using: str | None = None) -> list[
         return events
     alias = using or router.db_for_write(AuditEvent)
     with transaction.atomic(using=alias, savepoint=False):
-        AuditEvent.objects.using(alias).bulk_create(events)
+        if len(events) == 1:  # one save's event: Model.save() costs less than bulk_create's batching
+            events[0].save(using=alias)
+        else:
+            now = timezone.now()
+            for event in events:
+                event.occurred_at = event.occurred_at or now
+            AuditEvent.objects.using(alias).bulk_create(events)
         kick_sealer(using=alias)
     return events
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from django.db import connections, models, router, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 
 from .errors import AppendOnlyViolation
@@ -34,19 +34,6 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         return self.filter(object_type=object_type, object_id=str(object_id))
 
     # The ignores: inside a QuerySet subclass the stubs leave QuerySet's model type unbound (list[_Model]).
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[AuditEvent]:  # type: ignore[override]
-        """Insert new events, tagged with the writing transaction (the sealer's order)."""
-        events = list(objs)
-        is_postgresql = connections[self.db].vendor == "postgresql"
-        now = timezone.now()
-        for event in events:
-            event.occurred_at = event.occurred_at or now
-            event.txid = CurrentTransactionId() if is_postgresql else None
-        created = super().bulk_create(events, *args, **kwargs)
-        for event in created:
-            event.txid = None  # the expression is not a value; read the row again to see the number
-        return created  # type: ignore[return-value]
-
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyViolation("Audit events are append-only: they cannot be updated.")
 
@@ -76,7 +63,11 @@ class AuditEvent(models.Model):
     changes = models.JSONField(default=dict, blank=True, help_text="{field: [old, new]}.")
     context = models.JSONField(default=dict, blank=True)
     txid = models.BigIntegerField(
-        null=True, blank=True, editable=False, help_text="The writing transaction (PostgreSQL): the sealing order."
+        null=True,
+        blank=True,
+        editable=False,
+        db_default=CurrentTransactionId(),
+        help_text="The writing transaction (PostgreSQL; set by the database): the sealing order.",
     )
 
     objects = AuditEventQuerySet.as_manager()
@@ -97,7 +88,8 @@ class AuditEvent(models.Model):
         """Append a new event; an existing event can never be saved again."""
         if not self._state.adding:
             raise AppendOnlyViolation("Audit events are append-only: an existing event cannot be changed.")
-        AuditEvent.objects.using(kwargs.get("using") or router.db_for_write(AuditEvent)).bulk_create([self])
+        self.occurred_at = self.occurred_at or timezone.now()
+        super().save(*args, **{**kwargs, "force_insert": True})
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         """Refuse: the trail keeps every event."""

@@ -6,9 +6,11 @@ inserts. Existing events are copied with their chain intact (id = sequence, one 
 functions go: hashing happens in Python only. On PostgreSQL triggers refuse every UPDATE and DELETE on both tables.
 """
 
-from django.core.management.color import no_style
 import django.db.models.deletion
+from django.core.management.color import no_style
 from django.db import migrations, models
+
+import apps.audit.models
 
 DROP_OLD_FUNCTIONS = """
 DO $$
@@ -135,8 +137,9 @@ class Migration(migrations.Migration):
                     "txid",
                     models.BigIntegerField(
                         blank=True,
+                        db_default=apps.audit.models.CurrentTransactionId(),
                         editable=False,
-                        help_text="The writing transaction (PostgreSQL): the sealing order.",
+                        help_text="The writing transaction (PostgreSQL; set by the database): the sealing order.",
                         null=True,
                     ),
                 ),
