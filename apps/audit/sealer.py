@@ -130,13 +130,15 @@ def unsealed_events(*, using: str | None = None) -> models.QuerySet[AuditEvent]:
     return AuditEvent.objects.using(alias).filter(_after(_head(alias), connections[alias].vendor))
 
 
-# Rate limit of the after-commit kick, per process: a busy web server asks for one sealer run per interval, not
-# one per transaction. Beat runs the sealer every AUDIT_SEAL_EVERY seconds anyway.
+# The after-commit request, per process: a busy web server asks for one sealer run per interval, not one per
+# transaction, and the run starts an interval later, so it seals what the process committed meanwhile too. Beat
+# runs the sealer every AUDIT_SEAL_EVERY seconds anyway.
 _kick_state: dict[str, float] = {"last": 0.0, "quiet_until": 0.0}
 
 
 def kick_sealer(*, using: str | None = None) -> None:
-    """Ask a worker to seal soon after the current transaction commits (at most once per kick interval)."""
+    """Ask a worker to seal one kick interval after the current transaction commits, unless this process asked
+    within the last interval (that run seals this transaction's events too)."""
     now = time.monotonic()
     if now - _kick_state["last"] < settings.AUDIT_SEAL_KICK_INTERVAL or now < _kick_state["quiet_until"]:
         return
@@ -148,7 +150,7 @@ def _publish_seal() -> None:
     from .tasks import seal
 
     try:
-        seal.apply_async(retry=False, ignore_result=True)
+        seal.apply_async(countdown=settings.AUDIT_SEAL_KICK_INTERVAL or None, retry=False, ignore_result=True)
     except Exception as exc:  # noqa: BLE001 - a broker outage must not fail the change; beat seals later
         _kick_state["quiet_until"] = time.monotonic() + settings.AUDIT_SEAL_KICK_BACKOFF
         logger.warning("Could not ask a worker to seal the audit trail (%s); beat will seal it.", exc)

@@ -8,8 +8,10 @@ process stops publishing from requests for REMINDERS_BROKER_RETRY_AFTER seconds,
 bounded wait, not every request; the sweeper always tries.
 
 Evidence events reach the worker the same way, one step earlier: the change queues the event
-(`PendingEvidenceEvent`) and, after commit, a drain task is published; the drain writes the reminders and publishes
-their send tasks. A drain lost with the broker costs only time: every sweep drains the queue too.
+(`PendingEvidenceEvent`) and, after commit, a drain task is published to run REMINDERS_DRAIN_DELAY seconds later, so
+that a busy web process publishes one drain per delay rather than one per submission; the drain writes the
+reminders and publishes their send tasks. A drain lost with the broker costs only time: every sweep drains the
+queue too.
 """
 
 from __future__ import annotations
@@ -76,14 +78,25 @@ def publish(reminder_ids: Sequence[int], *, force: bool = False) -> list[int]:
     return accepted
 
 
+# This process's monotonic time until which a drain it published has yet to run: events committed before then are
+# drained by it (it runs REMINDERS_DRAIN_DELAY seconds after it was published).
+_drain_pending_until = 0.0
+
+
 def publish_drain() -> None:
-    """After a commit that queued evidence events: publish a drain task (a lost one waits for the sweeper)."""
+    """After a commit that queued evidence events: publish a drain task that runs REMINDERS_DRAIN_DELAY seconds later,
+    unless this process published one that has yet to run (it takes this event too). A lost one waits for the
+    sweeper."""
+    global _drain_pending_until
     from .tasks import drain_events
 
-    if broker_marked_down():
+    now = time.monotonic()
+    if broker_marked_down() or now < _drain_pending_until:
         return
+    delay = settings.REMINDERS_DRAIN_DELAY
+    _drain_pending_until = now + delay
     try:
-        drain_events.apply_async(retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        drain_events.apply_async(countdown=delay or None, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception as exc:  # noqa: BLE001 - the queued events wait for the sweeper's drain
         _mark_broker(up=False)
         logger.warning(

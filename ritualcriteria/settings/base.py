@@ -346,6 +346,9 @@ if REDIS_URL:
 REMINDERS_PUBLISH_BATCH = env_int("REMINDERS_PUBLISH_BATCH", 1000)
 # Queued evidence events taken per transaction by the drain (the notifications of submissions and reviews).
 REMINDERS_DRAIN_BATCH = env_int("REMINDERS_DRAIN_BATCH", 500)
+# A web process publishes at most one drain task per this many seconds, run that long after: it drains every event
+# the process committed meanwhile (apps.reminders.outbox.publish_drain). 0 publishes one per event, at once.
+REMINDERS_DRAIN_DELAY = float(env_str("REMINDERS_DRAIN_DELAY", "1.0"))
 # A planner pass writes at most this many new reminders (soonest due first); the rest follow in the next passes.
 REMINDERS_PLAN_BATCH = env_int("REMINDERS_PLAN_BATCH", 5_000)
 # A cycle with more open cases is checked in slices of about this many, one slice per pass, in turn.

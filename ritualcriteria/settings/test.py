@@ -38,3 +38,5 @@ if not REDIS_URL:  # noqa: F405
 # would otherwise run the seal tasks every earlier test asked for, concurrently with its own writes. The request
 # after commit has its own worker test (tests/audit/test_sealer.py), which sets the interval back to 0.
 AUDIT_SEAL_KICK_INTERVAL = 3600.0
+# One drain per evidence event, at once: the worker tests wait for notices, not for the production batching delay.
+REMINDERS_DRAIN_DELAY = 0.0

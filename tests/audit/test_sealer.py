@@ -216,3 +216,23 @@ def test_a_committed_change_is_sealed_by_a_worker_without_anyone_asking(sealing_
         time.sleep(0.1)
     assert AuditSeal.objects.filter(event=event).exists()
     assert audit_chain_verify().intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_process_asks_for_one_delayed_seal_per_interval_after_its_commits(settings, monkeypatch):
+    from apps.audit import sealer, tasks
+
+    settings.AUDIT_SEAL_KICK_INTERVAL = 30.0
+    monkeypatch.setitem(sealer._kick_state, "last", -1e9)
+    monkeypatch.setitem(sealer._kick_state, "quiet_until", 0.0)
+    asked: list[dict] = []
+    monkeypatch.setattr(tasks.seal, "apply_async", lambda **options: asked.append(options))
+
+    with transaction.atomic():
+        _record("first")
+        assert asked == []  # nothing before the commit
+    for n in range(3):
+        with transaction.atomic():
+            _record(f"then {n}")
+
+    assert len(asked) == 1 and asked[0]["countdown"] == 30.0  # runs after the others committed: seals them too

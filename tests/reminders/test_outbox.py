@@ -70,6 +70,21 @@ def test_a_drain_task_is_published_once_the_event_commits():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_busy_process_publishes_one_delayed_drain_for_all_the_events_it_commits_meanwhile(settings, monkeypatch):
+    settings.REMINDERS_DRAIN_DELAY = 30.0
+    monkeypatch.setattr(outbox, "_drain_pending_until", 0.0)
+    with celery_app_on("memory://") as app:
+        for evidence_id in (7, 8, 9):
+            with transaction.atomic():
+                evidence_event_queue(evidence_id=evidence_id, event="submitted")
+        messages = _queued(app)
+
+    assert [m.headers["task"] for m in messages] == ["reminders.drain_events"]
+    assert messages[0].headers["eta"] is not None  # runs after the delay: the three events are queued by then
+    assert PendingEvidenceEvent.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_change_publishes_nothing_and_queues_nothing():
     with celery_app_on("memory://") as app:
         with pytest.raises(RuntimeError), transaction.atomic():
