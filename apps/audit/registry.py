@@ -234,16 +234,6 @@ def tracked_models() -> list[type[models.Model]]:
     return sorted({spec.model for spec in _current().models.values()}, key=lambda m: m._meta.label_lower)
 
 
-def tracked_senders() -> list[type[models.Model]]:
-    """Every class whose signals are captured: audited concrete models and their proxies."""
-    return list(_current().models)
-
-
-def tracked_many_to_many() -> dict[type[models.Model], TrackedManyToMany]:
-    """The audited auto-created many-to-many tables, by through model."""
-    return dict(_current().many_to_many)
-
-
 def tracked_m2m(through: type[models.Model]) -> TrackedManyToMany | None:
     """Return how changes to a many-to-many table are captured, or None."""
     return _current().many_to_many.get(through)

@@ -150,7 +150,7 @@ def _publish_seal() -> None:
     from .tasks import seal
 
     try:
-        seal.apply_async(countdown=settings.AUDIT_SEAL_KICK_INTERVAL or None, retry=False, ignore_result=True)
+        seal.apply_async(countdown=settings.AUDIT_SEAL_KICK_INTERVAL, retry=False, ignore_result=True)
     except Exception as exc:  # noqa: BLE001 - a broker outage must not fail the change; beat seals later
         _kick_state["quiet_until"] = time.monotonic() + settings.AUDIT_SEAL_KICK_BACKOFF
         logger.warning("Could not ask a worker to seal the audit trail (%s); beat will seal it.", exc)

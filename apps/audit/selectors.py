@@ -13,7 +13,6 @@ from django.utils import timezone
 from .chain import HASHED_FIELDS, ChainReport, check_chain
 from .constants import DEFAULT_BATCH_SIZE
 from .models import AuditEvent, AuditSeal
-from .registry import label_of
 from .sealer import unsealed_events
 
 
@@ -29,11 +28,6 @@ def audit_event_list(*, since: dt.date | None = None, until: dt.date | None = No
     if until is not None:
         events = events.filter(occurred_at__lt=_start_of(until + dt.timedelta(days=1)))
     return events
-
-
-def audit_event_list_for(obj: models.Model) -> models.QuerySet[AuditEvent]:
-    """The history of one object, oldest first."""
-    return AuditEvent.objects.for_object(label_of(obj), str(obj.pk)).order_by("id")
 
 
 _SEALED_ROW = {

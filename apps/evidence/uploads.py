@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import unicodedata
 import zipfile
@@ -127,8 +126,3 @@ def check_upload(file: IO[bytes], *, name: str, size: int, max_bytes: int) -> Ch
         digest.update(chunk)
     file.seek(0)
     return CheckedFile(name=safe, content_type=content_type, size=size, sha256=digest.hexdigest())
-
-
-def as_stream(data: bytes) -> io.BytesIO:
-    """Wrap bytes for check_upload in tests and tools."""
-    return io.BytesIO(data)

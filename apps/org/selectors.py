@@ -59,23 +59,6 @@ def org_tree_get() -> OrgTree:
     return OrgTree(parent_of=parent_of, layer_of=layer_of, name_of=name_of, children_of=dict(children))
 
 
-def employee_for_user(user_id: int) -> Employee | None:
-    """Return the employee record of a login, if any."""
-    return Employee.objects.select_related("org_unit", "manager").filter(user_id=user_id).first()
-
-
-def manager_chain_ids(employee: Employee) -> list[int]:
-    """Return the ids of the employee's managers, nearest first (one query per level, levels are few)."""
-    chain: list[int] = []
-    seen = {employee.pk}
-    node = employee.manager
-    while node is not None and node.pk not in seen:
-        chain.append(node.pk)
-        seen.add(node.pk)
-        node = node.manager
-    return chain
-
-
 def reports_subtree_sql(manager_id: int) -> RawSQL:
     """A subquery of the ids of everyone under a manager, at any depth (recursive CTE, one round trip)."""
     table = Employee._meta.db_table

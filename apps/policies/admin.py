@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 
 from apps.common.users import signed_in_user
 
@@ -293,9 +292,3 @@ class PolicyVersionAdmin(admin.ModelAdmin):
     def retire_selected(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]) -> None:
         for version in queryset:
             self._transition(request, version, "retire")
-
-
-def version_link(version: PolicyVersion) -> str:
-    """An admin link to a version, for other admins' columns."""
-    url = reverse("admin:policies_policyversion_change", args=[version.pk])
-    return format_html('<a href="{}">{}</a>', url, version)

@@ -15,7 +15,7 @@ from apps.org.selectors import OrgTree, org_tree_get
 
 from .engine import CompiledPolicy, RequirementSpec, compile_policy
 from .engine.requirement_kinds import describe
-from .models import EvidenceCategory, PolicyVersion, Requirement, RitualType
+from .models import EvidenceCategory, PolicyVersion, Requirement
 
 
 @dataclass(slots=True)
@@ -191,8 +191,3 @@ def group_additions_inventory(*, as_of: dt.date, ritual_type_id: int | None = No
                 )
             )
     return rows
-
-
-def ritual_types_list() -> list[RitualType]:
-    """Active ritual types in display order."""
-    return list(RitualType.objects.filter(active=True))

@@ -96,7 +96,7 @@ def publish_drain() -> None:
     delay = settings.REMINDERS_DRAIN_DELAY
     _drain_pending_until = now + delay
     try:
-        drain_events.apply_async(countdown=delay or None, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        drain_events.apply_async(countdown=delay, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception as exc:  # noqa: BLE001 - the queued events wait for the sweeper's drain
         _mark_broker(up=False)
         logger.warning(
