@@ -15,6 +15,21 @@ def test_healthz_is_ok_when_database_and_broker_answer(client):
 
 
 @pytest.mark.django_db
+def test_healthz_shows_how_many_audit_events_wait_for_the_sealer_and_for_how_long(client):
+    from apps.audit.constants import AuditAction
+    from apps.audit.sealer import audit_seal_pending
+    from apps.audit.services import audit_record
+
+    audit_record(action=AuditAction.EXPORT_MADE, object_repr="waiting")
+    waiting = client.get("/healthz").json()["audit"]
+    audit_seal_pending()
+    sealed = client.get("/healthz").json()["audit"]
+
+    assert waiting["unsealed"] >= 1 and waiting["oldest_unsealed_age_seconds"] >= 0
+    assert sealed == {"unsealed": 0, "oldest_unsealed_age_seconds": None}
+
+
+@pytest.mark.django_db
 def test_healthz_names_the_broker_when_it_is_unreachable(client, settings):
     # Nothing listens on port 1: the connection is refused at once.
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
