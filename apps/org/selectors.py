@@ -71,6 +71,18 @@ def reports_subtree_sql(manager_id: int) -> RawSQL:
     )
 
 
+def self_and_reports_sql(employee_id: int) -> RawSQL:
+    """A subquery of the ids of an employee and of everyone under them, at any depth (one round trip)."""
+    table = Employee._meta.db_table
+    return RawSQL(  # noqa: S611 - no user input in the SQL text; the id is a bound parameter
+        f"WITH RECURSIVE subtree(id) AS ("  # noqa: S608 - table name from model meta, value bound as a parameter
+        f"SELECT id FROM {table} WHERE id = %s "
+        f"UNION SELECT e.id FROM {table} e JOIN subtree s ON e.manager_id = s.id"
+        f") SELECT id FROM subtree",
+        [employee_id],
+    )
+
+
 def is_in_manager_chain(*, manager_id: int, employee_id: int) -> bool:
     """True when `manager_id` manages `employee_id` directly or through others."""
     return Employee.objects.filter(pk=employee_id, pk__in=reports_subtree_sql(manager_id)).exists()
