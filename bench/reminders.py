@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ritualcriteria.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ritualcriteria.settings.test")  # settings as in CI: DEBUG off
 # The broker the passes publish to: a throw-away file-system queue unless REDIS_URL says otherwise.
 os.environ.setdefault("RC_DATA_DIR", tempfile.mkdtemp(prefix="rc-bench-reminders-"))
 
@@ -34,7 +34,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, reset_queries  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -159,7 +159,6 @@ PHASES.wrap(outbox, "publish", "publish")
 
 
 def _pass(label: str, now: dt.datetime, cases: int, *, quiet: bool = False) -> tuple[float, services.PlanResult]:
-    reset_queries()  # DEBUG keeps the last 9,000 statements: start from an empty log
     PHASES.seconds.clear()
     EVALUATED[0] = 0
     with acting_as(system_actor("bench.reminders")), CaptureQueriesContext(connection) as queries:

@@ -12,7 +12,7 @@ from django.db.models import Q
 
 from apps.common.roles import is_cx_reviewer, is_hr
 from apps.org.models import Employee
-from apps.org.selectors import is_in_manager_chain, reports_subtree_sql, self_and_reports_sql
+from apps.org.selectors import has_reports, is_in_manager_chain, reports_subtree_sql, self_and_reports_sql
 
 from .constants import EDITABLE_STATUSES, EvidenceStatus
 from .models import Evidence, EvidenceQuerySet
@@ -43,8 +43,10 @@ def evidence_visible_to(user: object, queryset: EvidenceQuerySet | None = None) 
     employee = employee_of(user)
     beyond_draft = ~Q(status=EvidenceStatus.DRAFT)
     if employee is not None and not is_cx_reviewer(user):
-        # Own items, and their reports' beyond draft, as one condition on the owner that its index serves (an OR of
-        # "owner = me" with a second owner condition makes the database read every item).
+        # Conditions on the owner that its index serves: an OR of "owner = me" with a second owner condition makes
+        # the database read every item. Most people manage nobody: their items are simply their own.
+        if not has_reports(employee.pk):
+            return queryset.filter(owner_id=employee.pk)
         mine_or_reports = queryset.filter(owner_id__in=self_and_reports_sql(employee.pk))
         return mine_or_reports.filter(Q(owner_id=employee.pk) | beyond_draft)
     rule = Q(pk__in=[])

@@ -71,6 +71,11 @@ def reports_subtree_sql(manager_id: int) -> RawSQL:
     )
 
 
+def has_reports(employee_id: int) -> bool:
+    """Does anyone report to this employee?"""
+    return Employee.objects.filter(manager_id=employee_id).exists()
+
+
 def self_and_reports_sql(employee_id: int) -> RawSQL:
     """A subquery of the ids of an employee and of everyone under them, at any depth (one round trip)."""
     table = Employee._meta.db_table

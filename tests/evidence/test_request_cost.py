@@ -32,26 +32,26 @@ def settle() -> None:
     AuditEvent.objects.exists()
 
 
-def test_a_list_page_costs_five_queries_with_a_token_whatever_it_holds(people, django_assert_num_queries):
+def test_a_list_page_costs_six_queries_with_a_token_whatever_it_holds(people, django_assert_num_queries):
     client = token_client(people["owner"].user)
     for item in EvidenceFactory.create_batch(3, owner=people["owner"]):
         AttachmentFactory(evidence=item)
     settle()
-    # token with its user and employee, the user's groups, count, page, files
-    with django_assert_num_queries(5):
+    # token with its user and employee, the user's groups, whether they manage anyone, count, page, files
+    with django_assert_num_queries(6):
         assert len(client.get(LIST).json()["results"]) == 3
     for item in EvidenceFactory.create_batch(47, owner=people["owner"], status=EvidenceStatus.SUBMITTED):
         AttachmentFactory(evidence=item)
     settle()
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert len(client.get(LIST).json()["results"]) == 50
 
 
 def test_creating_a_draft_costs_a_fixed_number_of_queries(people, django_assert_max_num_queries):
     client = token_client(people["owner"].user)
-    # token with user and employee, groups; category; insert, its audit event (in a savepoint here); the answer:
+    # token with user and employee, groups; whether the caller manages anyone; category; insert, its audit event (in a savepoint here); the answer:
     # item, files
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         response = client.post(LIST, new_draft_body(), format="json")
     assert response.status_code == 201
     assert response.json()["owner"]["id"] == people["owner"].pk
@@ -63,10 +63,10 @@ def test_submitting_costs_a_fixed_number_of_queries(people, django_assert_max_nu
     item = EvidenceFactory(owner=people["owner"])
     for _ in range(files):
         AttachmentFactory(evidence=item)
-    # token, groups, the item (get_object), the lock with its category, update, the audit trail's statements (two or
+    # token, groups, whether the caller manages anyone, the item (get_object), the lock with its category, update, the audit trail's statements (two or
     # three), the event queued for the reminders' worker, the answer (item, files); here the view's transaction is a
     # savepoint of the test's (two statements)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         response = client.post(f"/api/evidence/{item.pk}/submit/")
     assert response.status_code == 200
     assert response.json()["status"] == EvidenceStatus.SUBMITTED

@@ -83,9 +83,14 @@ class EvidenceReadMixin(_ViewSetBase):
     def get_queryset(self) -> EvidenceQuerySet:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return Evidence.objects.none()
-        visible = evidence_visible_to(self.request.user, Evidence.objects.all())
+        visible = self.visible.all()
         # A write's service locks and reads the item again, and its answer is read afresh (item_response).
         return with_shown_relations(visible) if self.request.method in SAFE_METHODS else visible
+
+    @cached_property
+    def visible(self) -> EvidenceQuerySet:
+        """What the caller may see, worked out once per request (get_object and the answer share it)."""
+        return evidence_visible_to(self.request.user, Evidence.objects.all())
 
     @cached_property
     def abilities(self) -> Abilities:
