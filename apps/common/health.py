@@ -16,8 +16,8 @@ from kombu import Connection
 
 HEARTBEAT_CACHE_KEY = "worker-heartbeat"
 # A broker that answered is not asked again for this many seconds (per process and broker URL): opening a broker
-# connection costs about 3 ms of CPU, two thirds of a health check, and load balancers poll often. So an outage
-# shows within this time; a failure is never remembered, so a recovery shows at the next check.
+# connection is most of a health check's work, and load balancers poll often. So an outage shows within this time;
+# a failure is never remembered, so a recovery shows at the next check.
 BROKER_OK_REUSE_SECONDS = 5.0
 _broker_ok: dict[str, tuple[float, str]] = {}
 _broker_ok_lock = threading.Lock()
