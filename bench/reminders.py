@@ -51,7 +51,7 @@ from apps.reminders.services import reminders_plan  # noqa: E402
 TARGET_SECONDS = 10.0
 TARGET_CASES = 100_000
 SMALL = 1_000
-AUDIT_INSERT = 'INSERT INTO "audit_auditevent"'  # executemany is logged as "500 times: INSERT ..."
+AUDIT_INSERT = 'INSERT INTO "audit_event"'  # the trail's batched inserts (bulk_create, 500 rows and under a statement)
 
 
 def main() -> None:
