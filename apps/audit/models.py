@@ -28,12 +28,11 @@ class CurrentTransactionId(models.Func):
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    """Reads of the trail; inserts are always unsealed, and no bulk write may change or remove an event."""
+    """Reads of the trail; no bulk write may change or remove an event."""
 
     def for_object(self, object_type: str, object_id: str) -> AuditEventQuerySet:
         return self.filter(object_type=object_type, object_id=str(object_id))
 
-    # The ignores: inside a QuerySet subclass the stubs leave QuerySet's model type unbound (list[_Model]).
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyViolation("Audit events are append-only: they cannot be updated.")
 
