@@ -59,33 +59,31 @@ def org_tree_get() -> OrgTree:
     return OrgTree(parent_of=parent_of, layer_of=layer_of, name_of=name_of, children_of=dict(children))
 
 
-def reports_subtree_sql(manager_id: int) -> RawSQL:
-    """A subquery of the ids of everyone under a manager, at any depth (recursive CTE, one round trip)."""
+def _subtree_sql(start_column: str, employee_id: int) -> RawSQL:
+    # The employees whose `start_column` is the id, then everyone under them (recursive CTE, one round trip).
     table = Employee._meta.db_table
     return RawSQL(  # noqa: S611 - no user input in the SQL text; the id is a bound parameter
-        f"WITH RECURSIVE subtree(id) AS ("  # noqa: S608 - table name from model meta, value bound as a parameter
-        f"SELECT id FROM {table} WHERE manager_id = %s "
+        f"WITH RECURSIVE subtree(id) AS ("  # noqa: S608 - names from model meta, value bound as a parameter
+        f"SELECT id FROM {table} WHERE {start_column} = %s "
         f"UNION SELECT e.id FROM {table} e JOIN subtree s ON e.manager_id = s.id"
         f") SELECT id FROM subtree",
-        [manager_id],
+        [employee_id],
     )
+
+
+def reports_subtree_sql(manager_id: int) -> RawSQL:
+    """A subquery of the ids of everyone under a manager, at any depth."""
+    return _subtree_sql("manager_id", manager_id)
+
+
+def self_and_reports_sql(employee_id: int) -> RawSQL:
+    """A subquery of the ids of an employee and of everyone under them, at any depth."""
+    return _subtree_sql("id", employee_id)
 
 
 def has_reports(employee_id: int) -> bool:
     """Does anyone report to this employee?"""
     return Employee.objects.filter(manager_id=employee_id).exists()
-
-
-def self_and_reports_sql(employee_id: int) -> RawSQL:
-    """A subquery of the ids of an employee and of everyone under them, at any depth (one round trip)."""
-    table = Employee._meta.db_table
-    return RawSQL(  # noqa: S611 - no user input in the SQL text; the id is a bound parameter
-        f"WITH RECURSIVE subtree(id) AS ("  # noqa: S608 - table name from model meta, value bound as a parameter
-        f"SELECT id FROM {table} WHERE id = %s "
-        f"UNION SELECT e.id FROM {table} e JOIN subtree s ON e.manager_id = s.id"
-        f") SELECT id FROM subtree",
-        [employee_id],
-    )
 
 
 def is_in_manager_chain(*, manager_id: int, employee_id: int) -> bool:
