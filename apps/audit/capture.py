@@ -13,6 +13,7 @@ only for deferred fields, and fresh for the instance that delete() was called on
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from .actor import current_actor, current_request_id
 from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
-from .models import AuditEvent
+from .models import AUDIT_BEFORE_ATTR, AuditEvent
 from .registry import TrackedModel, tracked_m2m, tracked_spec
 from .sealer import kick_sealer
 from .serialization import json_safe
@@ -81,6 +82,15 @@ def values_of(spec: TrackedModel, instance: models.Model) -> dict[str, Any]:
     """Return the instance's loaded (not deferred) field values by attname."""
     deferred = instance.get_deferred_fields()
     return {name: getattr(instance, name) for name in spec.attnames if name not in deferred}
+
+
+def audit_snapshot(instance: models.Model) -> dict[str, Any]:
+    """The instance's values as just read from the database, to pass as `save(audit_before=...)` (see
+    `AuditedModel`): JSON values copied, so later changes to the instance do not reach the snapshot."""
+    spec = tracked_spec(type(instance))
+    if spec is None:
+        return {}
+    return {name: copy.deepcopy(value) for name, value in values_of(spec, instance).items()}
 
 
 def object_repr(instance: models.Model) -> str:
@@ -199,6 +209,10 @@ def _before_save(
         if update_fields is None
         else [f.attname for f in spec.fields if f.name in update_fields or f.attname in update_fields]
     )
+    known = instance.__dict__.pop(AUDIT_BEFORE_ATTR, None)
+    if known is not None and all(attname in known for attname in writing):
+        setattr(instance, OLD_VALUES_ATTR, {attname: known[attname] for attname in writing})
+        return
     setattr(instance, OLD_VALUES_ATTR, _stored_values(spec, instance, using, writing, lock=True))
 
 

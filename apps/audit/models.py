@@ -139,14 +139,25 @@ class AuditSeal(models.Model):
         raise AppendOnlyViolation("Audit seals are append-only: they cannot be deleted.")
 
 
+# Where AuditedModel.save() leaves the stored values its caller passed (`audit_before`) for the capture.
+AUDIT_BEFORE_ATTR = "_audit_before"
+
+
 class AuditedModel(models.Model):
     """Base of every audited model of the product: a save outside a transaction runs in one of its own, so the
-    change and its audit event (written by the capture's post_save receiver) commit together or not at all."""
+    change and its audit event (written by the capture's post_save receiver) commit together or not at all.
+
+    `save(..., audit_before=values)`: a service that read the row with SELECT ... FOR UPDATE in this transaction
+    and has not written it since passes the values it read (`apps.audit.capture.audit_snapshot`), and the capture
+    compares with them instead of reading the row again.
+    """
 
     class Meta:
         abstract = True
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def save(self, *args: Any, audit_before: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if audit_before is not None:
+            setattr(self, AUDIT_BEFORE_ATTR, audit_before)
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using, savepoint=False):
             super().save(*args, **kwargs)

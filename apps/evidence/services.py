@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from apps.audit.capture import audit_snapshot
 from apps.audit.services import audit_record
 from apps.common.errors import InvalidTransition
 from apps.org.models import Employee
@@ -112,12 +113,13 @@ def evidence_create(*, by: User, data: dict[str, Any]) -> Evidence:
 def evidence_update(*, evidence: Evidence, by: User, data: dict[str, Any]) -> Evidence:
     """Change a draft or an item sent back for changes; only its owner may."""
     evidence = _locked(evidence.pk)
+    before = audit_snapshot(evidence)
     _require_owner(by, evidence, "edit this item")
     if evidence.status not in EDITABLE_STATUSES:
         raise InvalidTransition(f"This item is {evidence.get_status_display().lower()} and can no longer be edited.")
     _apply(evidence, data)
     _validate(evidence)
-    evidence.save()
+    evidence.save(audit_before=before)
     return evidence
 
 
@@ -188,6 +190,7 @@ REVIEW_FIELDS = ("status", "reviewer", "review_comment", "reviewed_at", "flags_a
 def evidence_submit(*, evidence: Evidence, by: User) -> Evidence:
     """Send a draft (or a corrected item) for review; reviewers are told after commit."""
     evidence = _locked(evidence.pk, for_submit=True)
+    before = audit_snapshot(evidence)
     _require_owner(by, evidence, "submit this item")
     if evidence.status not in EDITABLE_STATUSES:
         raise InvalidTransition(f"This item is already {evidence.get_status_display().lower()}.")
@@ -198,7 +201,7 @@ def evidence_submit(*, evidence: Evidence, by: User) -> Evidence:
     evidence.submitted_at = timezone.now()
     evidence.gaming_flags = _flags_for(evidence)
     evidence.flags_acknowledged = False
-    evidence.save(update_fields=SUBMIT_FIELDS)
+    evidence.save(update_fields=SUBMIT_FIELDS, audit_before=before)
     audit_record(
         action=EvidenceAuditAction.EVIDENCE_SUBMITTED,
         obj=evidence,

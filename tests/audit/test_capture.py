@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from apps.audit.capture import audit_snapshot
 from apps.audit.constants import MASK_CHANGED, AuditAction
 from apps.audit.models import AuditEvent
 from apps.audit.registry import tracked_models
@@ -259,3 +260,23 @@ def test_saves_outside_a_transaction_commit_the_change_and_its_event_together(mo
         unit.save()
 
     assert OrgUnit.objects.get(pk=unit.pk).name == "Before"
+
+
+@pytest.mark.django_db
+def test_a_service_that_locked_the_row_passes_the_values_it_read_and_the_update_reads_it_no_more(
+    django_assert_num_queries,
+):
+    unit = OrgUnitFactory(name="Before")
+    with transaction.atomic():
+        locked = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+        before = audit_snapshot(locked)
+        locked.name = "After"
+        with django_assert_num_queries(2):  # the UPDATE and its event: no read of the old values
+            locked.save(update_fields=["name"], audit_before=before)
+        locked.description = "Second edit, nothing passed"
+        with django_assert_num_queries(3):  # the old values are read under lock again
+            locked.save(update_fields=["description"])
+
+    first, second = events_of(unit, AuditAction.UPDATE)
+    assert first.changes == {"name": ["Before", "After"]}
+    assert second.changes == {"description": ["", "Second edit, nothing passed"]}
