@@ -23,6 +23,17 @@ def test_seed_demo_builds_an_org_over_four_customer_layers_with_managed_employee
 
 
 @pytest.mark.django_db
+def test_seed_demo_leaves_its_audit_trail_sealed_and_intact(capsys):
+    from apps.audit.selectors import audit_chain_verify
+
+    call_command("seed_demo", "--employees", "50")
+
+    report = audit_chain_verify()
+    assert report.intact and report.count > 0 and report.unsealed == 0
+    assert f"Audit trail: {report.count} events sealed" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
 def test_seed_demo_twice_does_not_duplicate(capsys):
     call_command("seed_demo", "--employees", "50")
     call_command("seed_demo", "--employees", "50")
