@@ -31,6 +31,8 @@ HASHED_FIELDS = (
     "context",
     "prev_hash",
 )
+# What the hash covers of the event itself: all but the chain's own two fields, which its seal holds.
+EVENT_HASHED_FIELDS = tuple(name for name in HASHED_FIELDS if name not in ("sequence", "prev_hash"))
 
 
 def compute_hash(event: Mapping[str, Any]) -> str:

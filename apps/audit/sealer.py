@@ -28,7 +28,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from .chain import HASHED_FIELDS, compute_hash
+from .chain import EVENT_HASHED_FIELDS, compute_hash
 from .constants import CHAIN_LOCK_KEY, GENESIS_HASH
 from .models import AuditEvent, AuditSeal
 
@@ -36,8 +36,6 @@ logger = logging.getLogger(__name__)
 
 # Events sealed per transaction: bounds the sealer's memory and how long it holds the chain lock.
 SEAL_BATCH_SIZE = 1000
-
-_CONTENT_FIELDS = tuple(name for name in HASHED_FIELDS if name not in ("sequence", "prev_hash"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +96,7 @@ def audit_seal(*, limit: int = SEAL_BATCH_SIZE, using: str | None = None) -> int
             pending = pending.filter(txid__lt=_postgresql_horizon(connection)).order_by("txid", "id")
         else:
             pending = pending.order_by("id")  # one writer at a time: ids are in commit order
-        rows = list(pending.values("id", *_CONTENT_FIELDS)[:limit])
+        rows = list(pending.values("id", *EVENT_HASHED_FIELDS)[:limit])
         sequence, previous, now = head.sequence, head.hash, timezone.now()
         seals = []
         for row in rows:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 from django.db import models
-from django.db.models import F
 from django.utils import timezone
 
-from .chain import HASHED_FIELDS, ChainReport, check_chain
+from .chain import EVENT_HASHED_FIELDS, ChainReport, check_chain
 from .constants import DEFAULT_BATCH_SIZE
 from .models import AuditEvent, AuditSeal
 from .sealer import unsealed_events
@@ -30,36 +30,21 @@ def audit_event_list(*, since: dt.date | None = None, until: dt.date | None = No
     return events
 
 
-_SEALED_ROW = {
-    "sequence": F("sequence"),
-    "prev_hash": F("prev_hash"),
-    "hash": F("hash"),
-    **{name: F(f"event__{name}") for name in HASHED_FIELDS if name not in ("sequence", "prev_hash")},
-}
-
-
 def _chain_rows(batch_size: int) -> Iterator[dict[str, Any]]:
-    seals = AuditSeal.objects.order_by("sequence")
+    # Each seal with its event's hashed fields, keyed as compute_hash expects them.
+    seals = AuditSeal.objects.order_by("sequence").values(
+        "sequence", "prev_hash", "hash", *(f"event__{name}" for name in EVENT_HASHED_FIELDS)
+    )
     last = 0
     while True:
-        # Any: the values() keys are built at run time, so the row type cannot know them.
-        batch: list[Any] = list(
-            seals.filter(sequence__gt=last).values(**{f"v_{k}": v for k, v in _SEALED_ROW.items()})[:batch_size]
-        )
+        batch = list(seals.filter(sequence__gt=last)[:batch_size])
         for row in batch:
-            yield {key[2:]: value for key, value in row.items()}
+            yield {key.removeprefix("event__"): value for key, value in row.items()}
         if len(batch) < batch_size:
             return
-        last = batch[-1]["v_sequence"]
+        last = batch[-1]["sequence"]
 
 
 def audit_chain_verify(*, batch_size: int = DEFAULT_BATCH_SIZE) -> ChainReport:
     """Walk the sealed chain in batches (constant memory), report the first break and how many events wait."""
-    report = check_chain(_chain_rows(batch_size))
-    return ChainReport(
-        count=report.count,
-        head_sequence=report.head_sequence,
-        head_hash=report.head_hash,
-        broken=report.broken,
-        unsealed=unsealed_events().count(),
-    )
+    return dataclasses.replace(check_chain(_chain_rows(batch_size)), unsealed=unsealed_events().count())
