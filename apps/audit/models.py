@@ -159,5 +159,8 @@ class AuditedModel(models.Model):
         if audit_before is not None:
             setattr(self, AUDIT_BEFORE_ATTR, audit_before)
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using, savepoint=False):
-            super().save(*args, **kwargs)
+        try:
+            with transaction.atomic(using=using, savepoint=False):
+                super().save(*args, **kwargs)
+        finally:  # never left for a later save, should this one fail before the capture took them
+            self.__dict__.pop(AUDIT_BEFORE_ATTR, None)

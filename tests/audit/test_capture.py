@@ -280,3 +280,19 @@ def test_a_service_that_locked_the_row_passes_the_values_it_read_and_the_update_
     first, second = events_of(unit, AuditAction.UPDATE)
     assert first.changes == {"name": ["Before", "After"]}
     assert second.changes == {"description": ["", "Second edit, nothing passed"]}
+
+
+@pytest.mark.django_db
+def test_values_passed_to_a_save_that_failed_are_not_used_by_the_next_save():
+    unit = OrgUnitFactory(name="Before")
+    stale = {**audit_snapshot(unit), "name": "Not what is stored"}
+    unit.parent = OrgUnit(name="Unsaved", code="unsaved")
+    with pytest.raises(ValueError, match="unsaved related object"), transaction.atomic():
+        unit.save(audit_before=stale)  # refused before any signal
+
+    unit.parent = None
+    unit.name = "After"
+    unit.save()
+
+    (update,) = events_of(unit, AuditAction.UPDATE)
+    assert update.changes["name"] == ["Before", "After"]
