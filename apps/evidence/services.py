@@ -41,13 +41,14 @@ EDITABLE_FIELDS = (
 def _locked(pk: int, *, for_submit: bool = False) -> Evidence:
     """The item, locked to the end of the transaction; Evidence.DoesNotExist if it is gone.
 
-    A submission also reads the category its completeness rules need. of=("self",): lock the item only. Locking
+    A submission also reads the category its completeness rules need, and the relations its answer shows (the
+    owner submits, so the submitted item is answered as read here). of=("self",): lock the item only. Locking
     the joined category row (shared by every item of that category) serialised all submissions and deadlocked with
     concurrent drafts (tests/security/test_concurrency.py).
     """
     queryset = Evidence.objects.select_for_update(of=("self",))
     if for_submit:
-        queryset = queryset.select_related("category")
+        queryset = queryset.select_related("owner", "category", "internal_customer_unit", "touchpoint", "reviewer")
     return queryset.get(pk=pk)
 
 

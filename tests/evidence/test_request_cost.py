@@ -49,9 +49,10 @@ def test_a_list_page_costs_six_queries_with_a_token_whatever_it_holds(people, dj
 
 def test_creating_a_draft_costs_a_fixed_number_of_queries(people, django_assert_max_num_queries):
     client = token_client(people["owner"].user)
-    # token with user and employee, groups; whether the caller manages anyone; category; insert, its audit event (in
-    # a savepoint here); the answer: item, files
-    with django_assert_max_num_queries(10):
+    # token with user and employee, groups; category; insert, its audit event; the answer is
+    # the saved draft with its files (none yet, one query); here the view's transaction is a savepoint of the
+    # test's (two statements)
+    with django_assert_max_num_queries(8):
         response = client.post(LIST, new_draft_body(), format="json")
     assert response.status_code == 201
     assert response.json()["owner"]["id"] == people["owner"].pk
@@ -63,10 +64,10 @@ def test_submitting_costs_a_fixed_number_of_queries(people, django_assert_max_nu
     item = EvidenceFactory(owner=people["owner"])
     for _ in range(files):
         AttachmentFactory(evidence=item)
-    # token, groups, whether the caller manages anyone, the item (get_object), the lock with its category, the old
-    # values, update, the audit trail's two events, the event queued for the reminders' worker, the answer (item,
-    # files); here the view's transaction is a savepoint of the test's (two statements)
-    with django_assert_max_num_queries(14):
+    # token, groups, whether the caller manages anyone, the item (get_object), the lock with the relations the
+    # answer shows, update, the audit trail's two events, the event queued for the reminders' worker, the answer's
+    # files; here the view's transaction is a savepoint of the test's (two statements)
+    with django_assert_max_num_queries(12):
         response = client.post(f"/api/evidence/{item.pk}/submit/")
     assert response.status_code == 200
     assert response.json()["status"] == EvidenceStatus.SUBMITTED

@@ -66,17 +66,20 @@ class Abilities:
 
     def for_item(self, evidence: Evidence) -> dict[str, bool]:
         """The flags of one item; `has_correction` comes from the API queryset's annotation when present."""
-        has_correction = getattr(evidence, "has_correction", None)
-        if has_correction is None:
-            has_correction = Evidence.objects.filter(previous_id=evidence.pk).exists()
         own = self.employee_id is not None and evidence.owner_id == self.employee_id
         status = evidence.status
         editable = own and status in EDITABLE_STATUSES
         never_submitted = evidence.submitted_at is None and evidence.previous_id is None
+        correctable = own and status == EvidenceStatus.VERIFIED and evidence.is_current
+        if correctable:  # only then does an existing correction matter (asked only when not annotated)
+            has_correction = getattr(evidence, "has_correction", None)
+            if has_correction is None:
+                has_correction = Evidence.objects.filter(previous_id=evidence.pk).exists()
+            correctable = not has_correction
         return {
             "edit": editable,
             "submit": editable,
             "review": self.may_review(evidence),
-            "correct": own and status == EvidenceStatus.VERIFIED and evidence.is_current and not has_correction,
+            "correct": correctable,
             "delete": own and status == EvidenceStatus.DRAFT and never_submitted,
         }

@@ -145,7 +145,8 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         evidence = evidence_create(by=signed_in_user(request.user), data=serializer.validated_data)
-        return self.item_response(evidence, status.HTTP_201_CREATED)
+        # The creator owns the new draft and sees all of it: answer with the saved instance, as a stock create does.
+        return Response(self.get_serializer(evidence).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         evidence = self.get_object()
@@ -169,7 +170,8 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
             submitted = evidence_submit(evidence=evidence, by=signed_in_user(request.user))
         except Evidence.DoesNotExist:  # deleted since get_object read it
             raise Http404("No Evidence matches the given query.") from None
-        return self.item_response(submitted)
+        # Only the owner submits, and the service read the item with the relations the answer shows.
+        return Response(self.get_serializer(submitted).data)
 
     @extend_schema(
         summary="Verify (reviewers)", request=VerifySerializer, responses={200: EvidenceSerializer, **ACTION_ERRORS}
