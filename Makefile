@@ -26,18 +26,15 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## run: install, migrate, create the HR admin and demo data once, then start web + Celery worker + beat.
+## Demo e-mail goes to files in the data folder unless EMAIL_URL says otherwise; the logins are printed last.
+run: export EMAIL_URL ?= file://$(abspath $(or $(RC_DATA_DIR),data))/mail
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py seed_demo
-	@echo ""
-	@echo "  Admin (HR):   http://127.0.0.1:$(RC_PORT)/admin/"
-	@echo "  Portal:       http://127.0.0.1:$(RC_PORT)/  (employees: My evidence, My cases; reviewers: Review queue)"
-	@echo "  API docs:     http://127.0.0.1:$(RC_PORT)/api/docs/"
-	@echo "  Health:       http://127.0.0.1:$(RC_PORT)/healthz"
-	@echo "  Demo logins are in data/demo-logins.json. Ctrl-C stops web, worker and beat."
-	@echo ""
-	$(VENV)/bin/honcho -f Procfile start
+	@$(PY) manage.py demo_logins
+	@# Ctrl-C makes honcho stop the three processes and exit with 130: that is the normal way to stop, not an error.
+	@$(VENV)/bin/honcho -f Procfile start || [ $$? -eq 130 ]
 
 ## test: lint (ruff, import contracts, mypy), migration check, then the test suite (DATABASE_URL / REDIS_URL select real services).
 test: install-dev

@@ -2,7 +2,10 @@
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.common.health import healthz
@@ -12,12 +15,23 @@ handler500 = "apps.common.middleware.server_error"
 # Too-large or malformed form data says what was wrong.
 handler400 = "apps.common.middleware.bad_request"
 
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico whatever the page says; the icon is the portal's SVG.
+
+    Resolved per request: with the manifest storage of production the hashed name exists only after collectstatic.
+    """
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))
+
+
 admin.site.site_header = "Ritual Criteria administration"
 admin.site.site_title = "Ritual Criteria"
-admin.site.index_title = "Criteria, evidence and cases"
+admin.site.index_title = "HR home"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", login_required(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),

@@ -30,6 +30,8 @@ def ensure_builtin_catalogue() -> None:
 
     migration = importlib.import_module("apps.policies.migrations.0002_builtin_rituals_and_categories")
     migration.create(apps, None)
+    templates = importlib.import_module("apps.policies.migrations.0003_requirement_templates")
+    templates.create_templates(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -18,16 +18,19 @@ from apps.common.errors import InvalidTransition
 from apps.common.users import signed_in_user
 from apps.policies.models import PolicyVersion
 
+from .admin_workbench import CaseWorkbenchMixin, CycleOpeningMixin, ExceptionDecisionMixin
+from .constants import ExceptionStatus
 from .forms import DecisionNoteForm, NominationsForm
 from .models import ApprovalRoute, ApprovalStep, Attestation, Case, Cycle, Delegation, PolicyException, StepRecord
 from .nominations import COLUMNS, cycle_nominations_import
 from .preview import policy_preview
 from .selectors import checklist_with_titles, live_evaluations
 from .services import case_exception_decide, case_step_decide
+from .timeline import case_timeline
 
 
 @admin.register(Cycle)
-class CycleAdmin(admin.ModelAdmin):
+class CycleAdmin(CycleOpeningMixin, admin.ModelAdmin):
     list_display = ("name", "ritual_type", "status", "opens_on", "evidence_deadline", "decision_deadline")
     list_filter = ("ritual_type", "status")
     search_fields = ("name",)
@@ -36,7 +39,11 @@ class CycleAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.nominations_view)
-        return [path("<int:pk>/nominations/", view, name="cases_cycle_nominations"), *super().get_urls()]
+        return [
+            path("<int:pk>/nominations/", view, name="cases_cycle_nominations"),
+            *self.opening_urls(),
+            *super().get_urls(),
+        ]
 
     def nominations_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Open the cycle's cases from a CSV of nominations, all or nothing."""
@@ -46,7 +53,9 @@ class CycleAdmin(admin.ModelAdmin):
         form = NominationsForm(request.POST or None, request.FILES or None)
         result = None
         if request.method == "POST" and form.is_valid():
-            result = cycle_nominations_import(cycle=cycle, content=form.cleaned_data["file"].read())
+            result = cycle_nominations_import(
+                cycle=cycle, content=form.cleaned_data["file"].read(), by=signed_in_user(request.user)
+            )
             if result.ok:
                 self.message_user(request, f"Opened {result.opened} cases in {cycle}.", messages.SUCCESS)
                 return redirect(f"{self.admin_site.name}:cases_case_changelist")
@@ -116,7 +125,7 @@ class AttestationInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(CaseWorkbenchMixin, admin.ModelAdmin):
     list_display = ("subject", "cycle", "ritual", "policy_unit", "status", "compliance", "opened_on")
     list_filter = ("status", ComplianceFilter, "cycle__ritual_type", "cycle", "policy_unit__customer_layer")
     search_fields = (
@@ -141,6 +150,10 @@ class CaseAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing on a case is edited by hand: decisions go through the buttons, so the page shows no Save buttons.
         return False
 
     @admin.display(description="subject", ordering="subject_employee__full_name")
@@ -172,11 +185,14 @@ class CaseAdmin(admin.ModelAdmin):
         case = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if case is not None:
-            extra["checklist"] = checklist_with_titles(case, today=timezone.localdate())
+            checklist = checklist_with_titles(case, today=timezone.localdate())
+            extra["checklist"] = checklist
             extra["frozen"] = not case.is_open
             extra["exceptions"] = case.exceptions.prefetch_related("waived_requirements").select_related(
                 "requested_by", "decided_by"
             )
+            extra.update(self.workbench_context(request, case, checklist))
+            extra["timeline"] = case_timeline(case, viewer=signed_in_user(request.user))
         return super().change_view(request, object_id, form_url, extra)
 
     def _decide(self, request: HttpRequest, queryset: QuerySet[Case], decision: str, comment: str) -> None:
@@ -215,7 +231,11 @@ class CaseAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.preview_view)
-        return [path("preview/<int:version_id>/", view, name="cases_case_preview"), *super().get_urls()]
+        return [
+            path("preview/<int:version_id>/", view, name="cases_case_preview"),
+            *self.workbench_urls(),
+            *super().get_urls(),
+        ]
 
     def preview_view(self, request: HttpRequest, version_id: int) -> HttpResponse:
         """Which open cases would change compliance if this (draft) version were in force."""
@@ -233,10 +253,27 @@ class CaseAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/cases/case/preview.html", context)
 
 
+class ExceptionDecisionFilter(admin.SimpleListFilter):
+    """Exceptions waiting for a second HR, or already decided."""
+
+    title = "decision"
+    parameter_name = "decision"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "Waiting for a decision"), ("decided", "Decided")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(status=ExceptionStatus.REQUESTED)
+        if self.value() == "decided":
+            return queryset.filter(~Q(status=ExceptionStatus.REQUESTED))
+        return queryset
+
+
 @admin.register(PolicyException)
-class PolicyExceptionAdmin(admin.ModelAdmin):
-    list_display = ("case", "status", "requested_by", "requested_at", "decided_by", "decided_at")
-    list_filter = ("status", "case__cycle__ritual_type", "case__cycle")
+class PolicyExceptionAdmin(ExceptionDecisionMixin, admin.ModelAdmin):
+    list_display = ("case", "state", "requested_by", "requested_at", "decided_by", "decided_at")
+    list_filter = (ExceptionDecisionFilter, "status", "case__cycle__ritual_type", "case__cycle")
     search_fields = ("case__subject_employee__full_name", "case__candidate_name", "justification")
     list_select_related = ("case__cycle", "case__subject_employee", "case__subject_unit", "requested_by", "decided_by")
     readonly_fields = (
@@ -245,9 +282,17 @@ class PolicyExceptionAdmin(admin.ModelAdmin):
     fields = (*readonly_fields, "waived_requirements")
     filter_horizontal = ()
     actions = ["grant_selected", "refuse_selected"]
+    change_form_template = "admin/cases/policyexception/change_form.html"
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # Read-only: HR decides on the decision page (checklist, waived requirements, a note), never by editing.
+        return False
+
+    def get_urls(self):
+        return [*self.decision_urls(), *super().get_urls()]
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -262,7 +307,8 @@ class PolicyExceptionAdmin(admin.ModelAdmin):
                 verb = "Granted" if grant else "Refused"
                 self.message_user(request, f"{verb}: {exception}.", messages.SUCCESS)
             except (PermissionDenied, InvalidTransition, ValidationError) as exc:
-                self.message_user(request, f"{exception}: {exc}", messages.ERROR)
+                text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                self.message_user(request, f"{exception}: {text}", messages.ERROR)
 
     @admin.action(description="Grant selected exceptions (four eyes: not your own requests)")
     def grant_selected(self, request: HttpRequest, queryset: QuerySet[PolicyException]) -> None:

@@ -72,3 +72,13 @@ class CaseAuditAction(models.TextChoices):
     CASE_REJECTED = "case_rejected", "Case rejected"
     CASE_WITHDRAWN = "case_withdrawn", "Case withdrawn"
     EXCEPTION_GRANTED = "exception_granted", "Exception granted"
+    EXCEPTION_REQUESTED = "exception_requested", "Exception requested"
+    EXCEPTION_REFUSED = "exception_refused", "Exception refused by HR"
+    ATTESTATION_WITHDRAWN = "attestation_withdrawn", "Attestation withdrawn"
+    # Refused attempts: written after the refused service rolled back, so the trail shows who tried what.
+    CASE_OPENING_REFUSED = "case_opening_refused", "Case opening refused"
+    CASE_DECISION_REFUSED = "case_decision_refused", "Case decision refused"
+    EXCEPTION_REQUEST_REFUSED = "exception_request_refused", "Exception request refused"
+    EXCEPTION_DECISION_REFUSED = "exception_decision_refused", "Exception decision refused"
+    ATTESTATION_REFUSED = "attestation_refused", "Attestation refused"
+    ATTESTATION_WITHDRAWAL_REFUSED = "attestation_withdrawal_refused", "Attestation withdrawal refused"

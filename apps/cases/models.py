@@ -8,7 +8,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 from apps.audit.models import AuditedModel
 from apps.audit.querysets import AuditedQuerySet
@@ -114,7 +115,9 @@ class Case(AuditedModel):
         help_text="For rituals about a group (budget expansion).",
     )  # fmt: skip
     candidate_name = models.CharField(max_length=200, blank=True, help_text="For hiring cases.")
-    candidate_email = models.EmailField(blank=True)
+    candidate_email = models.EmailField(
+        blank=True, help_text="Required for hiring cases: one live case per candidate e-mail and cycle."
+    )
     policy_unit = models.ForeignKey(
         OrgUnit, on_delete=models.PROTECT, related_name="+", editable=False,
         help_text="The unit whose effective policy applies (the subject's unit, or the hiring unit).",
@@ -159,6 +162,13 @@ class Case(AuditedModel):
                 fields=["cycle", "subject_unit"],
                 condition=Q(subject_unit__isnull=False) & ~Q(status="withdrawn"),
                 name="one_live_case_per_unit_and_cycle",
+            ),
+            models.UniqueConstraint(
+                Lower("candidate_email"),
+                F("cycle"),
+                condition=~Q(candidate_email="") & ~Q(status="withdrawn"),
+                name="one_live_case_per_candidate_and_cycle",
+                violation_error_message="This candidate already has a live case in this cycle.",
             ),
         ]
         indexes = [models.Index(fields=["cycle", "status"]), models.Index(fields=["status", "compliant"])]

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -30,7 +31,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 REQUIRED: dict[str, tuple[str, ...]] = {
     SubjectKind.EMPLOYEE: ("employee_number",),
     SubjectKind.ORG_UNIT: ("unit_code",),
-    SubjectKind.CANDIDATE: ("candidate_name", "nominated_by"),
+    SubjectKind.CANDIDATE: ("candidate_name", "candidate_email", "nominated_by"),
 }
 
 
@@ -65,7 +66,9 @@ def _read(content: bytes) -> list[dict[str, str]]:
     return rows
 
 
-def cycle_nominations_import(*, cycle: Cycle, content: bytes, today: dt.date | None = None) -> NominationResult:
+def cycle_nominations_import(
+    *, cycle: Cycle, content: bytes, today: dt.date | None = None, by: User | None = None
+) -> NominationResult:
     """Validate every row, then open all the cases in one transaction (or none, with row-numbered errors)."""
     result = NominationResult()
     kind = cycle.ritual_type.subject_kind
@@ -92,6 +95,9 @@ def cycle_nominations_import(*, cycle: Cycle, content: bytes, today: dt.date | N
     live = Case.objects.filter(cycle=cycle).exclude(status=CaseStatus.WITHDRAWN)
     taken_employees = set(live.values_list("subject_employee__employee_number", flat=True))
     taken_units = set(live.values_list("subject_unit__code", flat=True))
+    taken_emails = {
+        email.lower() for email in live.exclude(candidate_email="").values_list("candidate_email", flat=True)
+    }
 
     subjects: list[dict] = []
     seen: dict[str, int] = {}
@@ -126,12 +132,17 @@ def cycle_nominations_import(*, cycle: Cycle, content: bytes, today: dt.date | N
                 result.errors.append(f"{where}, column unit_code: {unit} already has a case in {cycle}.")
             subject["subject_unit"] = unit
         elif kind == SubjectKind.CANDIDATE and row.get("candidate_name"):
-            key = row.get("candidate_email") or row["candidate_name"]
+            key = (row.get("candidate_email") or row["candidate_name"]).lower()
             if row.get("candidate_email"):
                 try:
                     validate_email(row["candidate_email"])
                 except ValidationError:
                     result.errors.append(f"{where}, column candidate_email: '{row['candidate_email']}' is not valid.")
+                if key in taken_emails:
+                    result.errors.append(
+                        f"{where}, column candidate_email: {row['candidate_name']} <{row['candidate_email']}> "
+                        f"already has a live case in {cycle}."
+                    )
             subject["candidate_name"] = row["candidate_name"]
             subject["candidate_email"] = row.get("candidate_email", "")
         if key:
@@ -143,7 +154,7 @@ def cycle_nominations_import(*, cycle: Cycle, content: bytes, today: dt.date | N
         return result
     try:
         with transaction.atomic():
-            cases = case_open_many(cycle=cycle, subjects=subjects, today=today)
+            cases = case_open_many(cycle=cycle, subjects=subjects, today=today, by=by)
             audit_record(
                 action=AuditAction.IMPORT_MADE,
                 obj=cycle,

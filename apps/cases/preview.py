@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from apps.org.selectors import org_tree_get
 from apps.policies.engine import CompiledPolicy, SubjectFacts, compile_policy
 from apps.policies.models import PolicyVersion
-from apps.policies.selectors import requirement_specs
+from apps.policies.selectors import requirement_sentence, requirement_specs
 
 from .models import Case
 from .selectors import case_inputs_get, case_ref
@@ -35,6 +35,8 @@ class Preview:
     version: PolicyVersion
     examined: int
     rows: tuple[PreviewRow, ...]
+    # (label, plain-language sentence) of each requirement of the draft, in order.
+    requirements: tuple[tuple[str, str], ...] = ()
 
     @property
     def would_fail(self) -> int:
@@ -59,7 +61,12 @@ def policy_preview(*, version: PolicyVersion, today: dt.date) -> Preview:
     refs = {case.pk: case_ref(case) for case in cases}
     inputs = case_inputs_get(list(refs.values()))
     names = inputs.category_names
-    draft_specs = tuple(requirement_specs(version.requirements.order_by("order", "pk"), names))
+    draft_requirements = list(version.requirements.order_by("order", "pk"))
+    draft_specs = tuple(requirement_specs(draft_requirements, names))
+    sentences = tuple(
+        (requirement.label, requirement_sentence(requirement.kind, requirement.params, names))
+        for requirement in draft_requirements
+    )
     policy_requirement_ids = set(
         version.policy.versions.values_list("requirements__pk", flat=True).exclude(requirements__pk__isnull=True)
     )
@@ -99,4 +106,4 @@ def policy_preview(*, version: PolicyVersion, today: dt.date) -> Preview:
                 newly_met=tuple(sorted(unmet_before - unmet_after)),
             )
         )
-    return Preview(version=version, examined=len(cases), rows=tuple(rows))
+    return Preview(version=version, examined=len(cases), rows=tuple(rows), requirements=sentences)

@@ -93,3 +93,27 @@ def acting_capacity(user: User, step: RouteStep, case: Case, today: dt.date) -> 
         if holds_role(delegation.principal, step, case):
             return True, delegation.principal
     return False, None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingStep:
+    """The step an open case waits for, and where it stands in the route."""
+
+    step: RouteStep
+    position: int
+    of: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.step.name} (step {self.position} of {self.of})"
+
+
+def waiting_step(case: Case) -> WaitingStep | None:
+    """The step an open case waits for ('Manager recommends, step 1 of 2'); None once decided (two queries)."""
+    if not case.is_open:
+        return None
+    steps = route_steps(case)
+    step = next_step(case, steps)
+    if step is None:
+        return None
+    return WaitingStep(step=step, position=steps.index(step) + 1, of=len(steps))

@@ -12,11 +12,15 @@ from django.db.models import QuerySet
 
 from apps.evidence.models import Evidence
 from apps.evidence.selectors import FACT_FIELDS, evidence_facts_by_owner, fact_from_row
+from apps.org.models import Employee
+from apps.org.selectors import org_tree_get
 from apps.policies.engine import CompiledPolicy, Evaluation, EvidenceFact, RequirementSpec, SubjectFacts, compile_policy
+from apps.policies.engine.requirement_kinds import RequirementKind
 from apps.policies.models import Requirement
 from apps.policies.selectors import category_names_get, requirement_specs
 
-from .models import Attestation, Case, CaseEvidence
+from .constants import CaseStatus
+from .models import Attestation, Case, CaseEvidence, Cycle
 
 
 @dataclass(slots=True)
@@ -244,3 +248,45 @@ def checklist_with_titles(case: Case, *, today: dt.date) -> list[dict[str, Any]]
 def evidence_titles(ids: Iterable[int]) -> dict[int, str]:
     """Titles of counted evidence, for checklist links (one query)."""
     return dict(Evidence.objects.filter(pk__in=set(ids)).values_list("pk", "title"))
+
+
+@dataclass(slots=True)
+class OpeningPreview:
+    """Who an opening by filter covers: the people it would open cases for, and those skipped (a live case)."""
+
+    to_open: list[Employee]
+    skipped: list[Employee]
+
+
+def cycle_opening_preview(*, cycle: Cycle, unit_id: int | None = None, job_level: str = "") -> OpeningPreview:
+    """Active employees in a unit (with its descendants) and/or at a job level, split by whether they have a live case
+    in the cycle (three queries: the org tree, the live cases, the people)."""
+    people = Employee.objects.active().select_related("org_unit")
+    if unit_id is not None:
+        people = people.filter(org_unit_id__in=org_tree_get().descendants(unit_id))
+    if job_level:
+        people = people.filter(job_level=job_level)
+    live = set(
+        Case.objects.filter(cycle=cycle, subject_employee__in=people.values("pk"))
+        .exclude(status=CaseStatus.WITHDRAWN)
+        .values_list("subject_employee_id", flat=True)
+    )
+    preview = OpeningPreview(to_open=[], skipped=[])
+    for person in people.order_by("full_name", "pk"):
+        (preview.skipped if person.pk in live else preview.to_open).append(person)
+    return preview
+
+
+def case_attestation_roles(case: Case) -> list[str]:
+    """The roles whose attestation the case's pinned policy asks for, in policy order (one query)."""
+    params = (
+        Requirement.objects.filter(version__in=case.pinned_versions.all(), kind=RequirementKind.ATTESTATION)
+        .order_by("order", "pk")
+        .values_list("params", flat=True)
+    )
+    roles: list[str] = []
+    for item in params:
+        role = str((item or {}).get("role", ""))
+        if role and role not in roles:
+            roles.append(role)
+    return roles

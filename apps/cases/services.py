@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, models, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from apps.audit.services import audit_record
@@ -30,9 +33,56 @@ from .constants import (
     StepDecision,
     StepRole,
 )
-from .models import Attestation, Case, CaseEvidence, Cycle, PolicyException, StepRecord
-from .routing import acting_capacity, holds_case_role, next_step, route_steps
+from .hooks import CaseEvent, case_event
+from .models import ApprovalStep, Attestation, Case, CaseEvidence, Cycle, PolicyException, StepRecord
+from .routing import DEFAULT_ROUTE, acting_capacity, holds_case_role, next_step, route_steps
 from .selectors import case_checklist, evaluation_as_json
+
+P = ParamSpec("P")
+R = TypeVar("R")
+REFUSALS = (ValidationError, PermissionDenied, InvalidTransition)
+
+
+def refusal_text(exc: Exception) -> str:
+    """The human message of a refusal (a ValidationError may carry several, keyed by field)."""
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+def refusals_audited(
+    action: str, subject: Callable[[dict[str, Any]], models.Model]
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator for a transactional service: a refused attempt goes on the audit trail, then the refusal is re-raised.
+
+    The service's own transaction has rolled back when the refusal reaches this wrapper, so the event is written in a
+    transaction of its own (a savepoint when the caller holds a transaction: it then commits or not with the caller).
+    `subject(kwargs)` returns the object the event is about (the case, or the cycle for an opening).
+    """
+
+    def decorate(service: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(service)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return service(*args, **kwargs)
+            except REFUSALS as exc:
+                by = kwargs.get("by")
+                with transaction.atomic():
+                    audit_record(
+                        action=action,
+                        obj=subject(kwargs),
+                        context={
+                            "reason": refusal_text(exc)[:1000],
+                            "by": getattr(by, "pk", None),
+                            "by_name": getattr(by, "username", ""),
+                            "refusal": type(exc).__name__,
+                        },
+                    )
+                raise
+
+        return wrapper
+
+    return decorate
 
 
 def _note(note: str, what: str) -> str:
@@ -80,6 +130,13 @@ def _subject_fields(
         raise ValidationError({"candidate_name": f"{cycle.ritual_type} cases are about a candidate: give a name."})
     if nominated_by is None:
         raise ValidationError({"nominated_by": "A hiring case needs the nominating hiring manager."})
+    if not candidate_email.strip():
+        # The e-mail tells two candidates of the same name apart: one live case per candidate and cycle.
+        raise ValidationError({"candidate_email": f"Give {candidate_name.strip()}'s e-mail address."})
+    try:
+        validate_email(candidate_email.strip())
+    except ValidationError as exc:
+        raise ValidationError({"candidate_email": f"'{candidate_email.strip()}' is not an e-mail address."}) from exc
     return {
         "candidate_name": candidate_name.strip(),
         "candidate_email": candidate_email.strip(),
@@ -87,7 +144,6 @@ def _subject_fields(
     }
 
 
-@transaction.atomic
 def case_open(
     *,
     cycle: Cycle,
@@ -97,8 +153,10 @@ def case_open(
     candidate_email: str = "",
     nominated_by: Employee | None = None,
     today: dt.date | None = None,
+    by: User | None = None,
 ) -> Case:
     """Open a case and pin the policy versions in force today for the subject's unit (they never change after)."""
+    # Not a transaction of its own: case_open_many is one, and a refusal it records must not be rolled back here.
     return case_open_many(
         cycle=cycle,
         subjects=[
@@ -111,11 +169,15 @@ def case_open(
             }
         ],
         today=today,
+        by=by,
     )[0]
 
 
+@refusals_audited(CaseAuditAction.CASE_OPENING_REFUSED, lambda kwargs: kwargs["cycle"])
 @transaction.atomic
-def case_open_many(*, cycle: Cycle, subjects: Sequence[dict[str, Any]], today: dt.date | None = None) -> list[Case]:
+def case_open_many(
+    *, cycle: Cycle, subjects: Sequence[dict[str, Any]], today: dt.date | None = None, by: User | None = None
+) -> list[Case]:
     """Open many cases at once, all or none; the effective policies are resolved in one batch."""
     today = today or timezone.localdate()
     if cycle.status != CycleStatus.OPEN:
@@ -144,6 +206,11 @@ def case_open_many(*, cycle: Cycle, subjects: Sequence[dict[str, Any]], today: d
     taken_units: set[int | None] = set(
         live.filter(subject_unit__isnull=False).values_list("subject_unit_id", flat=True)
     )
+    taken_emails = (
+        {email.lower() for email in live.exclude(candidate_email="").values_list("candidate_email", flat=True)}
+        if cycle.ritual_type.subject_kind == SubjectKind.CANDIDATE
+        else set()
+    )
     now = timezone.now()
     cases: list[Case] = []
     for fields in prepared:
@@ -158,8 +225,13 @@ def case_open_many(*, cycle: Cycle, subjects: Sequence[dict[str, Any]], today: d
             raise ValidationError(
                 {"subject": f"{case.subject_name} already has a case in {cycle} that is not withdrawn."}
             )
+        email = case.candidate_email.lower()
+        if email and email in taken_emails:
+            who = f"{case.candidate_name} <{case.candidate_email}>"
+            raise ValidationError({"candidate_email": f"{who} already has a live case in {cycle}."})
         taken_employees.add(employee_id)
         taken_units.add(unit_id)
+        taken_emails.add(email)
         cases.append(case)
     _evaluate_at_opening(cases, policies, cycle.evidence_as_of(today), now)
     try:
@@ -167,7 +239,10 @@ def case_open_many(*, cycle: Cycle, subjects: Sequence[dict[str, Any]], today: d
             # One audited batch insert: a cycle's nominations can be tens of thousands of cases.
             Case.objects.bulk_create(cases, batch_size=1000)
     except IntegrityError as exc:
-        raise ValidationError({"subject": f"A nominated subject already has a case in {cycle}."}) from exc
+        # Someone opened the same subject's case at the same moment: the database's unique constraints said no.
+        raise ValidationError(
+            {"subject": f"A nominated subject already has a live case in {cycle} (just opened by someone else)."}
+        ) from exc
     through = Case.pinned_versions.through
     through.objects.bulk_create(
         [
@@ -177,6 +252,9 @@ def case_open_many(*, cycle: Cycle, subjects: Sequence[dict[str, Any]], today: d
         ],
         batch_size=2000,
     )
+    by_id = by.pk if by is not None else None
+    for case in cases:
+        case_event(case_id=case.pk, event=CaseEvent.OPENED, by=by_id)
     return cases
 
 
@@ -216,6 +294,7 @@ def case_link_evidence(*, case: Case, evidence: Evidence, by: User) -> CaseEvide
     return link
 
 
+@refusals_audited(CaseAuditAction.ATTESTATION_REFUSED, lambda kwargs: kwargs["case"])
 @transaction.atomic
 def case_attest(*, case: Case, by: User, role: str, note: str = "") -> Attestation:
     """Record that a role vouches for the case (manager, skip-level manager, HR or leadership)."""
@@ -228,9 +307,33 @@ def case_attest(*, case: Case, by: User, role: str, note: str = "") -> Attestati
         raise InvalidTransition(f"The {role.replace('_', ' ')} has already attested on this case.")
     attestation = Attestation.objects.create(case=case, role=role, by=by, note=note.strip())
     case_refresh_compliance(case_ids=[case.pk])
+    case_event(case_id=case.pk, event=CaseEvent.ATTESTED, role=role, by=by.pk)
     return attestation
 
 
+@refusals_audited(CaseAuditAction.ATTESTATION_WITHDRAWAL_REFUSED, lambda kwargs: kwargs["attestation"].case)
+@transaction.atomic
+def case_attestation_withdraw(*, attestation: Attestation, by: User, note: str) -> None:
+    """Take back an attestation on an open case (the attester or HR), with a note; compliance is re-evaluated."""
+    note = _note(note, "withdraw the attestation")
+    case = _lock_open(attestation.case)
+    current = Attestation.objects.filter(pk=attestation.pk, case=case).first()
+    if current is None:
+        raise InvalidTransition("This attestation has already been withdrawn.")
+    if not (current.by_id == by.pk or is_hr(by)):
+        raise PermissionDenied("Only the person who attested or HR can withdraw an attestation.")
+    role, attested_by = current.role, current.by_id
+    current.delete()
+    audit_record(
+        action=CaseAuditAction.ATTESTATION_WITHDRAWN,
+        obj=case,
+        context={"role": role, "attested_by": attested_by, "note": note[:500]},
+    )
+    case_refresh_compliance(case_ids=[case.pk])
+    case_event(case_id=case.pk, event=CaseEvent.ATTESTATION_WITHDRAWN, role=role, by=by.pk)
+
+
+@refusals_audited(CaseAuditAction.EXCEPTION_REQUEST_REFUSED, lambda kwargs: kwargs["case"])
 @transaction.atomic
 def case_exception_request(
     *, case: Case, by: User, justification: str, waived_requirement_ids: Sequence[int]
@@ -261,9 +364,16 @@ def case_exception_request(
         raise InvalidTransition("An exception request for this case is already waiting for HR.")
     exception = PolicyException.objects.create(case=case, justification=text, requested_by=by)
     exception.waived_requirements.set(requirements)
+    audit_record(
+        action=CaseAuditAction.EXCEPTION_REQUESTED,
+        obj=exception,
+        context={"case_id": case.pk, "waived": sorted(r.pk for r in requirements)},
+    )
+    case_event(case_id=case.pk, event=CaseEvent.EXCEPTION_REQUESTED, exception_id=exception.pk, by=by.pk)
     return exception
 
 
+@refusals_audited(CaseAuditAction.EXCEPTION_DECISION_REFUSED, lambda kwargs: kwargs["exception"].case)
 @transaction.atomic
 def case_exception_decide(*, exception: PolicyException, by: User, grant: bool, note: str = "") -> PolicyException:
     """HR grants or refuses an exception; never the person who asked for it (four eyes)."""
@@ -280,16 +390,23 @@ def case_exception_decide(*, exception: PolicyException, by: User, grant: bool, 
     exception.decided_at = timezone.now()
     exception.decision_note = (note or "").strip()
     exception.save()
-    if grant:
-        audit_record(
-            action=CaseAuditAction.EXCEPTION_GRANTED,
-            obj=exception,
-            context={
-                "case_id": exception.case_id,
-                "waived": list(exception.waived_requirements.values_list("pk", flat=True)),
-                "requested_by": exception.requested_by_id,
-            },
-        )
+    audit_record(
+        action=CaseAuditAction.EXCEPTION_GRANTED if grant else CaseAuditAction.EXCEPTION_REFUSED,
+        obj=exception,
+        context={
+            "case_id": exception.case_id,
+            "waived": list(exception.waived_requirements.values_list("pk", flat=True)),
+            "requested_by": exception.requested_by_id,
+            "note": exception.decision_note[:500],
+        },
+    )
+    case_event(
+        case_id=exception.case_id,
+        event=CaseEvent.EXCEPTION_DECIDED,
+        exception_id=exception.pk,
+        status=exception.status,
+        by=by.pk,
+    )
     return exception
 
 
@@ -302,14 +419,36 @@ def case_refresh_compliance(*, case_ids: Sequence[int], today: dt.date | None = 
     evaluations = case_checklists(cases, today=today)
     now = timezone.now()
     changed = 0
+    turned_compliant: list[Case] = []
     for case in cases:
         compliant = evaluations[case.pk].compliant
         if case.compliant != compliant:
             changed += 1
+            if compliant:
+                turned_compliant.append(case)
         case.compliant = compliant
         case.evaluated_at = now
         case.save(update_fields=["compliant", "evaluated_at", "updated_at"])
+    if turned_compliant:
+        _announce_first_step(turned_compliant)
     return changed
+
+
+def _announce_first_step(cases: list[Case]) -> None:
+    """Tell the first step's actors that a case now meets its policy, unless someone already acted on it."""
+    ids = [case.pk for case in cases]
+    started = set(StepRecord.objects.filter(case_id__in=ids).values_list("case_id", flat=True))
+    ritual_ids = {case.cycle.ritual_type_id for case in cases}
+    first_order = dict(
+        ApprovalStep.objects.filter(route__ritual_type_id__in=ritual_ids)
+        .values("route__ritual_type_id")
+        .annotate(first=Min("order"))
+        .values_list("route__ritual_type_id", "first")
+    )
+    for case in cases:
+        if case.pk not in started:
+            order = first_order.get(case.cycle.ritual_type_id, DEFAULT_ROUTE[0].order)
+            case_event(case_id=case.pk, event=CaseEvent.STEP_WAITING, order=order)
 
 
 def _lock_counted_evidence(case: Case) -> None:
@@ -359,6 +498,7 @@ def _approve(case: Case, by: User, note: str, today: dt.date) -> Case:
     return case
 
 
+@refusals_audited(CaseAuditAction.CASE_DECISION_REFUSED, lambda kwargs: kwargs["case"])
 @transaction.atomic
 def case_step_decide(*, case: Case, by: User, decision: str, comment: str = "", today: dt.date | None = None) -> Case:
     """Record the next approval step; the last step's approval passes the compliance gate or is refused."""
@@ -400,7 +540,14 @@ def case_step_decide(*, case: Case, by: User, decision: str, comment: str = "", 
     )
     if decision == StepDecision.REJECT:
         _close(case, by, CaseStatus.REJECTED, comment, CaseAuditAction.CASE_REJECTED, today)
-    return Case.objects.get(pk=case.pk)
+    decided = Case.objects.get(pk=case.pk)
+    if decided.is_open:
+        following = next((s for s in steps if s.order > step.order), None)
+        if following is not None:
+            case_event(case_id=case.pk, event=CaseEvent.STEP_WAITING, order=following.order)
+    else:
+        case_event(case_id=case.pk, event=CaseEvent.DECIDED, status=decided.status, by=by.pk)
+    return decided
 
 
 def _close(case: Case, by: User, status: str, note: str, action: str, today: dt.date) -> None:
@@ -425,4 +572,5 @@ def case_withdraw(*, case: Case, by: User, note: str, today: dt.date | None = No
     if not allowed:
         raise PermissionDenied("Only the nominator, the subject or HR can withdraw a case.")
     _close(case, by, CaseStatus.WITHDRAWN, note, CaseAuditAction.CASE_WITHDRAWN, today or timezone.localdate())
+    case_event(case_id=case.pk, event=CaseEvent.DECIDED, status=case.status, by=by.pk)
     return case

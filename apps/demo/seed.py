@@ -14,6 +14,8 @@ from apps.org.demo import seed_org
 from apps.policies.demo import seed_policies
 from apps.reminders.demo import seed_reminders
 
+from .logins import persona_lines
+
 
 def seed_all(*, employees: int, rng: random.Random) -> list[str]:
     """Create the whole demo company and return summary lines to print."""
@@ -26,6 +28,7 @@ def seed_all(*, employees: int, rng: random.Random) -> list[str]:
 
     # Logins for a few personas, so every role can be tried at once.
     user_model = get_user_model()
+    # Dana is the first member of the front desk (apps.org.demo names her).
     personas = {
         "dana": (next(e for e in org.employees if e.manager_id == org.heads["front-desk"].pk), []),
         "manager": (org.heads["front-desk"], []),
@@ -69,5 +72,6 @@ def seed_all(*, employees: int, rng: random.Random) -> list[str]:
         + ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in sorted(evidence.items()))
         + ".",
         "Cases: " + ", ".join(f"{count} {status.lower()}" for status, count in cases.items()) + ".",
-        "Demo logins: " + ", ".join(f"{name} / {password}" for name, password in logins.items()),
+        "Demo logins (user / password   who they are):",
+        *(f"  {line}" for line in persona_lines(logins)),
     ]

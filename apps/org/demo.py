@@ -48,6 +48,8 @@ LAST = (
     "Okafor Martin Silva Novak Haddad Kim Larsen Rossi Dubois Tanaka Müller Costa Nowak Ibrahim Walsh Moreau "
     "Berg Singh Ortiz Fischer Sato Byrne Keller Petrov Mensah Laurent Ali Hansen Romero Weber"
 ).split()
+# The demo's employee login (`dana`) is the first member of the front desk, always called Dana.
+DEMO_EMPLOYEE_FIRST_NAME = "Dana"
 TIMEZONES = ["Europe/Paris", "Europe/London", "America/New_York", "Asia/Singapore", "Europe/Berlin"]
 LEVELS_BY_WEIGHT = [
     (JobLevel.ENTRY, 20),
@@ -87,10 +89,12 @@ def seed_org(*, employees: int, rng: random.Random) -> OrgSeed:
     heads: dict[str, Employee] = {}
     number = 0
 
-    def make(unit_code: str, level: str, function: str, manager: Employee | None) -> Employee:
+    def make(unit_code: str, level: str, function: str, manager: Employee | None, first_name: str = "") -> Employee:
         nonlocal number
         number += 1
+        # Draw the name even when it is given, so the rest of the company stays the same for a given seed.
         first, last = rng.choice(FIRST), rng.choice(LAST)
+        first = first_name or first
         return Employee(
             employee_number=f"E{number:05d}",
             full_name=f"{first} {last}",
@@ -120,7 +124,16 @@ def seed_org(*, employees: int, rng: random.Random) -> OrgSeed:
     count = max(0, employees - len(heads))
     # The front desk always has a few people: the demo personas and showcase cases live there.
     codes = ["front-desk"] * min(6, count) + [rng.choice(leaf_codes) for _ in range(count - min(6, count))]
-    members = [make(code, rng.choices(levels, weights)[0], functions[code], heads[code]) for code in codes]
+    members = [
+        make(
+            code,
+            rng.choices(levels, weights)[0],
+            functions[code],
+            heads[code],
+            first_name=DEMO_EMPLOYEE_FIRST_NAME if index == 0 and code == "front-desk" else "",
+        )
+        for index, code in enumerate(codes)
+    ]
     # bulk_create keeps `seed_demo --employees 50000` quick; the seed is recorded as one audit event by the caller.
     people.extend(Employee.objects.bulk_create(members, batch_size=1000))
     return OrgSeed(units=units, employees=people, heads=heads)

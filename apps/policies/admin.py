@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import cached_property
 
+from apps.common.errors import InvalidTransition
 from apps.common.users import signed_in_user
 
 from .constants import VersionStatus
 from .engine.requirement_kinds import KIND_HELP, KIND_LABELS
-from .models import EvidenceCategory, Policy, PolicyVersion, Requirement, RitualType
-from .selectors import group_additions_inventory
-from .services import policy_version_draft_from, policy_version_publish, policy_version_retire
+from .forms import PARAM_FIELDS, RequirementForm, RequirementFormSet, RequirementTemplateForm
+from .models import EvidenceCategory, Policy, PolicyVersion, Requirement, RequirementTemplate, RitualType
+from .selectors import (
+    category_names_get,
+    group_additions_inventory,
+    policy_version_fingerprint,
+    requirement_sentence,
+    requirement_template_choices,
+)
+from .services import (
+    policy_version_draft_from,
+    policy_version_publish,
+    policy_version_publish_check,
+    policy_version_retire,
+    requirement_templates_apply,
+)
 
 
 def kind_help_rows() -> list[tuple[str, str, str]]:
@@ -28,8 +45,8 @@ def kind_help_rows() -> list[tuple[str, str, str]]:
 
 @admin.register(RitualType)
 class RitualTypeAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "subject_kind", "order", "active")
-    list_filter = ("subject_kind", "active")
+    list_display = ("name", "code", "subject_kind", "order", "active", "share_exception_justification")
+    list_filter = ("subject_kind", "active", "share_exception_justification")
     search_fields = ("name", "code", "description")
 
 
@@ -127,33 +144,80 @@ class PolicyAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/policies/policy/inventory.html", context)
 
 
-class RequirementForm(forms.ModelForm):
-    class Meta:
-        model = Requirement
-        fields = ("order", "kind", "params", "label", "weight", "help_text")
-        widgets = {
-            "params": forms.Textarea(attrs={"rows": 2, "cols": 50}),
-            "help_text": forms.Textarea(attrs={"rows": 2, "cols": 30}),
-        }
+class RequirementInline(admin.StackedInline):
+    """The requirement editor of a draft: one field per parameter, shown for the chosen kind only (with JS)."""
 
-
-class RequirementInline(admin.TabularInline):
     model = Requirement
     form = RequirementForm
+    formset = RequirementFormSet
     extra = 0
     ordering = ("order", "pk")
+    readonly_fields = ("sentence",)
+    fieldsets = (
+        (None, {"fields": (("kind", "order", "weight"),)}),
+        ("What counts", {"fields": PARAM_FIELDS}),
+        ("Shown to employees", {"fields": ("sentence", "label", "help_text")}),
+    )
 
-    def _editable(self, obj: PolicyVersion | None) -> bool:
-        return obj is None or obj.status == VersionStatus.DRAFT
+    class Media:
+        js = ("policies/requirement_editor.js",)
+
+    @cached_property
+    def category_names(self) -> dict[str, str]:
+        """Category names for the sentences; an inline instance lives for one request."""
+        return category_names_get()
+
+    @admin.display(description="in plain words")
+    def sentence(self, obj: Requirement) -> str:
+        if obj.pk is None:
+            return "Shown after saving."
+        return requirement_sentence(obj.kind, obj.params, self.category_names) or "-"
 
     def has_add_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_add_permission(request, obj)
+        return (obj is None or obj.is_draft) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_change_permission(request, obj)
+        return (obj is None or obj.is_draft) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_delete_permission(request, obj)
+        return (obj is None or obj.is_draft) and super().has_delete_permission(request, obj)
+
+
+class PublishedRequirementInline(admin.TabularInline):
+    """The requirements of a published or retired version, read-only, each as a plain-language sentence."""
+
+    model = Requirement
+    fields = ("order", "sentence", "label", "weight", "help_text")
+    readonly_fields = fields
+    extra = 0
+    ordering = ("order", "pk")
+    can_delete = False
+    verbose_name_plural = "requirements (immutable)"
+
+    @cached_property
+    def category_names(self) -> dict[str, str]:
+        return category_names_get()
+
+    @admin.display(description="requirement in plain words")
+    def sentence(self, obj: Requirement) -> str:
+        return requirement_sentence(obj.kind, obj.params, self.category_names) or obj.kind
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _applies_text(version: PolicyVersion) -> str:
+    """ "cases opened from 1 Jan 2027" (to D when the version has a last day)."""
+    text = f"cases opened from {date_format(version.effective_from, 'j M Y')}"
+    if version.effective_to:
+        text += f" to {date_format(version.effective_to, 'j M Y')}"
+    return text
 
 
 @admin.register(PolicyVersion)
@@ -173,7 +237,6 @@ class PolicyVersionAdmin(admin.ModelAdmin):
     list_select_related = ("policy", "policy__ritual_type", "policy__scope")
     autocomplete_fields = ("policy",)
     date_hierarchy = "effective_from"
-    inlines = [RequirementInline]
     actions = ["publish_selected", "draft_from_selected", "retire_selected"]
     change_form_template = "admin/policies/policyversion/change_form.html"
     readonly_fields = ("number", "status", "based_on", "created_by", "published_by", "published_at", "retired_at")
@@ -184,6 +247,9 @@ class PolicyVersionAdmin(admin.ModelAdmin):
     @admin.display(description="requirements", ordering="_requirements")
     def requirement_count(self, obj: PolicyVersion) -> int:
         return obj._requirements  # type: ignore[attr-defined]
+
+    def get_inlines(self, request, obj):
+        return [RequirementInline] if obj is None or obj.is_draft else [PublishedRequirementInline]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != VersionStatus.DRAFT:
@@ -219,12 +285,62 @@ class PolicyVersionAdmin(admin.ModelAdmin):
                     f"This version is {version.get_status_display().lower()} and immutable: cases opened while "
                     "it was in force are judged by it. To change the criteria, create a new draft from it."
                 )
+            if version is not None and version.is_draft:
+                extra_context["template_choices"] = requirement_template_choices()
             extra_context["version_obj"] = version
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # The buttons of a draft's page submit the change form itself: the edits on the page are validated and saved
+    # first (an invalid form shows its errors and goes no further), then the button's action runs on what was saved.
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._after_save(request, obj) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return self._after_save(request, obj) or super().response_change(request, obj)
+
+    def _after_save(self, request: HttpRequest, obj: PolicyVersion) -> HttpResponse | None:
+        """Run the action of the button that submitted the saved form, if it was not a plain save."""
+        if "_publish" in request.POST:
+            self.message_user(request, f"Saved {obj}. Check what will be published, then confirm.", messages.INFO)
+            return HttpResponseRedirect(reverse("admin:policies_policyversion_publish_confirm", args=[obj.pk]))
+        if "_preview" in request.POST:
+            self.message_user(request, f"Saved {obj}.", messages.INFO)
+            return HttpResponseRedirect(reverse("admin:cases_case_preview", args=[obj.pk]))
+        if "_new_draft" in request.POST:
+            target = self._transition(request, obj, "draft")
+            return HttpResponseRedirect(reverse("admin:policies_policyversion_change", args=[target.pk]))
+        if "_apply_templates" in request.POST:
+            self._apply_templates(request, obj)
+            return HttpResponseRedirect(reverse("admin:policies_policyversion_change", args=[obj.pk]))
+        return None
+
+    def _apply_templates(self, request: HttpRequest, version: PolicyVersion) -> None:
+        chosen = [int(value) for value in request.POST.getlist("_templates") if value.isdigit()]
+        if not chosen:  # also what the Enter key in a field sends, as this is the form's first button
+            self.message_user(request, f"Saved {version}. No template was ticked, so none was added.", messages.INFO)
+            return
+        try:
+            added = requirement_templates_apply(version=version, template_ids=chosen, by=signed_in_user(request.user))
+        except (ValidationError, InvalidTransition, PermissionDenied) as exc:
+            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            self.message_user(request, f"Saved {version}; no template added: {text}", messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Saved {version} and added {len(added)} requirement{pluralize(len(added))} from templates: "
+            + "; ".join(str(requirement) for requirement in added)
+            + ". Adjust them below if needed.",
+            messages.SUCCESS,
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
+            path(
+                "<int:pk>/publish/confirm/",
+                view(self.publish_confirm_view),
+                name="policies_policyversion_publish_confirm",
+            ),
             path(
                 "<int:pk>/publish/",
                 view(self.transition_view),
@@ -246,8 +362,51 @@ class PolicyVersionAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def publish_confirm_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Show what publishing will freeze (sentences, dates) and publish on confirmation, if nothing changed since."""
+        version = get_object_or_404(PolicyVersion.objects.select_related("policy__ritual_type", "policy__scope"), pk=pk)
+        if not self.has_change_permission(request, version):
+            raise PermissionDenied
+        change_url = reverse("admin:policies_policyversion_change", args=[version.pk])
+        if request.method == "POST":
+            try:
+                done = policy_version_publish(
+                    version=version, by=signed_in_user(request.user), reviewed=request.POST.get("reviewed", "")
+                )
+            except InvalidTransition as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+                return HttpResponseRedirect(request.path)
+            except ValidationError as exc:
+                self.message_user(request, f"Not published: {' '.join(exc.messages)}", messages.ERROR)
+                return HttpResponseRedirect(change_url)
+            self.message_user(request, f"Published {done}; it applies to {_applies_text(done)}.", messages.SUCCESS)
+            return HttpResponseRedirect(change_url)
+        try:
+            ended = policy_version_publish_check(version=version)
+        except ValidationError as exc:
+            self.message_user(
+                request, f"Not published: {' '.join(exc.messages)} Your edits are saved as a draft.", messages.ERROR
+            )
+            return HttpResponseRedirect(change_url)
+        names = category_names_get()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Publish {version}?",
+            "version": version,
+            "applies": _applies_text(version),
+            "ended": ended,
+            "requirements": [
+                (requirement, requirement_sentence(requirement.kind, requirement.params, names))
+                for requirement in version.requirements.order_by("order", "pk")
+            ],
+            "reviewed": policy_version_fingerprint(version),
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/policies/policyversion/publish_confirm.html", context)
+
     def transition_view(self, request: HttpRequest, pk: int, transition: str) -> HttpResponse:
-        """Publish, retire or copy one version from the buttons on its page (POST only)."""
+        """Publish, retire or copy one version (POST only); a draft's own page publishes through its form instead."""
         version = get_object_or_404(PolicyVersion, pk=pk)
         if request.method != "POST" or not self.has_change_permission(request, None):
             return HttpResponse("Use the buttons on the version page.", status=405 if request.method != "POST" else 403)
@@ -259,11 +418,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         try:
             if transition == "publish":
                 done = policy_version_publish(version=version, by=signed_in_user(request.user))
-                self.message_user(
-                    request,
-                    f"Published {done}; it applies to cases opened from {done.effective_from}.",
-                    messages.SUCCESS,
-                )
+                self.message_user(request, f"Published {done}; it applies to {_applies_text(done)}.", messages.SUCCESS)
                 return done
             if transition == "retire":
                 done = policy_version_retire(version=version, by=signed_in_user(request.user))
@@ -292,3 +447,50 @@ class PolicyVersionAdmin(admin.ModelAdmin):
     def retire_selected(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]) -> None:
         for version in queryset:
             self._transition(request, version, "retire")
+
+
+class RequirementTemplateChangeList(ChangeList):
+    """Gives each listed template its sentence, with the category names read once for the page."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        names = category_names_get()
+        for template in self.result_list:
+            template.sentence_text = requirement_sentence(template.kind, template.params, names)
+
+
+@admin.register(RequirementTemplate)
+class RequirementTemplateAdmin(admin.ModelAdmin):
+    """HR's library of ready-made requirements, copied into drafts from a version's page."""
+
+    form = RequirementTemplateForm
+    list_display = ("name", "sentence", "kind", "suggested_ritual", "active", "built_in")
+    list_filter = ("kind", "suggested_ritual", "active", "built_in")
+    search_fields = ("name", "description", "label", "help_text")
+    list_select_related = ("suggested_ritual",)
+    readonly_fields = ("sentence", "built_in")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "suggested_ritual", "active", "built_in")}),
+        ("Requirement", {"fields": ("kind", *PARAM_FIELDS)}),
+        ("Shown to employees", {"fields": ("sentence", "label", "help_text")}),
+    )
+
+    class Media:
+        js = ("policies/requirement_editor.js",)
+
+    def get_changelist(self, request, **kwargs):
+        return RequirementTemplateChangeList
+
+    @admin.display(description="requirement in plain words")
+    def sentence(self, obj: RequirementTemplate) -> str:
+        if obj.pk is None:
+            return "Shown after saving."
+        text = getattr(obj, "sentence_text", None)
+        if text is None:
+            text = requirement_sentence(obj.kind, obj.params, category_names_get())
+        return text or "-"
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.built_in:
+            return False
+        return super().has_delete_permission(request, obj)

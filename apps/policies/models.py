@@ -34,6 +34,11 @@ class RitualType(AuditedModel):
     description = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
+    share_exception_justification = models.BooleanField(
+        "share the exception justification with the subject",
+        default=False,
+        help_text="Let the employee see HR's written justification of an exception granted on their case",
+    )
 
     objects = AuditedQuerySet.as_manager()
 
@@ -297,3 +302,51 @@ def _refuse_unless_draft(version_id: int | None) -> None:
             f"This requirement belongs to a {status} policy version and cannot be changed. "
             "Create a new draft from that version instead."
         )
+
+
+class RequirementTemplateQuerySet(AuditedQuerySet["RequirementTemplate"]):
+    """Reusable filters for requirement templates."""
+
+    def active(self) -> RequirementTemplateQuerySet:
+        return self.filter(active=True)
+
+
+class RequirementTemplate(AuditedModel):
+    """A ready-made requirement HR copies into a draft version instead of writing it from scratch."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True, help_text="When to use it and why; shown when choosing templates.")
+    kind = models.CharField(max_length=30, choices=KIND_CHOICES)
+    params = models.JSONField(default=dict, blank=True)
+    label = models.CharField(
+        max_length=200, blank=True, help_text="Copied to the requirement: the short name shown on checklists."
+    )
+    help_text = models.TextField(
+        blank=True, help_text="Copied to the requirement: guidance for employees on how to meet it."
+    )
+    suggested_ritual = models.ForeignKey(
+        RitualType,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requirement_templates",
+        help_text="The ritual this template suits best; it can be used in any ritual's policy.",
+    )
+    active = models.BooleanField(default=True, help_text="Inactive templates are not offered on draft versions.")
+    built_in = models.BooleanField(
+        default=False, editable=False, help_text="Shipped with the product; HR can edit or deactivate it."
+    )
+
+    objects = RequirementTemplateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        """Validate params against the kind's schema and the known category and touchpoint codes."""
+        from .services import requirement_params_clean
+
+        self.params = requirement_params_clean(kind=self.kind, params=self.params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -15,7 +16,7 @@ from apps.org.selectors import OrgTree, org_tree_get
 
 from .engine import CompiledPolicy, RequirementSpec, compile_policy
 from .engine.requirement_kinds import describe
-from .models import EvidenceCategory, PolicyVersion, Requirement
+from .models import EvidenceCategory, PolicyVersion, Requirement, RequirementTemplate
 
 
 @dataclass(slots=True)
@@ -41,6 +42,17 @@ class EffectivePolicy:
 def category_names_get() -> dict[str, str]:
     """Map category codes to names (one query)."""
     return dict(EvidenceCategory.objects.values_list("code", "name"))
+
+
+def requirement_sentence(kind: str, params: Any, category_names: dict[str, str]) -> str:
+    """The plain-language sentence of a requirement ("2 verified Customer story items within 365 days").
+
+    Empty when the params do not (yet) fit the kind, e.g. on a form that has not been saved.
+    """
+    try:
+        return describe(kind, params, category_names=category_names)
+    except (KeyError, ValueError, TypeError):
+        return ""
 
 
 def requirement_label(requirement: Requirement, category_names: dict[str, str]) -> str:
@@ -191,3 +203,21 @@ def group_additions_inventory(*, as_of: dt.date, ritual_type_id: int | None = No
                 )
             )
     return rows
+
+
+def requirement_template_choices() -> list[tuple[RequirementTemplate, str]]:
+    """Active templates with their sentences, for the 'add from templates' control (two queries)."""
+    names = category_names_get()
+    templates = RequirementTemplate.objects.active().select_related("suggested_ritual").order_by("name")
+    return [(template, requirement_sentence(template.kind, template.params, names)) for template in templates]
+
+
+def policy_version_fingerprint(version: PolicyVersion) -> str:
+    """A digest of what publishing would freeze (dates and requirements), to notice edits made after review."""
+    rows = list(
+        version.requirements.order_by("order", "pk").values_list("pk", "kind", "params", "label", "weight", "order")
+    )
+    payload = json.dumps(
+        [str(version.effective_from), str(version.effective_to), version.notes, rows], sort_keys=True, default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.common.errors import InvalidTransition
 from apps.org.models import OrgUnit, Touchpoint
 
 from .constants import PolicyAuditAction, VersionStatus
 from .engine.requirement_kinds import ParamsError, validate_params
-from .models import EvidenceCategory, Policy, PolicyVersion, Requirement, RitualType
+from .models import EvidenceCategory, Policy, PolicyVersion, Requirement, RequirementTemplate, RitualType
+from .selectors import policy_version_fingerprint
 
 
 def requirement_params_clean(*, kind: str, params: Any) -> dict[str, Any]:
@@ -128,17 +131,13 @@ def _overlapping(version: PolicyVersion) -> list[PolicyVersion]:
     return [other for other in others if other.effective_to is None or other.effective_to >= other.effective_from]
 
 
-@transaction.atomic
-def policy_version_publish(
-    *, version: PolicyVersion, by: User | None = None, today: dt.date | None = None
-) -> PolicyVersion:
-    """Publish a draft: validate it whole, refuse date overlaps, and make it immutable.
+def policy_version_publish_check(*, version: PolicyVersion, today: dt.date | None = None) -> list[PolicyVersion]:
+    """Raise ValidationError if the draft cannot be published now; return the versions publishing would end.
 
-    An open-ended published predecessor that began earlier is ended the day before this version starts,
-    which is how HR hands over from one year's criteria to the next; any other overlap is refused.
+    Read-only, so the admin can explain a refusal before HR confirms; `policy_version_publish` runs it again
+    under the row lock.
     """
     today = today or timezone.localdate()
-    version = PolicyVersion.objects.select_for_update(of=("self",)).select_related("policy").get(pk=version.pk)
     if version.status != VersionStatus.DRAFT:
         raise ValidationError(f"Version {version.number} is already {version.status}; only drafts can be published.")
     if version.effective_from < today:
@@ -163,9 +162,7 @@ def policy_version_publish(
     handed_over = []
     for other in _overlapping(version):
         if other.effective_to is None and other.effective_from < version.effective_from:
-            other.effective_to = version.effective_from - dt.timedelta(days=1)
-            other.save()
-            handed_over.append(other.number)
+            handed_over.append(other)
             continue
         raise ValidationError(
             {
@@ -173,6 +170,31 @@ def policy_version_publish(
                 f"{other.effective_to or 'open-ended'}). Change this version's dates or retire that one first."
             }
         )
+    return handed_over
+
+
+@transaction.atomic
+def policy_version_publish(
+    *, version: PolicyVersion, by: User | None = None, today: dt.date | None = None, reviewed: str | None = None
+) -> PolicyVersion:
+    """Publish a draft: validate it whole, refuse date overlaps, and make it immutable.
+
+    An open-ended published predecessor that began earlier is ended the day before this version starts,
+    which is how HR hands over from one year's criteria to the next; any other overlap is refused.
+    `reviewed` is the fingerprint of the draft HR confirmed (`policy_version_fingerprint`); publishing is
+    refused when the draft has changed since.
+    """
+    version = PolicyVersion.objects.select_for_update(of=("self",)).select_related("policy").get(pk=version.pk)
+    if reviewed is not None and version.is_draft and reviewed != policy_version_fingerprint(version):
+        raise InvalidTransition(
+            f"{version} changed after you reviewed it (someone saved edits). Review it again before publishing."
+        )
+    handed_over = []
+    for other in policy_version_publish_check(version=version, today=today):
+        other.effective_to = version.effective_from - dt.timedelta(days=1)
+        other.save()
+        handed_over.append(other.number)
+    requirement_count = version.requirements.count()
 
     version.status = VersionStatus.PUBLISHED
     version.published_by = by
@@ -185,7 +207,7 @@ def policy_version_publish(
             "policy_id": version.policy_id,
             "effective_from": version.effective_from.isoformat(),
             "effective_to": version.effective_to.isoformat() if version.effective_to else None,
-            "requirements": len(requirements),
+            "requirements": requirement_count,
             "ended_versions": handed_over,
         },
     )
@@ -215,3 +237,38 @@ def policy_version_retire(
         context={"policy_id": version.policy_id, "effective_to": version.effective_to.isoformat()},
     )
     return version
+
+
+@transaction.atomic
+def requirement_templates_apply(*, version: PolicyVersion, template_ids: Iterable[int], by: User) -> list[Requirement]:
+    """Copy the chosen templates into a draft version as requirements, after the ones it already has."""
+    if not by.has_perm("policies.add_requirement"):
+        raise PermissionDenied("You do not have permission to add requirements to policy versions.")
+    ids = list(dict.fromkeys(template_ids))
+    if not ids:
+        raise ValidationError({"templates": "Choose at least one template to add."})
+    version = PolicyVersion.objects.select_for_update(of=("self",)).select_related("policy").get(pk=version.pk)
+    if version.status != VersionStatus.DRAFT:
+        raise InvalidTransition(
+            f"Version {version.number} of {version.policy} is {version.status}; templates can only be added to a "
+            "draft. Create a new draft from it first."
+        )
+    templates = {template.pk: template for template in RequirementTemplate.objects.active().filter(pk__in=ids)}
+    missing = [template_id for template_id in ids if template_id not in templates]
+    if missing:
+        raise ValidationError({"templates": "Some chosen templates no longer exist or are inactive; choose again."})
+    order = version.requirements.count()
+    added = []
+    for offset, template_id in enumerate(ids):
+        template = templates[template_id]
+        added.append(
+            requirement_add(
+                version=version,
+                kind=template.kind,
+                params=template.params,
+                label=template.label,
+                help_text=template.help_text,
+                order=order + offset,
+            )
+        )
+    return added

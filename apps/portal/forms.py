@@ -161,3 +161,52 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError, *, rename: di
             form.add_error(field, messages)
         else:
             form.add_error(None, messages)
+
+
+class ExceptionRequestForm(forms.Form):
+    """Ask HR for an exception: the written justification and the unmet requirements it waives."""
+
+    justification = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="In full sentences: why should the criteria not apply to this case? A second HR person reads it.",
+    )
+    waived_requirements = forms.TypedMultipleChoiceField(
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        label="Requirements to waive",
+        help_text="The requirements this case does not meet; untick any the exception should not cover.",
+    )
+    confirm = forms.BooleanField(
+        label="I ask for this exception in my name; HR sees who asked and why.",
+        error_messages={"required": "Tick the box to confirm the request."},
+    )
+
+    def __init__(self, *args: Any, unmet: list[tuple[int, str]], **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"waived_requirements": [pk for pk, _ in unmet]})
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedMultipleChoiceField, self.fields["waived_requirements"]).choices = unmet
+
+
+class AttestForm(forms.Form):
+    """Vouch for a case in a role the policy names (manager, HR, ...)."""
+
+    role = forms.CharField(widget=forms.HiddenInput)
+    note = forms.CharField(
+        required=False,
+        max_length=5000,
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What you vouch for; the subject and HR read it.",
+    )
+
+
+class AttestationWithdrawForm(forms.Form):
+    """Take an attestation back, saying why."""
+
+    note = forms.CharField(
+        max_length=5000,
+        label="Why you withdraw it",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The requirement counts as not met again; the note stays on the case's timeline.",
+    )

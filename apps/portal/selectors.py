@@ -12,6 +12,7 @@ from apps.evidence.models import Attachment, Evidence, EvidenceQuerySet
 from apps.evidence.permissions import can_view, employee_of, evidence_visible_to, review_queue_for
 from apps.org.models import Employee
 from apps.policies.models import EvidenceCategory
+from apps.reminders.selectors import notification_unread_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class Nav:
     has_employee: bool
     reviews: bool
     is_staff: bool
+    unread: int = 0
 
 
 def nav_for(user: object) -> Nav:
@@ -52,7 +54,32 @@ def nav_for(user: object) -> Nav:
         has_employee=employee is not None,
         reviews=hr or cx or manages,
         is_staff=bool(getattr(user, "is_staff", False)),
+        unread=unread_notifications(user),
     )
+
+
+# Where `unread_notifications` keeps its count on the request's user object, which lives as long as the request.
+UNREAD_ATTRIBUTE = "portal_unread_notifications"
+
+
+def unread_notifications(user: object) -> int:
+    """The bell's number: the user's unread notifications, counted once per request (one COUNT query).
+
+    Kept on the user object of the request, so the navigation bar and a view asking again cost no second query;
+    a view that marks notifications read calls `forget_unread_notifications` before the page is drawn.
+    """
+    cached = getattr(user, UNREAD_ATTRIBUTE, None)
+    if isinstance(cached, int):
+        return cached
+    count = notification_unread_count(user=user)
+    setattr(user, UNREAD_ATTRIBUTE, count)
+    return count
+
+
+def forget_unread_notifications(user: object) -> None:
+    """Drop the request's count (after marking notifications read), so the bell counts again."""
+    if hasattr(user, UNREAD_ATTRIBUTE):
+        delattr(user, UNREAD_ATTRIBUTE)
 
 
 def my_evidence_list(

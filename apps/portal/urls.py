@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import account, cases, evidence, review
+from .views import account, cases, evidence, notifications, review
 
 app_name = "portal"
 
@@ -26,6 +26,14 @@ urlpatterns = [
     path("review/", review.review_queue, name="review-queue"),
     path("review/<int:pk>/", review.review_item, name="review"),
     path("me/cases/", cases.my_cases, name="my-cases"),
+    path("me/notifications/", notifications.notifications, name="notifications"),
     path("cases/<int:pk>/", cases.case_detail, name="case-detail"),
     path("cases/<int:pk>/decide/", cases.case_decide, name="case-decide"),
+    path("cases/<int:pk>/exception/", cases.case_exception_request_view, name="case-exception-request"),
+    path("cases/<int:pk>/attest/", cases.case_attest_view, name="case-attest"),
+    path(
+        "cases/<int:pk>/attestations/<int:attestation_pk>/withdraw/",
+        cases.case_attestation_withdraw_view,
+        name="case-attestation-withdraw",
+    ),
 ]

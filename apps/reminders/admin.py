@@ -19,7 +19,7 @@ class ReminderAdmin(admin.ModelAdmin):
     """The sent log and outbox: written by the planner and the workflow only, so the admin reads it."""
 
     list_display = (
-        "created_at", "kind", "status", "recipient", "occasion", "due_at", "sent_at", "attempts", "problem",
+        "created_at", "kind", "status", "recipient", "occasion", "due_at", "sent_at", "read_at", "attempts", "problem",
     )  # fmt: skip
     list_filter = ("kind", "status", "due_at", "cycle")
     search_fields = ("to_email", "recipient_name", "key", "reason")

@@ -10,7 +10,7 @@ class RemindersConfig(AppConfig):
     def ready(self) -> None:
         from apps.audit.registry import register_tracked_app
 
-        from . import receivers  # noqa: F401 - registers the evidence-event notifications
+        from . import receivers  # noqa: F401 - registers the evidence- and case-event notifications
 
         # PendingEvidenceEvent is a work queue: each row repeats the submission's or review's own audit event and
         # lives for seconds; the reminders written from it are audited.

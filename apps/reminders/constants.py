@@ -12,6 +12,10 @@ class ReminderKind(models.TextChoices):
     ESCALATION = "escalation", "Escalation to HR"
     DIGEST = "digest", "Weekly manager digest"
     EVIDENCE_REVIEWED = "evidence_reviewed", "Evidence reviewed"
+    EVIDENCE_RESUBMITTED = "evidence_resubmitted", "Evidence resubmitted"
+    STEP_WAITING = "step_waiting", "Approval step waiting"
+    CASE_DECIDED = "case_decided", "Case decided"
+    EXCEPTION_WAITING = "exception_waiting", "Exception waiting"
 
 
 class ReminderStatus(models.TextChoices):
@@ -32,6 +36,10 @@ MANDATORY_KINDS = frozenset(
         ReminderKind.REVIEW_WAITING,
         ReminderKind.ESCALATION,
         ReminderKind.EVIDENCE_REVIEWED,
+        ReminderKind.EVIDENCE_RESUBMITTED,
+        ReminderKind.STEP_WAITING,
+        ReminderKind.CASE_DECIDED,
+        ReminderKind.EXCEPTION_WAITING,
     }
 )
 

@@ -50,7 +50,49 @@ def subject_for(reminder: Reminder, content: dict[str, Any]) -> str:
         )
     if kind == ReminderKind.EVIDENCE_REVIEWED:
         return f"“{content['title']}”: {content['status_label'].lower()}"
+    if kind == ReminderKind.EVIDENCE_RESUBMITTED:
+        return f"“{content['title']}” by {content['owner']} is back for review after your request for changes"
+    if kind == ReminderKind.STEP_WAITING:
+        return f"Your step is waiting: {content['step']} for {content['subject']} ({content['summary']})"
+    if kind == ReminderKind.CASE_DECIDED:
+        whose = "Your case" if content.get("own_case") else f"The case of {content['subject']}"
+        return f"{whose} in {content['cycle']} was {content['status_label'].lower()}"
+    if kind == ReminderKind.EXCEPTION_WAITING:
+        return f"An exception for {content['subject']} ({content['cycle']}) waits for a second HR decision"
     return "Ritual Criteria notification"
+
+
+# Kinds whose subject line needs only what was stored when the reminder was planned.
+PLANNED_SUBJECT_KINDS = frozenset(
+    {
+        ReminderKind.EVIDENCE_REVIEWED,
+        ReminderKind.EVIDENCE_RESUBMITTED,
+        ReminderKind.STEP_WAITING,
+        ReminderKind.CASE_DECIDED,
+        ReminderKind.EXCEPTION_WAITING,
+    }
+)
+
+
+def notification_title(reminder: Reminder) -> str:
+    """The headline of a notification in the portal's list: its e-mail subject, else its kind and occasion.
+
+    Deadline, review, escalation and digest mails are written from what is true when they go out, so the list
+    names them by kind; their `reason` line says the rest.
+    """
+    context = reminder.context or {}
+    if reminder.kind in PLANNED_SUBJECT_KINDS:
+        try:
+            return " ".join(subject_for(reminder, context).splitlines())[:200]
+        except (KeyError, TypeError, AttributeError):  # a row planned before its context had every field
+            pass
+    if reminder.kind == ReminderKind.EVIDENCE_DUE and context.get("cycle"):
+        return (
+            f"{context['cycle']}: evidence for {context.get('subject', 'a case')} is due by {context.get('deadline')}"
+        )
+    if reminder.kind == ReminderKind.DIGEST:
+        return f"Your team this week ({context.get('week', '')})".replace(" ()", "")
+    return str(reminder.get_kind_display())
 
 
 def template_name(reminder: Reminder, extension: str) -> str:

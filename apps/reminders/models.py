@@ -64,6 +64,9 @@ class Reminder(AuditedModel):
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took the row to send it.")
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the recipient saw it in the portal's notification list (empty: unread)."
+    )
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

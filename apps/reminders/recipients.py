@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -64,6 +65,25 @@ def _logins(group: str, *, with_superusers: bool = False) -> list[Recipient]:
     logins = get_user_model().objects.filter(condition, is_active=True).distinct().order_by("pk")
     rows = logins.values_list(*USER_FIELDS)
     return [r for r in (user_recipient(row) for row in rows) if r is not None]
+
+
+def logins_by_id(user_ids: Iterable[int]) -> list[Recipient]:
+    """Active logins with these ids as recipients, in id order (one query; none for no ids)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return []
+    rows = get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("pk").values_list(*USER_FIELDS)
+    return [r for r in (user_recipient(row) for row in rows) if r is not None]
+
+
+def group_recipients(group: str) -> list[Recipient]:
+    """Active members of a named group (one query)."""
+    return _logins(group)
+
+
+def leadership_recipients() -> list[Recipient]:
+    """Everyone in Leadership: members of the group and superusers (one query)."""
+    return _logins(Role.LEADERSHIP, with_superusers=True)
 
 
 def hr_recipients() -> list[Recipient]:

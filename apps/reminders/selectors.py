@@ -8,17 +8,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.cases.models import Case
+from apps.cases.constants import ExceptionStatus
+from apps.cases.models import Case, PolicyException, StepRecord
 from apps.cases.selectors import case_checklist, case_checklists
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
+from apps.org.models import Employee
 
-from .constants import ReminderKind
-from .models import Reminder, ReminderPreference
+from .constants import ReminderKind, ReminderStatus
+from .models import Reminder, ReminderPreference, ReminderQuerySet
 from .planner import Planned, plan_candidates, submission_stamp, unmet_rows
+from .planner.cases import checklist_summary
 from .timing import local_date, zone
 
 
@@ -54,6 +58,15 @@ def reminder_content(reminder: Reminder, *, now: dt.datetime) -> Verdict:
         return _review(reminder, base)
     if kind == ReminderKind.DIGEST:
         return _digest(reminder, base, now)
+    if kind == ReminderKind.EVIDENCE_RESUBMITTED:
+        return _review(reminder, base)
+    if kind == ReminderKind.STEP_WAITING:
+        return _step_waiting(reminder, base, now)
+    if kind == ReminderKind.CASE_DECIDED:
+        base["case_url"] = absolute_url("portal:case-detail", reminder.case_id) if reminder.case_id else ""
+        return Verdict(base)
+    if kind == ReminderKind.EXCEPTION_WAITING:
+        return _exception_waiting(reminder, base)
     if kind == ReminderKind.EVIDENCE_REVIEWED:
         name = (
             "portal:evidence-edit"
@@ -86,6 +99,28 @@ def _evidence_due(reminder: Reminder, base: dict[str, Any], now: dt.datetime) ->
         case_url=absolute_url("portal:case-detail", case.pk),
         add_url=absolute_url("portal:evidence-new"),
     )
+    return Verdict(base)
+
+
+def _step_waiting(reminder: Reminder, base: dict[str, Any], now: dt.datetime) -> Verdict:
+    cases = Case.objects.select_related("cycle", "subject_employee")
+    case = cases.filter(pk=reminder.case_id).first() if reminder.case_id is not None else None
+    if case is None or not case.is_open:
+        return Verdict(cancel="The case was decided or withdrawn before the reminder went out.")
+    if StepRecord.objects.filter(case=case, order=int(base.get("order") or 0)).exists():
+        return Verdict(cancel="Someone decided the step before the reminder went out.")
+    # The checklist as it is when the mail goes out, not as it was planned.
+    base.update(checklist_summary(case, now=now), case_url=absolute_url("portal:case-detail", case.pk))
+    return Verdict(base)
+
+
+def _exception_waiting(reminder: Reminder, base: dict[str, Any]) -> Verdict:
+    exception_id = base.get("exception_id")
+    exception = PolicyException.objects.filter(pk=exception_id).first() if exception_id else None
+    if exception is None or exception.status != ExceptionStatus.REQUESTED:
+        return Verdict(cancel="The exception was decided before the reminder went out.")
+    base["exception_url"] = absolute_url("admin:cases_policyexception_change", exception.pk)
+    base["case_url"] = absolute_url("portal:case-detail", exception.case_id)
     return Verdict(base)
 
 
@@ -167,3 +202,44 @@ def reminders_dry_run(*, now: dt.datetime | None = None) -> DryRun:
     planned = sorted(plan_candidates(now=now), key=lambda p: (p.due_at, p.kind, p.key))
     due = list(Reminder.objects.due(now).order_by("due_at", "pk")[:500])
     return DryRun(planned=planned, due_pending=due)
+
+
+# ------------------------------------------------------------------------------------------------ in-app list
+
+
+def notification_list(*, user: object) -> ReminderQuerySet:
+    """Every notification a person gets, newest first: addressed to their login or their employee record.
+
+    Cancelled ones (no longer needed when their time came) are left out; pending ones are shown: the e-mail is on
+    its way, and the page says when.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return Reminder.objects.none()
+    user_id = user.pk  # type: ignore[attr-defined]
+    own = Q(recipient_user_id=user_id) | Q(recipient_employee__in=Employee.objects.filter(user_id=user_id).values("pk"))
+    return Reminder.objects.filter(own).exclude(status=ReminderStatus.CANCELLED).order_by("-created_at", "-id")
+
+
+def notification_unread_count(*, user: object) -> int:
+    """How many of the person's notifications they have not seen in the portal yet (one COUNT query)."""
+    return notification_list(user=user).filter(read_at__isnull=True).count()
+
+
+def notification_link(reminder: Reminder) -> str:
+    """Where a notification leads in the portal (or the admin, for HR's lists): the item, the case or the list."""
+    kind, evidence_id, case_id = reminder.kind, reminder.evidence_id, reminder.case_id
+    if kind in (ReminderKind.REVIEW_REQUESTED, ReminderKind.REVIEW_WAITING, ReminderKind.EVIDENCE_RESUBMITTED):
+        return reverse("portal:review", args=[evidence_id]) if evidence_id else reverse("portal:review-queue")
+    if kind == ReminderKind.ESCALATION and evidence_id:
+        return reverse("portal:review", args=[evidence_id])
+    if kind == ReminderKind.ESCALATION and reminder.cycle_id:
+        return f"{reverse('admin:cases_case_changelist')}?{urlencode({'cycle__id__exact': reminder.cycle_id})}"
+    if kind == ReminderKind.EVIDENCE_REVIEWED and evidence_id:
+        return reverse("portal:evidence-detail", args=[evidence_id])
+    if kind == ReminderKind.EXCEPTION_WAITING and reminder.context.get("exception_id"):
+        return reverse("admin:cases_policyexception_change", args=[reminder.context["exception_id"]])
+    if kind == ReminderKind.DIGEST:
+        return reverse("portal:my-cases")
+    if case_id:
+        return reverse("portal:case-detail", args=[case_id])
+    return ""

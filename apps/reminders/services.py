@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,9 @@ from .inserts import insert_new
 from .messages import build_email
 from .models import PendingEvidenceEvent, Reminder, ReminderPreference
 from .planner import ITEM_FIELDS, PlanConfig, Planned, plan_candidates, review_planned
+from .planner.cases import case_event_planned
 from .recipients import cx_reviewers, employee_recipient
-from .selectors import Verdict, reminder_content
+from .selectors import Verdict, notification_list, reminder_content
 from .timing import send_time, zone
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 GROUPED_KINDS = frozenset({ReminderKind.REVIEW_REQUESTED, ReminderKind.REVIEW_WAITING, ReminderKind.ESCALATION})
 MAX_GROUP = 50
 REVIEW_EVENTS = frozenset({EvidenceStatus.VERIFIED, EvidenceStatus.CHANGES_REQUESTED, EvidenceStatus.REJECTED})
+# What a submission asks at once: reviewers to review it; after a request for changes, that reviewer to look again.
+SUBMISSION_KINDS = (ReminderKind.REVIEW_REQUESTED, ReminderKind.EVIDENCE_RESUBMITTED)
 
 
 class SendFailed(Exception):
@@ -138,7 +141,7 @@ def _planned_for(events: Sequence[PendingEvidenceEvent], now: dt.datetime) -> li
         rows = Evidence.objects.filter(pk__in=submitted, status=EvidenceStatus.SUBMITTED).order_by("pk")
         cx = cx_reviewers()
         for row in rows.values_list(*ITEM_FIELDS):
-            planned += review_planned(row, now=now, config=config, cx=cx, hr=[], kinds=[ReminderKind.REVIEW_REQUESTED])
+            planned += review_planned(row, now=now, config=config, cx=cx, hr=[], kinds=SUBMISSION_KINDS)
     for queued in events:
         if queued.event in REVIEW_EVENTS:
             planned += _reviewed_notice(queued.evidence_id, queued.event, now, config)
@@ -148,7 +151,8 @@ def _planned_for(events: Sequence[PendingEvidenceEvent], now: dt.datetime) -> li
 def reminders_for_evidence_event(*, evidence_id: int, event: str, now: dt.datetime | None = None) -> list[Reminder]:
     """Write the notifications of an evidence event in the caller's transaction (published after its commit).
 
-    Submitted: each reviewer is asked to review. Verified, changes requested, rejected: the owner is told.
+    Submitted: each reviewer is asked to review (the one who asked for changes hears it is back). Verified, changes
+    requested, rejected: the owner is told.
     """
     now = now or timezone.now()
     queued = PendingEvidenceEvent(evidence_id=evidence_id, event=event)  # one event, planned as the drain plans a batch
@@ -185,6 +189,35 @@ def _reviewed_notice(evidence_id: int, event: str, now: dt.datetime, config: Pla
             evidence_id=evidence.pk,
         )
     ]
+
+
+def reminders_for_case_event(
+    *, case_id: int, event: str, context: Mapping[str, Any] | None = None, now: dt.datetime | None = None
+) -> list[Reminder]:
+    """Write the notifications of a case event; publish the due ones after commit. Return the rows created.
+
+    Step waiting: whoever can act on the step (and their delegates). Decided: the subject and the nominator.
+    Exception requested: every HR but the requester. Each once (its key), due in the recipient's sending hours.
+    Run by the receiver after the case's change committed, in a transaction of its own (or the caller's).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        planned = case_event_planned(
+            case_id=case_id, event=event, context=context or {}, now=now, config=PlanConfig.from_settings()
+        )
+        return _write(planned, now)
+
+
+# ------------------------------------------------------------------------------------------------ in-app list
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: object, reminder_ids: Sequence[int], now: dt.datetime | None = None) -> int:
+    """Mark the user's own unread notifications among these as read (others' are left alone); return how many."""
+    if not reminder_ids:
+        return 0
+    unread = notification_list(user=user).filter(pk__in=list(reminder_ids), read_at__isnull=True)
+    return unread.audited_update(read_at=now or timezone.now())
 
 
 # ------------------------------------------------------------------------------------------------ sending
@@ -397,7 +430,9 @@ __all__ = [
     "SendFailed",
     "SweepResult",
     "digest_preference_set",
+    "notifications_mark_read",
     "reminder_send",
+    "reminders_for_case_event",
     "reminders_for_evidence_event",
     "reminders_plan",
     "reminders_resend",

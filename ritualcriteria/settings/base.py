@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import email_config, env_bool, env_int, env_list, env_str
+from .env import email_config, env_bool, env_int, env_list, env_site_url, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("RC_DATA_DIR", str(BASE_DIR / "data"))).resolve()
@@ -23,7 +23,8 @@ INSTALLED_APPS = [
     "axes",
     # Above django.contrib.admin so its admin template override (the "Audit trail" link) wins.
     "apps.audit",
-    "django.contrib.admin",
+    # django.contrib.admin, with the HR home (admin index grouped by task) as the default site.
+    "apps.reports.apps.HRAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -126,7 +127,8 @@ if REDIS_URL:
     }
 else:
     # kombu's filesystem transport: a real broker that needs no server, shared by web, worker and beat.
-    CELERY_BROKER_URL = "filesystem://"
+    # The host part means nothing to this transport; naming it spares each process kombu's "No hostname" warning.
+    CELERY_BROKER_URL = "filesystem://localhost//"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DATA_DIR / "queue"),
         "data_folder_out": str(BROKER_DATA_DIR / "queue"),
@@ -279,7 +281,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # axes logs every sign-in at INFO ("Deleted 0 failed login attempts"); failures and lockouts are WARNING.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # runserver's "Watching for file changes" line is INFO too (and printed twice: Django's own handler and ours).
+    "loggers": {"axes": {"level": "WARNING"}, "django.utils.autoreload": {"level": "WARNING"}},
 }
 
 # Product settings.
@@ -318,8 +321,8 @@ REPORTS_REVIEW_OVERDUE_DAYS = env_int("REPORTS_REVIEW_OVERDUE_DAYS", 5)
 REPORTS_BOUNDARY_DEFAULT_DAYS = env_int("REPORTS_BOUNDARY_DEFAULT_DAYS", 365)
 
 # Reminders and escalations (docs/reminders.md).
-# Absolute links in e-mails start with this (no trailing slash).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Absolute links in e-mails start with this (no trailing slash); unset, the local server on RC_PORT (default 8000).
+SITE_URL = env_site_url()
 # Mail goes out between these local hours of the recipient (start inclusive, end exclusive).
 REMINDERS_SEND_START_HOUR = env_int("REMINDERS_SEND_START_HOUR", 9)
 REMINDERS_SEND_END_HOUR = env_int("REMINDERS_SEND_END_HOUR", 18)

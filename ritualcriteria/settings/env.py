@@ -91,3 +91,11 @@ def require_secret_key(secret_key: str, debug: bool) -> str:
             "development default is used."
         )
     return secret_key
+
+
+def env_site_url() -> str:
+    """SITE_URL when set, else the local server `make run` starts: http://127.0.0.1:{RC_PORT or 8000}."""
+    explicit = env_str("SITE_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    return f"http://127.0.0.1:{env_int('RC_PORT', 8000)}"

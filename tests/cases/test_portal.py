@@ -71,7 +71,7 @@ def test_manager_recommends_from_the_case_page_and_hr_cannot_skip_ahead(client, 
     client.force_login(org["manager"].user)
     page = client.get(reverse("portal:case-detail", args=[case.pk])).content.decode()
     assert "Record decision" in page
-    client.post(url, {"decision": "approve", "comment": "Recommend"})
+    client.post(url, {"decision": "approve", "comment": "Recommend", "confirm": "yes"})
     assert case.step_records.get().step_name == "Manager recommends"
 
 

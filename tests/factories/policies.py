@@ -5,7 +5,14 @@ import datetime as dt
 import factory
 
 from apps.policies.constants import CategoryKind, SubjectKind
-from apps.policies.models import EvidenceCategory, Policy, PolicyVersion, Requirement, RitualType
+from apps.policies.models import (
+    EvidenceCategory,
+    Policy,
+    PolicyVersion,
+    Requirement,
+    RequirementTemplate,
+    RitualType,
+)
 
 
 class RitualTypeFactory(factory.django.DjangoModelFactory):
@@ -56,3 +63,12 @@ class RequirementFactory(factory.django.DjangoModelFactory):
     params = factory.LazyFunction(
         lambda: {"count": 1, "categories": [], "customer_type": "any", "touchpoints": [], "within_days": None}
     )
+
+
+class RequirementTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RequirementTemplate
+
+    name = factory.Sequence(lambda n: f"Template {n}")
+    kind = "customer_voice"
+    params = factory.LazyFunction(lambda: {"count": 1, "within_days": 365})

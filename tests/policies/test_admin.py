@@ -68,12 +68,15 @@ def test_admin_publish_of_an_invalid_draft_shows_why(admin_client, promotion):
 
 def test_admin_requirement_with_bad_params_shows_the_error_next_to_the_row(admin_client, draft):
     url = reverse("admin:policies_policyversion_change", args=[draft.pk])
-    data = inline_post(draft, [{"order": "0", "kind": "min_evidence", "params": '{"count": 0}', "weight": "1"}])
+    data = inline_post(draft, [{"order": "0", "kind": "min_evidence", "count": "0", "weight": "1"}])
 
     response = admin_client.post(url, data)
 
     assert response.status_code == 200
-    assert "count: Must be a whole number of at least 1" in response.content.decode()
+    assert response.context["inline_admin_formsets"][0].formset.forms[0].errors["count"] == [
+        "Must be a whole number of at least 1."
+    ]
+    assert "Must be a whole number of at least 1." in response.content.decode()
     assert draft.requirements.count() == 1
 
 
@@ -194,7 +197,7 @@ def test_version_add_page_sets_creator(admin_client, promotion, admin_user):
         "requirements-MAX_NUM_FORMS": "1000",
         "requirements-0-order": "0",
         "requirements-0-kind": "customer_voice",
-        "requirements-0-params": '{"count": 1}',
+        "requirements-0-count": "1",
         "requirements-0-weight": "1",
     }
     response = admin_client.post(reverse("admin:policies_policyversion_add"), data)

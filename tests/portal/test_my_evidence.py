@@ -119,8 +119,8 @@ def test_page_does_a_fixed_number_of_queries_for_30_items(cast, as_user, django_
         AttachmentFactory(evidence=item)
     client = as_user(cast.dana)
 
-    # session, user, roles, employee, has-reports, categories (filter), count, page
-    with django_assert_max_num_queries(8):
+    # session, user, roles, employee, has-reports, unread notifications (bell), categories (filter), count, page
+    with django_assert_max_num_queries(9):
         response = client.get(URL)
 
     assert len(response.context["page"].object_list) == 25

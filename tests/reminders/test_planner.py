@@ -139,7 +139,13 @@ def test_candidates_and_org_units_remind_the_nominator(world, plan):
     )  # fmt: skip
     case_open_many(
         cycle=hiring,
-        subjects=[{"candidate_name": "Amara Nwosu", "nominated_by": world["maya"]}],
+        subjects=[
+            {
+                "candidate_name": "Amara Nwosu",
+                "candidate_email": "amara.nwosu@example.net",
+                "nominated_by": world["maya"],
+            }
+        ],
         today=dt.date(2026, 10, 5),
     )
 

@@ -89,6 +89,13 @@ MATRIX: dict[str, tuple] = {
         400,
         body={"decision": "approve"},
     ),
+    "portal:case-exception-request": row("POST", "/cases/{case}/exception/", 302, 403, 400, 404, 400, 403, 400),
+    "portal:case-attest": row("POST", "/cases/{case}/attest/", 302, 403, 403, 404, 403, 403, 403),
+    "portal:case-attestation-withdraw": row(
+        "POST", "/cases/{case}/attestations/999999/withdraw/", 302, 409, 409, 404, 409, 409, 409
+    ),
+    "portal:notifications": row("GET", "/me/notifications/", 302, 200, 200, 200, 200, 200, 200),
+    "favicon": row("GET", "/favicon.ico", 301, 301, 301, 301, 301, 301, 301),
     # ------------------------------------------------------------------ evidence API
     "evidence_api:evidence-list": row("GET", "/api/evidence/", 401, 200, 200, 200, 200, 200, 200),
     "evidence_api:evidence-detail": row("GET", "/api/evidence/{draft}/", 401, 200, 404, 404, 200, 404, 200),
@@ -183,6 +190,25 @@ MATRIX: dict[str, tuple] = {
         "GET", "/admin/cases/cycle/{cycle}/nominations/", 302, 302, 302, 302, 302, 302, 200
     ),
     "admin:cases_case_preview": row("GET", "/admin/cases/case/preview/{version}/", 302, 302, 302, 302, 302, 302, 200),
+    "admin:policies_policyversion_publish_confirm": row(
+        "GET", "/admin/policies/policyversion/{version}/publish/confirm/", 302, 302, 302, 302, 302, 302, 302
+    ),
+    "admin:cases_cycle_open_cases": row(
+        "GET", "/admin/cases/cycle/{cycle}/open-cases/", 302, 302, 302, 302, 302, 302, 200
+    ),
+    "admin:cases_case_decide": row(
+        "GET", "/admin/cases/case/{case}/decide/approve/", 302, 302, 302, 302, 302, 302, 200
+    ),
+    "admin:cases_case_exception_request": row(
+        "GET", "/admin/cases/case/{case}/exception/", 302, 302, 302, 302, 302, 302, 200
+    ),
+    "admin:cases_case_attest": row("GET", "/admin/cases/case/{case}/attest/hr/", 302, 302, 302, 302, 302, 302, 200),
+    "admin:cases_case_attestation_withdraw": row(
+        "GET", "/admin/cases/case/{case}/attestations/999999/withdraw/", 302, 302, 302, 302, 302, 302, 404
+    ),
+    "admin:cases_policyexception_decide": row(
+        "GET", "/admin/cases/policyexception/{exception}/decide/", 302, 302, 302, 302, 302, 302, 200
+    ),
     "admin:auth_user_password_change": row(
         "GET", "/admin/auth/user/{user}/password/", 302, 302, 302, 302, 302, 302, 200
     ),

@@ -370,3 +370,13 @@ def describe(kind: str, params: Mapping[str, Any], *, category_names: Mapping[st
         return f"Attestation by {ROLE_LABELS.get(role, role)}"
     count = params["count"]
     return f"{count} {requirement_phrase(parsed, params, plural=count != 1, category_names=category_names)}"
+
+
+def param_names(kind: str) -> tuple[str, ...]:
+    """The parameter names a kind accepts, in schema order; raises ParamsError for an unknown kind."""
+    return tuple(_SCHEMAS[parse_kind(kind)])
+
+
+def kinds_using(param: str) -> tuple[RequirementKind, ...]:
+    """The kinds whose schema has a parameter of this name, in declaration order."""
+    return tuple(kind for kind, schema in _SCHEMAS.items() if param in schema)

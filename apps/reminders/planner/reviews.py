@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
+from typing import Any
 
 from django.db.models import Q
 
@@ -13,7 +14,7 @@ from apps.evidence.models import Evidence
 
 from ..constants import ReminderKind
 from ..models import Reminder
-from ..recipients import Recipient, cx_reviewers
+from ..recipients import Recipient, cx_reviewers, user_recipient
 from ..timing import days_between, send_time, zone
 from .base import PlanConfig, Planned, plural, reminder_key
 
@@ -22,7 +23,27 @@ ITEM_FIELDS = (
     "pk", "title", "submitted_at", "owner_id", "owner__full_name", "owner__user_id", "owner__manager_id",
     "owner__manager__user_id", "owner__manager__full_name", "owner__manager__email", "owner__manager__timezone",
     "owner__manager__active",
+    # The reviewer of the last review, read as `recipients.USER_FIELDS` (a resubmission goes back to them).
+    "reviewed_at", "review_comment", "reviewer_id", "reviewer__username", "reviewer__first_name",
+    "reviewer__last_name", "reviewer__email", "reviewer__employee__full_name", "reviewer__employee__email",
+    "reviewer__employee__timezone", "reviewer__employee__active", "reviewer__is_active",
 )  # fmt: skip
+
+
+def previous_reviewer(row: tuple) -> Recipient | None:
+    """Who asked for changes to an item now submitted again (reviewed before its submission), or None.
+
+    Only a request for changes sends an item back for editing, so a submitted item with an earlier review is a
+    resubmission; the reviewer hears of it themselves (`evidence_resubmitted`) instead of a plain review request.
+    """
+    submitted_at, owner_user_id = row[2], row[5]
+    reviewed_at, _comment, reviewer_id = row[12:15]
+    active = row[23]
+    if reviewer_id is None or reviewed_at is None or not active or reviewer_id == owner_user_id:
+        return None
+    if submitted_at is None or reviewed_at >= submitted_at:
+        return None
+    return user_recipient(row[14:23])
 
 
 def submission_stamp(submitted_at: dt.datetime) -> str:
@@ -49,12 +70,18 @@ def review_planned(
     config: PlanConfig,
     cx: Sequence[Recipient],
     hr: Sequence[Recipient],
-    kinds: Iterable[str] = (ReminderKind.REVIEW_REQUESTED, ReminderKind.REVIEW_WAITING, ReminderKind.ESCALATION),
+    kinds: Iterable[str] = (
+        ReminderKind.REVIEW_REQUESTED,
+        ReminderKind.EVIDENCE_RESUBMITTED,
+        ReminderKind.REVIEW_WAITING,
+        ReminderKind.ESCALATION,
+    ),
     existing: AbstractSet[str] = frozenset(),
 ) -> list[Planned]:
     """The review reminders of one submitted item at `now` whose key is not in `existing`.
 
-    Reviewers are asked at once, reminded after N days; HR is told after M days.
+    Reviewers are asked at once (the reviewer who asked for changes, told the item is back), reminded after N days;
+    HR is told after M days.
     """
     pk, title, submitted_at, _owner_id, owner_name = row[:5]
     stamp = submission_stamp(submitted_at)
@@ -63,7 +90,13 @@ def review_planned(
     wanted = set(kinds)
     steps: list[tuple[str, str, Sequence[Recipient], str]] = []
     if waited < config.review_waiting_days:
-        steps.append((ReminderKind.REVIEW_REQUESTED, stamp, reviewers_of(row, cx), f"{owner_name} submitted it"))
+        again = previous_reviewer(row)
+        reviewers = reviewers_of(row, cx)
+        if again is not None:
+            reviewers = [p for p in reviewers if p.user_id != again.user_id]
+            reason = f"{owner_name} submitted it again after your request for changes"
+            steps.append((ReminderKind.EVIDENCE_RESUBMITTED, stamp, [again], reason))
+        steps.append((ReminderKind.REVIEW_REQUESTED, stamp, reviewers, f"{owner_name} submitted it"))
     else:
         occasion = f"{stamp}-waited-{config.review_waiting_days}d"
         reason = f"Waiting for review since {submitted_at:%Y-%m-%d} ({plural(int(waited), 'day')})"
@@ -72,6 +105,8 @@ def review_planned(
         occasion = f"{stamp}-waited-{config.escalation_days}d"
         reason = f"Nobody reviewed it in {plural(config.escalation_days, 'day')} (since {submitted_at:%Y-%m-%d})"
         steps.append((ReminderKind.ESCALATION, occasion, hr, reason))
+    # The resubmission notice repeats the comment the reviewer wrote, so they see what they asked for.
+    extra: dict[str, dict[str, Any]] = {ReminderKind.EVIDENCE_RESUBMITTED: {"comment": (row[13] or "")[:2000]}}
     planned = []
     for kind, occasion, people, reason in steps:
         if kind not in wanted:
@@ -88,7 +123,7 @@ def review_planned(
                     recipient=person,
                     due_at=send_time(now, zone(person.timezone), config.hours),
                     reason=f"“{title}”: {reason}"[:300],
-                    context={**context, "waited_days": int(waited)},
+                    context={**context, "waited_days": int(waited), **extra.get(kind, {})},
                     evidence_id=pk,
                 )
             )
@@ -121,4 +156,9 @@ def review_candidates(*, now: dt.datetime, config: PlanConfig, hr: Sequence[Reci
     return planned
 
 
-REVIEW_KINDS = (ReminderKind.REVIEW_REQUESTED, ReminderKind.REVIEW_WAITING, ReminderKind.ESCALATION)
+REVIEW_KINDS = (
+    ReminderKind.REVIEW_REQUESTED,
+    ReminderKind.EVIDENCE_RESUBMITTED,
+    ReminderKind.REVIEW_WAITING,
+    ReminderKind.ESCALATION,
+)

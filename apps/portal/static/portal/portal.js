@@ -23,3 +23,13 @@ document.addEventListener("DOMContentLoaded", () => {
     summary.focus();
   }
 });
+
+// Case page: a link to a closed <details> section (the exception request) opens it.
+document.addEventListener("DOMContentLoaded", () => {
+  const openTarget = () => {
+    const target = window.location.hash && document.querySelector(window.location.hash);
+    if (target && target.tagName === "DETAILS") target.open = true;
+  };
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+});
