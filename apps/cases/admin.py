@@ -19,12 +19,12 @@ from apps.common.users import signed_in_user
 from apps.policies.models import PolicyVersion
 
 from .admin_workbench import CaseWorkbenchMixin, CycleOpeningMixin, ExceptionDecisionMixin
-from .constants import ExceptionStatus
+from .constants import ExceptionStatus, StepRole
 from .forms import DecisionNoteForm, NominationsForm
 from .models import ApprovalRoute, ApprovalStep, Attestation, Case, Cycle, Delegation, PolicyException, StepRecord
 from .nominations import COLUMNS, cycle_nominations_import
 from .preview import policy_preview
-from .selectors import checklist_with_titles, live_evaluations
+from .selectors import cases_waiting_for_role, checklist_with_titles, live_evaluations
 from .services import case_exception_decide, case_step_decide
 from .timeline import case_timeline
 
@@ -91,6 +91,38 @@ class ComplianceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RequestedByFilter(admin.SimpleListFilter):
+    """Whose exception requests: someone else's (the ones you may decide, four eyes) or your own."""
+
+    title = "requested by"
+    parameter_name = "requested_by"
+
+    def lookups(self, request, model_admin):
+        return [("others", "Someone else (you may decide)"), ("me", "Me")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "others":
+            return queryset.exclude(requested_by_id=request.user.pk)
+        if self.value() == "me":
+            return queryset.filter(requested_by_id=request.user.pk)
+        return queryset
+
+
+class WaitingForFilter(admin.SimpleListFilter):
+    """Open cases by the role of the approval step they wait for."""
+
+    title = "waiting for"
+    parameter_name = "waiting_for"
+
+    def lookups(self, request, model_admin):
+        return [(value, f"{label} step") for value, label in StepRole.choices]
+
+    def queryset(self, request, queryset):
+        if self.value() in StepRole.values:
+            return cases_waiting_for_role(queryset, self.value())
+        return queryset
+
+
 class CaseChangeList(ChangeList):
     """Evaluates the open cases of the page in one batch, so the compliance column needs no query per row."""
 
@@ -127,7 +159,9 @@ class AttestationInline(admin.TabularInline):
 @admin.register(Case)
 class CaseAdmin(CaseWorkbenchMixin, admin.ModelAdmin):
     list_display = ("subject", "cycle", "ritual", "policy_unit", "status", "compliance", "opened_on")
-    list_filter = ("status", ComplianceFilter, "cycle__ritual_type", "cycle", "policy_unit__customer_layer")
+    list_filter = (
+        "status", ComplianceFilter, WaitingForFilter, "cycle__ritual_type", "cycle", "policy_unit__customer_layer",
+    )  # fmt: skip
     search_fields = (
         "subject_employee__full_name", "subject_employee__employee_number", "subject_unit__name", "candidate_name",
         "cycle__name",
@@ -273,7 +307,7 @@ class ExceptionDecisionFilter(admin.SimpleListFilter):
 @admin.register(PolicyException)
 class PolicyExceptionAdmin(ExceptionDecisionMixin, admin.ModelAdmin):
     list_display = ("case", "state", "requested_by", "requested_at", "decided_by", "decided_at")
-    list_filter = (ExceptionDecisionFilter, "status", "case__cycle__ritual_type", "case__cycle")
+    list_filter = (ExceptionDecisionFilter, RequestedByFilter, "status", "case__cycle__ritual_type", "case__cycle")
     search_fields = ("case__subject_employee__full_name", "case__candidate_name", "justification")
     list_select_related = ("case__cycle", "case__subject_employee", "case__subject_unit", "requested_by", "decided_by")
     readonly_fields = (

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from apps.evidence.models import Evidence
 from apps.evidence.selectors import FACT_FIELDS, evidence_facts_by_owner, fact_from_row
@@ -19,8 +19,8 @@ from apps.policies.engine.requirement_kinds import RequirementKind
 from apps.policies.models import Requirement
 from apps.policies.selectors import category_names_get, requirement_specs
 
-from .constants import CaseStatus
-from .models import Attestation, Case, CaseEvidence, Cycle
+from .constants import CaseStatus, StepRole
+from .models import ApprovalStep, Attestation, Case, CaseEvidence, CaseQuerySet, Cycle, StepRecord
 
 
 @dataclass(slots=True)
@@ -290,3 +290,18 @@ def case_attestation_roles(case: Case) -> list[str]:
         if role and role not in roles:
             roles.append(role)
     return roles
+
+
+def cases_waiting_for_role(queryset: CaseQuerySet, role: str) -> CaseQuerySet:
+    """Open cases whose next undecided approval step has this role (a ritual without a route waits for HR alone).
+
+    One query with two subqueries, for the admin's "waiting for" filter and the HR home's count.
+    """
+    decided_orders = StepRecord.objects.filter(case_id=OuterRef(OuterRef("pk"))).values("order")
+    route = ApprovalStep.objects.filter(route__ritual_type_id=OuterRef("cycle__ritual_type_id"))
+    next_role = route.exclude(order__in=decided_orders).order_by("order").values("role")[:1]
+    waiting = queryset.filter(status=CaseStatus.OPEN).annotate(waiting_role=Subquery(next_role))
+    if role != StepRole.HR:
+        return waiting.filter(waiting_role=role)
+    unrouted = ~Exists(route) & ~Exists(StepRecord.objects.filter(case_id=OuterRef("pk")))
+    return waiting.filter(Q(waiting_role=role) | unrouted)

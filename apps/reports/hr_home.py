@@ -10,20 +10,17 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.cases.constants import CaseStatus, ExceptionStatus, StepRole
-from apps.cases.models import ApprovalStep, Case, PolicyException, StepRecord
+from apps.cases.constants import ExceptionStatus, StepRole
+from apps.cases.models import Case, PolicyException
+from apps.cases.selectors import cases_waiting_for_role
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
 from apps.reminders.constants import ReminderStatus
 from apps.reminders.models import Reminder
-
-# Up to this many rows are linked one by one (`id__in`), so the list shows exactly what was counted; above it the
-# link shows the nearest filter the list has.
-EXACT_LINK_LIMIT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +49,6 @@ def _can_view(user: object, model: type) -> bool:
     )
 
 
-def _ids_link(model: type, base: dict[str, str], ids: list[int]) -> str:
-    """The list filtered by `base`, narrowed to exactly `ids` when they are few enough to put in a link."""
-    params = dict(base)
-    if ids and len(ids) <= EXACT_LINK_LIMIT:
-        params["id__in"] = ",".join(str(pk) for pk in sorted(ids))
-    return _changelist(model, params)
-
-
 def exceptions_waiting(*, user: object) -> QuerySet[PolicyException]:
     """Requested exceptions the viewer may grant: every pending one but those the viewer asked for."""
     pending = PolicyException.objects.filter(status=ExceptionStatus.REQUESTED)
@@ -69,18 +58,7 @@ def exceptions_waiting(*, user: object) -> QuerySet[PolicyException]:
 
 def cases_ready_for_hr() -> QuerySet[Case]:
     """Open cases that meet their policy and wait at the HR step (the default route is HR alone)."""
-    decided_orders = StepRecord.objects.filter(case_id=OuterRef(OuterRef("pk"))).values("order")
-    route = ApprovalStep.objects.filter(route__ritual_type_id=OuterRef("cycle__ritual_type_id"))
-    next_role = route.exclude(order__in=decided_orders).order_by("order").values("role")[:1]
-    return (
-        Case.objects.filter(status=CaseStatus.OPEN, compliant=True)
-        .annotate(
-            next_role=Subquery(next_role),
-            has_route=Exists(route),
-            has_record=Exists(StepRecord.objects.filter(case_id=OuterRef("pk"))),
-        )
-        .filter(Q(next_role=StepRole.HR) | Q(has_route=False, has_record=False))
-    )
+    return cases_waiting_for_role(Case.objects.filter(compliant=True), StepRole.HR)
 
 
 def reviews_overdue(*, now: dt.datetime) -> tuple[QuerySet[Evidence], dict[str, str]]:
@@ -100,24 +78,22 @@ def needs_you(*, user: object, now: dt.datetime | None = None) -> list[NeedsYouI
     now = now or timezone.now()
     items: list[NeedsYouItem] = []
     if _can_view(user, PolicyException):
-        ids = list(exceptions_waiting(user=user).values_list("pk", flat=True))
         items.append(
             NeedsYouItem(
                 key="exceptions",
                 label="Exceptions waiting for a second HR",
-                count=len(ids),
-                url=_ids_link(PolicyException, {"status__exact": ExceptionStatus.REQUESTED.value}, ids),
+                count=exceptions_waiting(user=user).count(),
+                url=_changelist(PolicyException, {"decision": "waiting", "requested_by": "others"}),
                 help="Requested by someone else; grant or refuse them with a written note.",
             )
         )
     if _can_view(user, Case):
-        ids = list(cases_ready_for_hr().values_list("pk", flat=True))
         items.append(
             NeedsYouItem(
                 key="cases",
                 label="Cases ready to approve",
-                count=len(ids),
-                url=_ids_link(Case, {"status__exact": CaseStatus.OPEN.value, "compliant": "yes"}, ids),
+                count=cases_ready_for_hr().count(),
+                url=_changelist(Case, {"compliant": "yes", "waiting_for": StepRole.HR.value}),
                 help="Open, meeting their policy, and waiting at the HR step.",
             )
         )
