@@ -38,6 +38,7 @@ urlpatterns = [
     path("api/", include("apps.evidence.urls_api")),
     path("api/", include("apps.cases.urls_api")),
     path("api/", include("apps.reports.urls_api")),
+    path("api/", include("apps.reminders.urls_api")),
     path("reports/", include("apps.reports.urls")),
     path("", include("apps.portal.urls")),
 ]

@@ -118,8 +118,9 @@ class WaitingForFilter(admin.SimpleListFilter):
         return [(value, f"{label} step") for value, label in StepRole.choices]
 
     def queryset(self, request, queryset):
-        if self.value() in StepRole.values:
-            return cases_waiting_for_role(queryset, self.value())
+        value = self.value()
+        if value is not None and value in StepRole.values:
+            return cases_waiting_for_role(queryset, value)
         return queryset
 
 

@@ -1,27 +1,43 @@
-"""REST API for cases: lists and details with the live checklist, and the decision actions with the same rules."""
+"""REST API for cases: lists and details with the live checklist, the timeline, opening a case, and the decision
+actions with the same rules as the pages."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.common.errors import InvalidTransition
 from apps.common.limits import MAX_DATABASE_ID
+from apps.common.roles import is_hr
 from apps.common.users import signed_in_user
+from apps.org.models import Employee, OrgUnit
 from apps.policies.engine import Evaluation
 
 from .constants import AttestationRole, CaseStatus, StepDecision
-from .models import Case, Cycle, PolicyException
+from .models import Attestation, Case, Cycle, PolicyException
 from .permissions import cases_visible_to
 from .selectors import checklist_rows, live_evaluations
-from .services import case_attest, case_exception_decide, case_exception_request, case_step_decide, case_withdraw
+from .services import (
+    case_attest,
+    case_attestation_withdraw,
+    case_exception_decide,
+    case_exception_request,
+    case_open,
+    case_step_decide,
+    case_withdraw,
+)
+from .timeline import case_timeline
 
 ERRORS = {
     400: OpenApiResponse(
@@ -30,6 +46,22 @@ ERRORS = {
     403: OpenApiResponse(OpenApiTypes.OBJECT, description="You may see the case but not do this."),
     404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such case, or you may not see it."),
     409: OpenApiResponse(OpenApiTypes.OBJECT, description="The case is already decided."),
+}
+ATTESTATION_ERRORS = {
+    **ERRORS,
+    404: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="No such case, you may not see it, or the attestation is on another case."
+    ),
+    409: OpenApiResponse(OpenApiTypes.OBJECT, description="The attestation is already withdrawn, or the case decided."),
+}
+OPEN_ERRORS = {
+    400: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="Field errors: no such employee or unit, a subject of the wrong kind, a missing candidate e-mail, "
+        "a live case already open for the subject, or a cycle that no longer opens cases. Nothing is written.",
+    ),
+    403: OpenApiResponse(OpenApiTypes.OBJECT, description="Only HR opens cases."),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such cycle."),
 }
 
 
@@ -64,6 +96,16 @@ class StepSerializer(serializers.Serializer):
     by = serializers.CharField()
     on_behalf_of = serializers.CharField(allow_null=True)
     comment = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class AttestationSerializer(serializers.Serializer):
+    """An attestation standing on the case (the schema of CaseDetail.attestations); its id names it to withdraw it."""
+
+    id = serializers.IntegerField()
+    role = serializers.CharField()
+    by = serializers.CharField()
+    note = serializers.CharField()
     at = serializers.DateTimeField()
 
 
@@ -115,9 +157,10 @@ class CaseSerializer(serializers.ModelSerializer):
 class CaseDetailSerializer(CaseSerializer):
     checklist = serializers.SerializerMethodField()
     steps = serializers.SerializerMethodField()
+    attestations = serializers.SerializerMethodField()
 
     class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "checklist", "steps", "frozen_evaluation"]
+        fields = [*CaseSerializer.Meta.fields, "checklist", "steps", "attestations", "frozen_evaluation"]
         read_only_fields = fields
 
     @extend_schema_field(ChecklistRowSerializer(many=True))
@@ -139,6 +182,26 @@ class CaseDetailSerializer(CaseSerializer):
             for r in case.step_records.all()
         ]
 
+    @extend_schema_field(AttestationSerializer(many=True))
+    def get_attestations(self, case: Case) -> list[dict[str, Any]]:
+        return [
+            {"id": a.pk, "role": a.role, "by": a.by.get_username(), "note": a.note, "at": a.at.isoformat()}
+            for a in sorted(case.attestations.all(), key=lambda a: a.pk)
+        ]
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    """One moment of a case's story; `internal` entries are shown only to those who see HR-internal detail."""
+
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(help_text="Display name; empty when not shown to you.")
+    kind = serializers.CharField(
+        help_text="opened, evidence, link, attestation, exception, step, decision, compliance, change or event."
+    )
+    text = serializers.CharField()
+    url = serializers.CharField(allow_null=True, help_text="A page to read more (a path of this site), or null.")
+    internal = serializers.BooleanField()
+
 
 class DecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=StepDecision.choices)
@@ -152,6 +215,52 @@ class NoteSerializer(serializers.Serializer):
 class AttestSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=AttestationRole.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class CaseOpenSerializer(serializers.Serializer):
+    """The subject of a new case, named as in the nominations CSV: employee number, unit code, or a candidate."""
+
+    subject_employee = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, help_text="Employee number (promotion, raise, bonus, ...)."
+    )
+    subject_unit = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, help_text="Org unit code (budget expansion)."
+    )
+    candidate_name = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    candidate_email = serializers.CharField(
+        required=False, allow_blank=True, max_length=254, default="", help_text="One live case per e-mail and cycle."
+    )
+    nominated_by = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text="Employee number of the nominator (required for hiring: the hiring manager).",
+    )
+
+    def validate_subject_employee(self, number: str) -> Employee | None:
+        # Inactive people are found here so the service can say that they are not active.
+        if not number.strip():
+            return None
+        employee = Employee.objects.select_related("org_unit").filter(employee_number=number.strip()).first()
+        if employee is None:
+            raise serializers.ValidationError(f"No employee numbered '{number.strip()}'.")
+        return employee
+
+    def validate_subject_unit(self, code: str) -> OrgUnit | None:
+        if not code.strip():
+            return None
+        unit = OrgUnit.objects.active().filter(code=code.strip()).first()
+        if unit is None:
+            raise serializers.ValidationError(f"No active org unit with code '{code.strip()}'.")
+        return unit
+
+    def validate_nominated_by(self, number: str) -> Employee | None:
+        if not number.strip():
+            return None
+        employee = Employee.objects.active().select_related("org_unit").filter(employee_number=number.strip()).first()
+        if employee is None:
+            raise serializers.ValidationError(f"No active employee numbered '{number.strip()}'.")
+        return employee
 
 
 class ExceptionRequestSerializer(serializers.Serializer):
@@ -202,6 +311,17 @@ def case_api_queryset():
     ).order_by("-opened_at", "-pk")
 
 
+def case_detail_data(case: Case, context: Mapping[str, Any]) -> dict[str, Any]:
+    """The detail answer of a case as it stands now (read again: after an action, the action's outcome)."""
+    fresh = (
+        case_api_queryset()
+        .prefetch_related("step_records__by", "step_records__on_behalf_of", "attestations__by")
+        .get(pk=case.pk)
+    )
+    evaluations = live_evaluations([fresh], today=timezone.localdate())
+    return CaseDetailSerializer(fresh, context={**context, "evaluations": evaluations}).data
+
+
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Cases you may see, with compliance computed for the whole page at once; decision actions."""
 
@@ -213,7 +333,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return Case.objects.none()
         queryset = cases_visible_to(self.request.user, case_api_queryset())
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related("step_records__by", "step_records__on_behalf_of")
+            queryset = queryset.prefetch_related("step_records__by", "step_records__on_behalf_of", "attestations__by")
+        elif self.action == "timeline":
+            queryset = queryset.select_related("nominated_by", "decided_by")
         return queryset
 
     def get_serializer_class(self):
@@ -235,9 +357,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(self._detail(case))
 
     def _detail(self, case: Case) -> dict[str, Any]:
-        fresh = case_api_queryset().prefetch_related("step_records__by", "step_records__on_behalf_of").get(pk=case.pk)
-        context = {**self.get_serializer_context(), "evaluations": self._evaluations([fresh])}
-        return CaseDetailSerializer(fresh, context=context).data
+        return case_detail_data(case, self.get_serializer_context())
 
     @extend_schema(request=DecisionSerializer, responses={200: CaseDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -284,6 +404,60 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         return Response(ExceptionSerializer(exception).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        summary="Withdraw an attestation",
+        parameters=[
+            OpenApiParameter(
+                "attestation_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="From the detail's attestations."
+            )
+        ],
+        request=NoteSerializer,
+        responses={200: CaseDetailSerializer, **ATTESTATION_ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"attestations/(?P<attestation_id>[0-9]+)/withdraw",
+        url_name="attestation-withdraw",
+    )
+    def attestation_withdraw(self, request: Request, pk: str | None = None, attestation_id: str = "") -> Response:
+        """Take back an attestation on an open case, with a note (the attester or HR); the requirement is unmet again.
+
+        The ids are in the case detail's `attestations`. A withdrawn attestation is gone: asking again is a 409.
+        """
+        case = self.get_object()
+        number = int(attestation_id)
+        attestation = (
+            Attestation.objects.filter(pk=number, case=case).select_related("case").first()
+            if number <= MAX_DATABASE_ID
+            else None
+        )
+        if attestation is None:
+            # Withdrawing deletes the row: an id on no case was withdrawn (as the portal says); one on another is not
+            # this case's.
+            if number <= MAX_DATABASE_ID and Attestation.objects.filter(pk=number).exists():
+                raise NotFound("This case has no attestation with that id.")
+            raise InvalidTransition("This attestation has already been withdrawn.")
+        body = NoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case_attestation_withdraw(
+            attestation=attestation, by=signed_in_user(request.user), note=body.validated_data["note"]
+        )
+        return Response(self._detail(case))
+
+    @extend_schema(
+        summary="The case's timeline",
+        request=None,
+        responses={200: TimelineEntrySerializer(many=True), 404: ERRORS[404]},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def timeline(self, request: Request, pk: str | None = None) -> Response:
+        """What happened to the case, oldest first, from its rows and its audit trail; the subject does not see
+        HR-internal entries (refused attempts, changes by hand, exception detail)."""
+        case = self.get_object()
+        entries = case_timeline(case, viewer=signed_in_user(request.user))
+        return Response(TimelineEntrySerializer(entries, many=True).data)
+
 
 class ExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Exception requests on cases you may see; HR grants or refuses (never their own request)."""
@@ -317,3 +491,30 @@ class CycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     serializer_class = CycleSerializer
     queryset = Cycle.objects.select_related("ritual_type").order_by("-opens_on", "name")
+
+    @extend_schema(
+        summary="Open a case in the cycle",
+        request=CaseOpenSerializer,
+        responses={201: CaseDetailSerializer, **OPEN_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="cases", url_name="open-case")
+    def open_case(self, request: Request, pk: str | None = None) -> Response:
+        """Open one case (HR): an employee by number, an org unit by code, or a candidate with name, e-mail and the
+        hiring manager's number; the policy versions in force today are pinned on it."""
+        user = signed_in_user(request.user)
+        cycle = self.get_object()
+        if not is_hr(user):
+            raise ApiPermissionDenied("Only HR can open cases.")
+        body = CaseOpenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        case = case_open(
+            cycle=cycle,
+            subject_employee=data.get("subject_employee"),
+            subject_unit=data.get("subject_unit"),
+            candidate_name=data.get("candidate_name", ""),
+            candidate_email=data.get("candidate_email", ""),
+            nominated_by=data.get("nominated_by"),
+            by=user,
+        )
+        return Response(case_detail_data(case, self.get_serializer_context()), status=status.HTTP_201_CREATED)

@@ -1,14 +1,23 @@
-"""Demo cycles and cases for `seed_demo`: every case status, an approval route, exceptions and delegations."""
+"""Demo cycles and cases for `seed_demo`: every case status, an approval route, exceptions and delegations.
+
+The HR workbench's showcases are played through the services, as people would on the pages, so the audit trail,
+the refused attempts and the notifications (written by the case hooks once the seed commits) are the real ones.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from apps.common.context import Actor, acting_as, new_request_id
 from apps.evidence.constants import CustomerType, EvidenceStatus, MetricKind, SourceType
 from apps.evidence.models import Evidence
 from apps.org.models import Employee, OrgUnit
@@ -16,19 +25,44 @@ from apps.policies.models import EvidenceCategory, RitualType
 
 from .constants import CaseStatus, StepRole
 from .models import ApprovalRoute, ApprovalStep, Case, Cycle, Delegation
+from .selectors import case_checklist
 from .services import (
     case_attest,
+    case_attestation_withdraw,
     case_exception_decide,
     case_exception_request,
     case_open_many,
     case_refresh_compliance,
     case_step_decide,
     case_withdraw,
+    refusal_text,
 )
 
+T = TypeVar("T")
+
+# Who plays which showcase among the front desk's people without a login, most telling first, so that a small demo
+# (a front desk of five) still shows the HR workbench; "strong" ones get the evidence a promotion asks for.
+SHOWCASES = (
+    "ready_for_hr",
+    "exception_waiting",
+    "attested",
+    "approved_with_exception",
+    "attestation_withdrawn",
+    "approved",
+    "rejected",
+    "approved_again",
+    "withdrawn",
+)
+STRONG = frozenset({"ready_for_hr", "attested", "approved", "approved_again"})
+
+HR_JUSTIFICATION = (
+    "This colleague ran the front desk's night shift alone for four months while we hired, and the guests helped "
+    "are in the shift logs rather than written up as evidence. The manager recommends the promotion; I ask a second "
+    "HR to waive what is missing for this cycle only, and two stories will be written up before the next one."
+)
 JUSTIFICATION = (
-    "She led the night-shift desk through the system migration alone; her customer work is real but was "
-    "not written down as stories this year, and her manager vouches for it."
+    "Led the night-shift desk through the system migration alone; the customer work is real but was "
+    "not written down as stories this year, and the manager vouches for it."
 )
 
 
@@ -61,6 +95,90 @@ def _strong_evidence(employee: Employee, categories: dict[str, EvidenceCategory]
                      metric_period="Q1 vs Q3", impact_date=today - dt.timedelta(days=30)),
         ]
     )  # fmt: skip
+
+
+@contextmanager
+def as_person(user: User) -> Iterator[None]:
+    """Attribute what the block does to `user`, as one click of theirs on a page (a request id of its own)."""
+    with acting_as(Actor(user_id=user.pk, name=user.get_username()), request_id=new_request_id()):
+        yield
+
+
+def _unmet_requirement_ids(case: Case, today: dt.date) -> list[int]:
+    """The requirements the case does not meet today: what an exception for it has to waive."""
+    return [result.requirement_id for result in case_checklist(case, today=today).unmet]
+
+
+def _by(user: User, service: Callable[..., T], **kwargs: Any) -> T:
+    """Call a service as `user` would from a page: `by=user`, and the audit trail names them."""
+    with as_person(user):
+        return service(by=user, **kwargs)
+
+
+def _refused(user: User, service: Callable[..., object], **kwargs: Any) -> str:
+    """An attempt of `user`'s the product must refuse (the service puts it on the audit trail); return the refusal."""
+    try:
+        _by(user, service, **kwargs)
+    except (ValidationError, PermissionDenied) as exc:
+        return refusal_text(exc)
+    raise RuntimeError(f"The demo's refused attempt ({service.__name__}) was accepted: the showcase is wrong.")
+
+
+def _play_showcases(cast: dict[str, Case], users: dict[str, User], today: dt.date) -> None:
+    """Each showcase case goes through the steps people take on the pages, with the services they call."""
+    manager, hr, hr2 = users["manager"], users["hr"], users["hr2"]
+    approve = {"decision": "approve", "today": today}
+    for key in ("approved", "approved_again"):
+        # Compliant, the manager attested and recommended, HR approved.
+        if key in cast:
+            case = cast[key]
+            _by(manager, case_attest, case=case, role="manager", note="I saw this work every week.")
+            _by(manager, case_step_decide, case=case, comment="Recommend.", **approve)
+            _by(hr, case_step_decide, case=case, comment="Criteria met.", **approve)
+    if "ready_for_hr" in cast:
+        # Compliant and recommended: waits at the HR step ("Cases ready to approve" on the HR home).
+        case = cast["ready_for_hr"]
+        _by(manager, case_attest, case=case, role="manager", note="Consistent customer focus.")
+        _by(manager, case_step_decide, case=case, comment="Recommend.", **approve)
+    if "attested" in cast:
+        # The manager's attestation makes the case compliant: the manager's step now waits (a notification).
+        note = "Turned the guest complaints about late check-out into a fix the whole desk uses."
+        _by(manager, case_attest, case=cast["attested"], role="manager", note=note)
+    if "attestation_withdrawn" in cast:
+        case = cast["attestation_withdrawn"]
+        attestation = _by(manager, case_attest, case=case, role="manager", note="Strong quarter at the desk.")
+        note = (
+            "The handoff figures in the evidence were the team's, not this person's own; I will attest again once "
+            "the individual part is shown."
+        )
+        _by(manager, case_attestation_withdraw, attestation=attestation, note=note)
+    if "approved_with_exception" in cast:
+        # Requested by the manager, granted by a second person (in HR), then approved by HR.
+        case = cast["approved_with_exception"]
+        _by(manager, case_step_decide, case=case, comment="Recommend despite gaps.", **approve)
+        waived = _unmet_requirement_ids(case, today)
+        request = _by(
+            manager, case_exception_request, case=case, justification=JUSTIFICATION, waived_requirement_ids=waived
+        )
+        _by(hr2, case_exception_decide, exception=request, grant=True, note="Four eyes: checked with the director.")
+        _by(hr, case_step_decide, case=case, comment="Approved with the exception.", **approve)
+    if "exception_waiting" in cast:
+        # Short of its policy: the gate refuses HR's approval, HR asks for an exception and may not grant it
+        # (four eyes): it waits for hr2, who is notified and sees it on the HR home.
+        case = cast["exception_waiting"]
+        comment = "Recommend: carried the night shift; the write-ups are missing, not the work."
+        _by(manager, case_step_decide, case=case, comment=comment, **approve)
+        _refused(hr, case_step_decide, case=case, comment="Approve.", **approve)
+        waived = _unmet_requirement_ids(case, today)
+        request = _by(
+            hr, case_exception_request, case=case, justification=HR_JUSTIFICATION, waived_requirement_ids=waived
+        )
+        _refused(hr, case_exception_decide, exception=request, grant=True, note="Granting my own request.")
+    if "rejected" in cast:
+        comment = "Not yet: no customer evidence this cycle."
+        _by(manager, case_step_decide, case=cast["rejected"], decision="reject", comment=comment, today=today)
+    if "withdrawn" in cast:
+        _by(hr, case_withdraw, case=cast["withdrawn"], note="Moved to another role before the cycle ended.")
 
 
 def seed_cases(
@@ -97,13 +215,16 @@ def seed_cases(
     hiring = cycle("hiring", f"Hiring {today.year}-Q4", 50, 30, 60)
 
     front_desk = list(
-        Employee.objects.filter(org_unit=units["front-desk"], manager=heads["front-desk"]).select_related("user")
+        Employee.objects.filter(org_unit=units["front-desk"], manager=heads["front-desk"])
+        .select_related("user")
+        .order_by("pk")
     )
     others = list(Employee.objects.exclude(org_unit=units["front-desk"]).exclude(pk__in=[h.pk for h in heads.values()]))
     rng.shuffle(others)
-    strong = [p for p in front_desk if p.user_id is None][:3]
-    for person in strong:
-        _strong_evidence(person, categories, today)
+    players = dict(zip(SHOWCASES, [p for p in front_desk if p.user_id is None], strict=False))
+    for key, person in players.items():
+        if key in STRONG:
+            _strong_evidence(person, categories, today)
 
     promotion_subjects = front_desk + others[:40]
     cases = case_open_many(
@@ -112,41 +233,7 @@ def seed_cases(
         today=today - dt.timedelta(days=20),
     )
     by_subject = {case.subject_employee_id: case for case in cases}
-
-    manager, hr, hr2 = users["manager"], users["hr"], users["hr2"]
-    # Approved: compliant, manager attested and recommended, HR approved (a small demo may have fewer people).
-    for person in strong[:2]:
-        case = by_subject[person.pk]
-        case_attest(case=case, by=manager, role="manager", note="I saw this work every week.")
-        case_step_decide(case=case, by=manager, decision="approve", comment="Recommend.", today=today)
-        case_step_decide(case=case, by=hr, decision="approve", comment="Criteria met.", today=today)
-    # Open and compliant, waiting for HR.
-    if len(strong) >= 3:
-        waiting = by_subject[strong[2].pk]
-        case_attest(case=waiting, by=manager, role="manager", note="Consistent customer focus.")
-        case_step_decide(case=waiting, by=manager, decision="approve", comment="Recommend.", today=today)
-
-    rest = [p for p in front_desk if p not in strong and p.user_id is None]
-    if len(rest) >= 3:
-        # Approved with an exception: requested by the manager, granted by another HR person, approved by HR.
-        excepted = by_subject[rest[0].pk]
-        case_step_decide(case=excepted, by=manager, decision="approve", comment="Recommend despite gaps.", today=today)
-        waived = [r.pk for r in Case.objects.get(pk=excepted.pk).pinned_versions.get(policy__scope__isnull=True)
-                  .requirements.exclude(kind="outcome_cap")]  # fmt: skip
-        request = case_exception_request(
-            case=excepted, by=manager, justification=JUSTIFICATION, waived_requirement_ids=waived
-        )
-        case_exception_decide(exception=request, by=hr2, grant=True, note="Four eyes: checked with her director.")
-        case_step_decide(case=excepted, by=hr, decision="approve", comment="Approved with the exception.", today=today)
-        # Rejected by the manager, with a note.
-        case_step_decide(case=by_subject[rest[1].pk], by=manager, decision="reject",
-                         comment="Not yet: no customer evidence this cycle.", today=today)  # fmt: skip
-        # An exception request waiting for HR.
-        pending = by_subject[rest[2].pk]
-        case_exception_request(case=pending, by=manager, justification=JUSTIFICATION,
-                               waived_requirement_ids=waived[:1])  # fmt: skip
-    if len(rest) >= 4:
-        case_withdraw(case=by_subject[rest[3].pk], by=hr, note="Moved to another role before the cycle ended.")
+    _play_showcases({key: by_subject[person.pk] for key, person in players.items()}, users, today)
 
     digital = [p for p in others if p.org_unit.code in {"booking-platform", "mobile-app", "product-management"}][:15]
     case_open_many(cycle=bonuses, subjects=[{"subject_employee": p, "nominated_by": p.manager} for p in digital])
@@ -156,6 +243,7 @@ def seed_cases(
             {"subject_unit": units[code], "nominated_by": heads[code]} for code in ("contact-centre", "housekeeping")
         ],
     )
+    # Candidates are told apart by their e-mail: one live case per candidate and cycle.
     case_open_many(
         cycle=hiring,
         subjects=[

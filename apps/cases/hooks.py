@@ -50,7 +50,7 @@ def case_event(*, case_id: int, event: CaseEvent, **context: Any) -> None:
     """Announce a case event; receivers hear it once the surrounding transaction commits."""
 
     def deliver() -> None:
-        logger.info("case %s: %s %s", case_id, event, context)
+        logger.debug("case %s: %s %s", case_id, event, context)
         for receiver in list(_receivers):
             try:
                 receiver(case_id, event, **context)

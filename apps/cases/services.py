@@ -178,8 +178,13 @@ def case_open(
 def case_open_many(
     *, cycle: Cycle, subjects: Sequence[dict[str, Any]], today: dt.date | None = None, by: User | None = None
 ) -> list[Case]:
-    """Open many cases at once, all or none; the effective policies are resolved in one batch."""
+    """Open many cases at once, all or none; the effective policies are resolved in one batch.
+
+    `by` is the person opening them (HR only); None for the system (the demo, data migrations, benchmarks).
+    """
     today = today or timezone.localdate()
+    if by is not None and not is_hr(by):
+        raise PermissionDenied("Only HR can open cases.")
     if cycle.status != CycleStatus.OPEN:
         raise ValidationError({"cycle": f"{cycle} is {cycle.status}; cases open only in an open cycle."})
     if today > cycle.evidence_deadline:

@@ -1,4 +1,8 @@
-"""Routes of the cases API, included under /api/ by the project's URL map."""
+"""Routes of the cases API, included under /api/ by the project's URL map.
+
+Besides the router's list and detail routes: /cases/{id}/decide|withdraw|attest|exceptions|timeline/,
+/cases/{id}/attestations/{attestation_id}/withdraw/, /cycles/{id}/cases/ (open a case) and /exceptions/{id}/decide/.
+"""
 
 from rest_framework.routers import SimpleRouter
 

@@ -3,24 +3,83 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from apps.cases.demo import seed_cases
+from apps.audit.models import AuditEvent
+from apps.cases.constants import CaseAuditAction, CaseStatus, ExceptionStatus
+from apps.cases.demo import as_person, seed_cases
+from apps.cases.models import Attestation, Case, PolicyException
 from apps.common.credentials import new_password, remember_credentials
 from apps.common.roles import Role, ensure_role_groups, grant_hr_permissions
-from apps.evidence.demo import seed_evidence
+from apps.evidence.demo import seed_evidence, seed_showcase_review
 from apps.org.demo import seed_org
 from apps.policies.demo import seed_policies
+from apps.reminders.constants import ReminderKind
 from apps.reminders.demo import seed_reminders
+from apps.reminders.selectors import notification_list
+from apps.reports.hr_home import cases_ready_for_hr, exceptions_waiting
 
 from .logins import persona_lines
 
+# The refused attempts the trail records (each written after the refused service rolled back).
+REFUSED_ACTIONS = [action for action in CaseAuditAction.values if action.endswith("_refused")]
+REFUSED_ACTIONS.remove(CaseAuditAction.EXCEPTION_REFUSED)  # a decision (HR said no), not a refused attempt
+# Whose bell the summary reports, and the kind of notification the demo gave each.
+NOTIFIED = {
+    "dana": ReminderKind.EVIDENCE_REVIEWED,
+    "manager": ReminderKind.STEP_WAITING,
+    "hr2": ReminderKind.EXCEPTION_WAITING,
+}
 
-def seed_all(*, employees: int, rng: random.Random) -> list[str]:
-    """Create the whole demo company and return summary lines to print."""
-    from django.contrib.auth import get_user_model
 
+@dataclass(slots=True)
+class DemoSummary:
+    """What seed_demo prints: what was built, then the logins (last, so they are easy to find)."""
+
+    lines: list[str] = field(default_factory=list)
+    logins: list[str] = field(default_factory=list)
+
+
+def _counted(count: int, singular: str, plural: str = "") -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def workbench_line(*, users: Mapping[str, object]) -> str:
+    """The HR workbench's showcases in one line, counted as the HR home and the case pages show them."""
+    hr, hr2 = users["hr"], users["hr2"]
+    waiting = exceptions_waiting(user=hr2).exclude(pk__in=exceptions_waiting(user=hr).values("pk")).count()
+    ready = cases_ready_for_hr().count()
+    granted = PolicyException.objects.filter(status=ExceptionStatus.GRANTED).count()
+    with_exception = Case.objects.filter(status=CaseStatus.APPROVED_WITH_EXCEPTION).count()
+    attested = Attestation.objects.count()
+    withdrawn = AuditEvent.objects.filter(action=CaseAuditAction.ATTESTATION_WITHDRAWN).count()
+    refused = AuditEvent.objects.filter(action__in=REFUSED_ACTIONS).count()
+    return (
+        f"Workbench: {_counted(waiting, 'exception')} waiting for a second HR (hr asked, hr2 decides), "
+        f"{_counted(ready, 'case')} ready for HR to approve, {_counted(granted, 'exception')} granted and "
+        f"{_counted(with_exception, 'case')} approved with exception, {_counted(attested, 'manager attestation')} "
+        f"and {withdrawn} withdrawn with a note, {_counted(refused, 'refused attempt')} on the audit trail."
+    )
+
+
+def notification_line() -> str:
+    """Unread notifications of the personas the demo notified (read after commit: the case hooks write them then)."""
+    users = {user.username: user for user in get_user_model().objects.filter(username__in=list(NOTIFIED))}
+    parts = []
+    for name, kind in NOTIFIED.items():
+        if name in users:
+            unread = notification_list(user=users[name]).filter(read_at__isnull=True)
+            shown = unread.filter(kind=kind).count()
+            parts.append(f"{name} {unread.count()} unread ({shown} {ReminderKind(kind).label.lower()})")
+    return "Notifications: " + ", ".join(parts) + "; the bell in the portal lists them (/me/notifications/)."
+
+
+def seed_all(*, employees: int, rng: random.Random) -> DemoSummary:
+    """Create the whole demo company and return what to print."""
     groups = ensure_role_groups()
     grant_hr_permissions()
     org = seed_org(employees=employees, rng=rng)
@@ -58,20 +117,26 @@ def seed_all(*, employees: int, rng: random.Random) -> list[str]:
         logins[username] = password
         users[username] = user
     remember_credentials(logins)
+    dana = personas["dana"][0]
     evidence = seed_evidence(
-        employees=org.employees, units=org.units, reviewer=users["reviewer"], rng=rng, showcase=personas["dana"][0]
+        employees=org.employees, units=org.units, reviewer=users["reviewer"], rng=rng, showcase=dana
     )
+    # Dana's manager reviews one of her items on the review page: she is told (a notification in her portal).
+    with as_person(users["manager"]):
+        seed_showcase_review(owner=dana, by=users["manager"])
     cases = seed_cases(units=org.units, heads=org.heads, users=users, today=timezone.localdate(), rng=rng)
     seed_reminders(heads=org.heads)
 
-    return [
-        f"Org: {len(org.units)} units over customer layers 0-3, {len(org.employees)} employees.",
-        f"Policies: a baseline for each of {len(policies.baselines)} rituals, "
-        f"{len(policies.versions)} versions (last year's, this year's, a draft for next year, group additions).",
-        "Evidence: "
-        + ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in sorted(evidence.items()))
-        + ".",
-        "Cases: " + ", ".join(f"{count} {status.lower()}" for status, count in cases.items()) + ".",
-        "Demo logins (user / password   who they are):",
-        *(f"  {line}" for line in persona_lines(logins)),
-    ]
+    return DemoSummary(
+        lines=[
+            f"Org: {len(org.units)} units over customer layers 0-3, {len(org.employees)} employees.",
+            f"Policies: a baseline for each of {len(policies.baselines)} rituals, "
+            f"{len(policies.versions)} versions (last year's, this year's, a draft for next year, group additions).",
+            "Evidence: "
+            + ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in sorted(evidence.items()))
+            + ".",
+            "Cases: " + ", ".join(f"{count} {status.lower()}" for status, count in cases.items()) + ".",
+            workbench_line(users=users),
+        ],
+        logins=["Demo logins (user / password   who they are):", *(f"  {line}" for line in persona_lines(logins))],
+    )

@@ -15,6 +15,7 @@ from apps.policies.models import EvidenceCategory
 from .constants import CustomerType, EvidenceStatus, MetricKind, SourceType
 from .gaming import gaming_flags
 from .models import Evidence
+from .services import evidence_verify
 
 STORIES = [
     (
@@ -153,3 +154,14 @@ def seed_evidence(
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
     return counts
+
+
+def seed_showcase_review(*, owner: Employee, by: User) -> Evidence | None:
+    """Verify one of `owner`'s submitted, unflagged items through the review service, so the owner is told of it."""
+    submitted = Evidence.objects.filter(owner=owner, status=EvidenceStatus.SUBMITTED, is_current=True).order_by("pk")
+    item = next((row for row in submitted if not row.gaming_flags), None)
+    if item is None:
+        return None
+    return evidence_verify(
+        evidence=item, by=by, comment="Checked the ticket with the guest file: a clear story, and the fix is live."
+    )

@@ -13,9 +13,9 @@ from apps.org.models import Employee
 
 from .constants import ReminderKind, ReminderStatus
 from .inserts import insert_new
-from .models import Reminder
+from .models import PendingEvidenceEvent, Reminder
 from .planner import plan_candidates, reminder_key
-from .services import digest_preference_set
+from .services import digest_preference_set, reminders_for_evidence_event
 
 FAILED_ERROR = (
     "Attempt 8: SMTPRecipientsRefused: {'%s': (550, b'5.1.1 Mailbox unavailable')}. "
@@ -47,6 +47,12 @@ def seed_reminders(*, heads: dict[str, Employee], now: dt.datetime | None = None
     )
     # What the first planner pass would write; the sweeper hands the due ones to the worker once it runs.
     insert_new(plan_candidates(now=now), now=now, enqueue_keys=set())
+    # The reviews the demo made through the services (Dana's verified item) queued their events for the worker; its
+    # first drain would tell the owners. Writing those notices now shows them in the portal before any worker runs;
+    # the drain later finds them written (same key) and only clears its queue. Case events need no such step: their
+    # hook writes the notifications when the seed commits.
+    for queued in PendingEvidenceEvent.objects.order_by("pk"):
+        reminders_for_evidence_event(evidence_id=queued.evidence_id, event=queued.event, now=now)
 
     # Last week's reminders of the bonus cycle, already sent.
     week_ago = now - dt.timedelta(days=7)

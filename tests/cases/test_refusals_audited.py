@@ -166,3 +166,14 @@ def test_a_withdrawal_is_announced_as_a_decision(case, org, events):
 
 def _requirement_ids(case):
     return [r.pk for version in case.pinned_versions.all() for r in version.requirements.all()]
+
+
+def test_only_hr_opens_cases_and_a_refused_opening_is_audited_on_the_cycle(cycle, org, trail):
+    with pytest.raises(PermissionDenied, match="Only HR can open cases"):
+        case_open(cycle=cycle, subject_employee=org["dana"], by=org["manager"].user)
+
+    new = trail.new()
+    assert [e.action for e in new] == [CaseAuditAction.CASE_OPENING_REFUSED]
+    assert new[0].object_id == str(cycle.pk)
+    assert not Case.objects.exists()
+    assert case_open(cycle=cycle, subject_employee=org["dana"], by=org["hr_a"]).is_open

@@ -137,12 +137,33 @@ MATRIX: dict[str, tuple] = {
     ),
     "cases_api:case-request-exception": row("POST", "/api/cases/{case}/exceptions/", 401, 400, 400, 404, 400, 400, 400),
     "cases_api:case-withdraw": row("POST", "/api/cases/{case}/withdraw/", 401, 400, 400, 404, 400, 400, 400),
+    # A withdrawn attestation is gone: an id on no case answers "already withdrawn" (409), as the portal does.
+    "cases_api:case-attestation-withdraw": row(
+        "POST",
+        "/api/cases/{case}/attestations/999999/withdraw/",
+        401,
+        409,
+        409,
+        404,
+        409,
+        409,
+        409,
+        body={"note": "Attested on the wrong case."},
+    ),
+    "cases_api:case-timeline": row("GET", "/api/cases/{case}/timeline/", 401, 200, 200, 404, 200, 200, 200),
     "cases_api:cycle-list": row("GET", "/api/cycles/", 401, 200, 200, 200, 200, 200, 200),
     "cases_api:cycle-detail": row("GET", "/api/cycles/{cycle}/", 401, 200, 200, 200, 200, 200, 200),
+    # Only HR opens cases; HR's empty body is refused with the missing subject (400, after the permission check).
+    "cases_api:cycle-open-case": row("POST", "/api/cycles/{cycle}/cases/", 401, 403, 403, 403, 400, 403, 400),
     "cases_api:exception-list": row("GET", "/api/exceptions/", 401, 200, 200, 200, 200, 200, 200),
     "cases_api:exception-detail": row("GET", "/api/exceptions/{exception}/", 401, 200, 200, 404, 200, 200, 200),
     "cases_api:exception-decide": row(
         "POST", "/api/exceptions/{exception}/decide/", 401, 403, 403, 404, 200, 403, 200, body={"grant": False}
+    ),
+    # ------------------------------------------------------------------ notifications API (everyone's own)
+    "reminders_api:notification-list": row("GET", "/api/notifications/", 401, 200, 200, 200, 200, 200, 200),
+    "reminders_api:notification-read": row(
+        "POST", "/api/notifications/read/", 401, 200, 200, 200, 200, 200, 200, body={"all": True}
     ),
     # ------------------------------------------------------------------ reports
     "reports_api:compliance": row("GET", "/api/reports/compliance/", 401, 403, 403, 403, 200, 200, 200),

@@ -9,7 +9,7 @@ from apps.audit.sealer import audit_seal_pending
 from apps.audit.services import audit_record
 from apps.common.context import acting_as, system_actor
 from apps.demo.constants import DemoAuditAction
-from apps.demo.seed import seed_all
+from apps.demo.seed import notification_line, seed_all
 from apps.org.models import OrgUnit
 
 
@@ -35,13 +35,17 @@ class Command(BaseCommand):
             audit_record(
                 action=DemoAuditAction.DEMO_SEEDED,
                 object_repr="demo company",
-                context={"employees": employees, "seed": options["seed"], "summary": summary[:1]},
+                context={"employees": employees, "seed": options["seed"], "summary": summary.lines[:1]},
             )
+        # The case hooks have written their notifications now that the seed committed; the bells show them.
+        notifications = notification_line()
         # The worker seals the trail within seconds; sealing here shows the demo's chain whole at once.
         sealed = audit_seal_pending()
-        for line in summary:
+        for line in [*summary.lines, notifications]:
             self.stdout.write(line)
         self.stdout.write(
             f"Audit trail: {sealed} events sealed into the hash chain (manage.py verify_audit checks it)."
         )
+        for line in summary.logins:
+            self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS("Demo data created."))
