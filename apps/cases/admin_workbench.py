@@ -44,6 +44,7 @@ from .services import (
     case_step_decide,
     refusal_text,
 )
+from .timeline import person_name
 
 SEARCH_LIMIT = 25
 SKIPPED_SHOWN = 100
@@ -371,8 +372,8 @@ class CaseWorkbenchMixin(admin.ModelAdmin):
             case,
             form=form,
             title=f"Withdraw the {label.lower()} attestation: {case}",
-            intro=f"Withdraw {attestation.by}'s attestation as {label.lower()}. A requirement that needs it "
-            "becomes unmet again.",
+            intro=f"Withdraw {person_name(attestation.by)}'s attestation as {label.lower()}. "
+            "A requirement that needs it becomes unmet again.",
             button="Withdraw the attestation",
             perform=perform,
         )
@@ -391,7 +392,7 @@ class ExceptionDecisionMixin(admin.ModelAdmin):
             return "Waiting for a decision by a second HR person"
         verb = "Granted" if obj.status == ExceptionStatus.GRANTED else "Refused"
         when = timezone.localdate(obj.decided_at) if obj.decided_at else ""
-        return f"{verb} by {obj.decided_by} on {when}".strip()
+        return f"{verb} by {person_name(obj.decided_by)} on {when}".strip()
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None

@@ -412,7 +412,17 @@ def case_exception_decide(*, exception: PolicyException, by: User, grant: bool, 
         status=exception.status,
         by=by.pk,
     )
+    if grant:
+        _announce_cleared_step(exception.case, waived={r.pk for r in exception.waived_requirements.all()})
     return exception
+
+
+def _announce_cleared_step(case: Case, *, waived: set[int]) -> None:
+    """A granted exception that covers everything unmet clears the way: the waiting step's approvers hear of it."""
+    unmet = {row.requirement_id for row in case_checklist(case, today=timezone.localdate()).unmet}
+    step = next_step(case, route_steps(case))
+    if step is not None and unmet <= waived:
+        case_event(case_id=case.pk, event=CaseEvent.STEP_WAITING, order=step.order)
 
 
 def case_refresh_compliance(*, case_ids: Sequence[int], today: dt.date | None = None) -> int:
@@ -531,8 +541,8 @@ def case_step_decide(*, case: Case, by: User, decision: str, comment: str = "", 
     if decision == StepDecision.REJECT:
         comment = _note(comment, "reject the case")
     is_last = step.order == steps[-1].order
-    if decision == StepDecision.APPROVE and is_last:
-        _approve(case, by, comment, today)
+    # The step first, then the decision it leads to (a refused gate rolls both back): the trail and the timeline
+    # tell them in that order.
     StepRecord.objects.create(
         case=case,
         step=step.step,
@@ -543,6 +553,8 @@ def case_step_decide(*, case: Case, by: User, decision: str, comment: str = "", 
         on_behalf_of=principal,
         comment=comment,
     )
+    if decision == StepDecision.APPROVE and is_last:
+        _approve(case, by, comment, today)
     if decision == StepDecision.REJECT:
         _close(case, by, CaseStatus.REJECTED, comment, CaseAuditAction.CASE_REJECTED, today)
     decided = Case.objects.get(pk=case.pk)

@@ -9,6 +9,7 @@ withdrawn attestations). A fixed number of queries whatever the length.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,9 +110,8 @@ def case_timeline(case: Case, *, viewer: Any) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
 
     events = list(_audit_events(case))
-    opener = next(
-        (e.actor_name for e in events if e.object_type == label_of(Case) and e.action == AuditAction.CREATE), ""
-    )
+    names = _actor_names(events)
+    opener = next((names(e) for e in events if e.object_type == label_of(Case) and e.action == AuditAction.CREATE), "")
     entries.append(_opened(case, opener))
     entries.extend(_evidence_entries(case))
     entries.extend(_link_entries(case))
@@ -128,7 +128,7 @@ def case_timeline(case: Case, *, viewer: Any) -> list[TimelineEntry]:
                 + (f": “{case.decision_note}”" if case.decision_note else "."),
             )
         )
-    entries.extend(_event_entries(events))
+    entries.extend(_event_entries(events, names))
     visible = [entry for entry in entries if internal or not entry.internal]
     return sorted(visible, key=lambda entry: entry.at)
 
@@ -278,7 +278,18 @@ def _step_entries(case: Case) -> list[TimelineEntry]:
     return entries
 
 
-def _event_entries(events: list[AuditEvent]) -> list[TimelineEntry]:
+def _actor_names(events: list[AuditEvent]) -> Callable[[AuditEvent], str]:
+    """Each event's actor as the other entries name people (full name), read in one query for all of them."""
+    users = User.objects.in_bulk({e.actor_user_id for e in events if e.actor_user_id is not None})
+
+    def name(event: AuditEvent) -> str:
+        user = users.get(event.actor_user_id) if event.actor_user_id is not None else None
+        return person_name(user) if user is not None else (event.actor_name or "the system")
+
+    return name
+
+
+def _event_entries(events: list[AuditEvent], names: Callable[[AuditEvent], str]) -> list[TimelineEntry]:
     """What only the trail knows: compliance flips, changes by hand, removed rows and later domain events."""
     case_label, attestation_label = label_of(Case), label_of(Attestation)
     # A withdrawal deletes the attestation row and records the withdrawal: tell it once, with its note.
@@ -288,7 +299,7 @@ def _event_entries(events: list[AuditEvent]) -> list[TimelineEntry]:
         action = event.action
         if action == AuditAction.CREATE or action in _TOLD_BY_ROWS:
             continue
-        actor = event.actor_name or "the system"
+        actor = names(event)
         if action == ATTESTATION_WITHDRAWN:
             entries.append(_withdrawal_entry(event, actor))
             continue

@@ -67,6 +67,11 @@ def _with_stored(choices: Choices, stored: object) -> Choices:
     return [*choices, *((code, f"{code} (inactive)") for code in extra)]
 
 
+# The model's help text lists every kind with JSON examples (for the API and the shell); the editor has fields
+# for each parameter and the "About requirement kinds" panel, so a row says only what the choice does.
+KIND_FIELD_HELP = 'What the requirement checks; the fields below change with it (see "About requirement kinds").'
+
+
 class RequirementParamsForm(forms.ModelForm):
     """Edits a requirement kind and its params field by field; `clean()` builds and validates the params.
 
@@ -200,6 +205,7 @@ class RequirementForm(RequirementParamsForm):
         model = Requirement
         fields = ("order", "kind", "label", "weight", "help_text")
         widgets = {"help_text": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+        help_texts = {"kind": KIND_FIELD_HELP}
 
 
 class RequirementTemplateForm(RequirementParamsForm):
@@ -208,6 +214,7 @@ class RequirementTemplateForm(RequirementParamsForm):
     class Meta:
         model = RequirementTemplate
         fields = ("name", "description", "suggested_ritual", "active", "kind", "label", "help_text")
+        help_texts = {"kind": KIND_FIELD_HELP}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2, "cols": 60}),
             "help_text": forms.Textarea(attrs={"rows": 2, "cols": 60}),

@@ -177,3 +177,24 @@ def test_only_hr_opens_cases_and_a_refused_opening_is_audited_on_the_cycle(cycle
     assert new[0].object_id == str(cycle.pk)
     assert not Case.objects.exists()
     assert case_open(cycle=cycle, subject_employee=org["dana"], by=org["hr_a"]).is_open
+
+
+def test_a_granted_exception_covering_everything_unmet_tells_the_waiting_step(case, org, events):
+    exception = case_exception_request(
+        case=case, by=org["hr_a"], justification=JUSTIFICATION, waived_requirement_ids=_requirement_ids(case)
+    )
+    case_exception_decide(exception=exception, by=org["hr_b"], grant=True)
+
+    told = [(event, context) for case_id, event, context in events if case_id == case.pk]
+    assert told[-1] == (CaseEvent.STEP_WAITING, {"order": 1})
+
+
+def test_a_granted_exception_that_leaves_something_unmet_tells_no_step(attesting_cycle, org, events):
+    case = case_open(cycle=attesting_cycle, subject_employee=org["dana"])
+    story = [r for r in _requirement_ids(case) if r != _requirement_ids(case)[-1]]
+    exception = case_exception_request(
+        case=case, by=org["hr_a"], justification=JUSTIFICATION, waived_requirement_ids=story
+    )
+    case_exception_decide(exception=exception, by=org["hr_b"], grant=True)
+
+    assert CaseEvent.STEP_WAITING not in [event for case_id, event, _ in events if case_id == case.pk]

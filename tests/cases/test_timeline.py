@@ -152,3 +152,19 @@ def test_the_timeline_takes_a_fixed_number_of_queries(case, org, django_assert_m
         long = case_timeline(Case.objects.select_related("cycle__ritual_type").get(pk=case.pk), viewer=org["hr_b"])
 
     assert len(long) > len(short) + 20
+
+
+def test_the_opener_is_named_like_everyone_else_and_the_decision_follows_its_step(case, org):
+    hr = org["hr_a"]
+    hr.first_name, hr.last_name = "Hana", "Admin"
+    hr.save()
+    EvidenceFactory(owner=org["dana"], status=EvidenceStatus.VERIFIED, submitted_at=timezone.now())
+    case_attest(case=case, by=org["manager"].user, role="manager")
+    case_step_decide(case=case, by=org["hr_b"], decision="approve", comment="Criteria met.")
+
+    entries = case_timeline(Case.objects.get(pk=case.pk), viewer=org["hr_b"])
+
+    assert entries[0].kind == TimelineKind.OPENED and entries[0].actor == "Hana Admin"
+    kinds = [entry.kind for entry in entries]
+    assert kinds[-1] == TimelineKind.DECISION
+    assert kinds.index(TimelineKind.STEP) < kinds.index(TimelineKind.DECISION)
