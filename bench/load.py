@@ -73,6 +73,7 @@ def server_env(port: int) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings_load",
         SECRET_KEY=env.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        AUDIT_CHAIN_KEY=env.get("AUDIT_CHAIN_KEY") or secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         LOG_LEVEL="WARNING",

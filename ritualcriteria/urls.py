@@ -14,6 +14,9 @@ from apps.common.health import healthz
 handler500 = "apps.common.middleware.server_error"
 # Too-large or malformed form data says what was wrong.
 handler400 = "apps.common.middleware.bad_request"
+# Under /api/ an unknown URL (or a non-numeric id) and a refusal outside DRF answer JSON, as DRF's own errors do.
+handler404 = "apps.common.errors.not_found"
+handler403 = "apps.common.errors.permission_denied"
 
 
 @require_GET

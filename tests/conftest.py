@@ -32,6 +32,8 @@ def ensure_builtin_catalogue() -> None:
     migration.create(apps, None)
     templates = importlib.import_module("apps.policies.migrations.0003_requirement_templates")
     templates.create_templates(apps, None)
+    phrases = importlib.import_module("apps.evidence.migrations.0002_solicitation_phrases")
+    phrases.seed_builtin_phrases(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, StreamingHttpResponse
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import redirect
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 
+from .checkpoints import checkpoint_storage, latest_checkpoint_name, read_checkpoint
+from .constants import AuditAction
 from .exports import CONTENT_TYPE, csv_filename
 from .models import AuditEvent, AuditSeal
 from .registry import action_choices, action_label
-from .services import audit_export_csv
+from .services import audit_export_csv, audit_record
+
+logger = logging.getLogger(__name__)
 
 # Query-string keys of the changelist that are not filters.
 _NOT_FILTERS = {"o", "p", "all", "_changelist_filters"}
@@ -123,10 +130,44 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list[Any]:
         export = path("export/", self.admin_site.admin_view(self.export_view), name="audit_auditevent_export")
-        return [export, *super().get_urls()]
+        checkpoint = path(
+            "checkpoint/", self.admin_site.admin_view(self.checkpoint_view), name="audit_auditevent_checkpoint"
+        )
+        return [export, checkpoint, *super().get_urls()]
+
+    def checkpoint_view(self, request: HttpRequest) -> HttpResponseBase:
+        """Download the latest signed checkpoint of the chain (to keep somewhere else); the download is audited."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            storage = checkpoint_storage()
+            name = latest_checkpoint_name(storage)
+            data = read_checkpoint(name, storage=storage) if name is not None else None
+        except OSError as exc:
+            logger.warning("Could not read the audit checkpoint storage: %s", exc)
+            messages.error(request, "The checkpoint storage cannot be read right now; try again later.")
+            return redirect("admin:audit_auditevent_changelist")
+        if name is None or data is None:
+            messages.warning(
+                request,
+                "No checkpoint has been written yet. The worker writes one every few minutes once events are sealed.",
+            )
+            return redirect("admin:audit_auditevent_changelist")
+        with transaction.atomic():
+            audit_record(
+                action=AuditAction.CHECKPOINT_DOWNLOADED,
+                object_type=AuditEvent._meta.label_lower,
+                object_repr=f"checkpoint {name}",
+                context={"checkpoint": name},
+            )
+        response = HttpResponse(data, content_type="application/json")
+        filename = "audit-checkpoint-" + name.rsplit("/", 1)[-1]
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     def _stream(self, events: Any, filters: dict[str, Any]) -> StreamingHttpResponse:
         _, lines = audit_export_csv(events=events, filters=filters, destination="admin download")
+        transaction.on_commit(_request_export_checkpoint)
         response = StreamingHttpResponse(lines, content_type=CONTENT_TYPE)
         name = csv_filename(filters.get("occurred_at__gte"), filters.get("occurred_at__lt"))
         response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -144,3 +185,13 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.action(description="Export selected events as CSV")
     def export_selected_csv(self, request: HttpRequest, queryset: Any) -> StreamingHttpResponse:
         return self._stream(queryset, {"selected": True})
+
+
+def _request_export_checkpoint() -> None:
+    """Ask a worker to seal the export's event and write a checkpoint covering it (beat writes one anyway)."""
+    from .tasks import checkpoint
+
+    try:
+        checkpoint.apply_async(kwargs={"reason": "export"}, retry=False, ignore_result=True)
+    except Exception as exc:  # noqa: BLE001 - a broker outage must not fail the export; beat checkpoints later
+        logger.warning("Could not ask a worker for an audit checkpoint after an export (%s).", exc)

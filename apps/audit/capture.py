@@ -14,7 +14,8 @@ only for deferred fields, and fresh for the instance that delete() was called on
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import connections, models, router, transaction
@@ -24,6 +25,7 @@ from django.utils import timezone
 from .actor import current_actor, current_request_id
 from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
 from .models import AUDIT_BEFORE_ATTR, AuditEvent
+from .querysets import AuditedQuerySet
 from .registry import TrackedModel, tracked_m2m, tracked_spec
 from .sealer import kick_sealer
 from .serialization import json_safe
@@ -31,6 +33,27 @@ from .serialization import json_safe
 # Old values read before a write, kept on the instance until the event is written.
 OLD_VALUES_ATTR = "_audit_old_values"
 _M2M_PENDING_ATTR = "_audit_m2m_pending"
+# Source ids per query when reading many-to-many memberships in bulk (under SQLite's bound-parameter limit).
+_READ_CHUNK = 500
+
+
+class _Deleting(threading.local):
+    """(model, foreign key name) -> label of the model being deleted, between pre_delete and post_delete."""
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[type[models.Model], str], str] = {}
+
+    def setdefault(self, key: tuple[type[models.Model], str], label: str) -> None:
+        self.pending.setdefault(key, label)
+
+    def get(self, key: tuple[type[models.Model], str]) -> str | None:
+        return self.pending.get(key)
+
+    def clear(self) -> None:
+        self.pending.clear()
+
+
+_deleting = _Deleting()
 
 
 # ---------------------------------------------------------------------------------------------------- values
@@ -216,6 +239,16 @@ def _before_save(
     setattr(instance, OLD_VALUES_ATTR, _stored_values(spec, instance, using, writing, lock=True))
 
 
+def deletion_cause(model: type[models.Model], kwargs: dict[str, Any]) -> tuple[str, str] | None:
+    """When Django is setting a foreign key because the row it points to is being deleted (`on_delete=SET_NULL`
+    and the like, an update through the base manager), the deleted row's label and the key's attname."""
+    if len(kwargs) != 1:
+        return None
+    (name,) = kwargs
+    label = _deleting.get((model, name))
+    return None if label is None else (label, getattr(model._meta.get_field(name), "attname", name))
+
+
 def _after_save(
     sender: type[models.Model],
     instance: models.Model,
@@ -280,14 +313,19 @@ def _before_delete(
     # plain UPDATE that sends no signal: record those changes now.
     cause = {"cause": f"{spec.label} {instance.pk} deleted"}
     events = []
-    for rel in instance._meta.related_objects:
-        if rel.many_to_many or not rel.field.concrete:
+    # Hidden relations (related_name="+") too: `_meta.related_objects` leaves them out, Django's collector does not.
+    for rel in instance._meta.get_fields(include_hidden=True):
+        if not isinstance(rel, models.ForeignObjectRel) or rel.many_to_many or not rel.field.concrete:
             continue
         sets_value, new_value = _on_delete_target(rel)
         related_spec = tracked_spec(rel.related_model)
         if not sets_value or related_spec is None:
             continue
         field = rel.field
+        if isinstance(related_spec.model._base_manager.all(), AuditedQuerySet):
+            # Django changes these rows through the base manager, which writes their events (with this cause).
+            _deleting.setdefault((related_spec.model, field.name), spec.label)
+            continue
         for related in related_spec.model._base_manager.using(using).filter(**{field.name: instance}):
             old = getattr(related, field.attname)
             changes = {field.name: _pair(related_spec, field, old, new_value)}
@@ -297,6 +335,7 @@ def _before_delete(
 
 
 def _after_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
+    _deleting.clear()  # Django's on_delete updates ran before any post_delete
     spec = tracked_spec(sender)
     if spec is None:
         return
@@ -358,6 +397,52 @@ def _m2m_changed(
         pair = [json_safe(sorted(before[source_id])), json_safe(sorted(after[source_id]))]
         events.append(model_event(spec, obj, AuditAction.UPDATE, {m2m.field.name: pair}))
     write_events(events, using=using)
+
+
+def m2m_bulk_add(
+    through: type[models.Model], links: Mapping[models.Model, Iterable[Any]], *, batch_size: int | None = None
+) -> int:
+    """Link many source objects to many targets of one auto-created many-to-many table in a few statements, like
+    `add()` (links that exist already are left alone), writing one update event per source whose set changed:
+    `{field: [old ids, new ids]}`, as `add()` records it. Return the number of links inserted.
+
+    `through` is `Model.field.through` of an audited model's many-to-many field; `links` maps each source object
+    (an instance of the model holding the field, already saved) to the primary keys of its targets. This is the
+    one way the product bulk-inserts into such a table (`through.objects.bulk_create()` would leave no event:
+    `tests/audit/test_capture_coverage.py` fails on a product module that does it).
+    """
+    m2m = tracked_m2m(through)
+    if m2m is None:
+        raise ValueError(f"{through._meta.label} is not the auto-created table of an audited many-to-many field.")
+    alias = router.db_for_write(through)
+    sources = {source.pk: source for source in links}
+    if None in sources:
+        raise ValueError("m2m_bulk_add() needs saved source objects.")
+    wanted = {source.pk: {target for target in targets} for source, targets in links.items()}
+    with transaction.atomic(using=alias, savepoint=False):
+        before: dict[Any, set[Any]] = {}
+        ids = list(wanted)
+        for start in range(0, len(ids), _READ_CHUNK):
+            chunk = ids[start : start + _READ_CHUNK]
+            before.update(_memberships(through, m2m.source_attname, m2m.target_attname, alias, chunk))
+        rows = [
+            through(**{m2m.source_attname: source_id, m2m.target_attname: target_id})
+            for source_id, targets in wanted.items()
+            for target_id in sorted(targets - before[source_id], key=repr)
+        ]
+        through._default_manager.using(alias).bulk_create(rows, batch_size=batch_size)
+        events = []
+        for source_id, targets in wanted.items():
+            after = before[source_id] | targets
+            if after != before[source_id]:
+                pair = [json_safe(sorted(before[source_id])), json_safe(sorted(after))]
+                events.append(
+                    model_event(
+                        m2m.source, sources[source_id], AuditAction.UPDATE, {m2m.field.name: pair}, bulk="m2m_bulk_add"
+                    )
+                )
+        write_events(events, using=alias)
+    return len(rows)
 
 
 # ---------------------------------------------------------------------------------------------------- wiring

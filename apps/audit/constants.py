@@ -18,6 +18,18 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", "Logged in"
     LOGOUT = "logout", "Logged out"
     LOGIN_FAILED = "login_failed", "Login failed"
+    CHECKPOINT_DOWNLOADED = "checkpoint_downloaded", "Audit checkpoint downloaded"
+
+
+class HashScheme(models.TextChoices):
+    """How a seal's hash was computed (stored per seal, so seals written before the chain was keyed still verify).
+
+    SHA256 is the unkeyed hash of installs before the key existed; every new seal is HMAC_SHA256, keyed with
+    AUDIT_CHAIN_KEY, which is not in the database. A plain seal after a keyed one is a forgery.
+    """
+
+    SHA256 = "sha256", "SHA-256 (unkeyed, before the chain key)"
+    HMAC_SHA256 = "hmac-sha256", "HMAC-SHA256 keyed with AUDIT_CHAIN_KEY"
 
 
 # Models of Django's own apps that are audited too, as "app_label.model_name"; the product's apps register theirs
@@ -30,6 +42,10 @@ MASK_CHANGED = "***changed***"
 
 # The previous hash of the first event.
 GENESIS_HASH = "0" * 64
+# Checkpoints of the chain's head written outside the database (apps.audit.checkpoints).
+CHECKPOINT_FORMAT = "ritual-criteria-audit-checkpoint/1"
+# The cache key where the last checkpoint's time is kept for /healthz (no storage access on a health check).
+CHECKPOINT_CACHE_KEY = "audit-last-checkpoint"
 # Key of the PostgreSQL transaction-level advisory lock that serialises appenders ("rc-audit" in ASCII).
 CHAIN_LOCK_KEY = 0x72632D6175646974
 # How many events verify_audit and the CSV export read per round trip.

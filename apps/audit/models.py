@@ -8,7 +8,9 @@ from typing import Any, NoReturn
 from django.db import models, router, transaction
 from django.utils import timezone
 
+from .constants import HashScheme
 from .errors import AppendOnlyViolation
+from .querysets import AuditedQuerySet
 
 
 class CurrentTransactionId(models.Func):
@@ -119,6 +121,12 @@ class AuditSeal(models.Model):
     event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="seal")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    scheme = models.CharField(
+        max_length=16,
+        choices=HashScheme.choices,
+        help_text="How `hash` was computed: keyed with AUDIT_CHAIN_KEY (every new seal) or plain SHA-256 "
+        "(seals written before the chain was keyed).",
+    )
     sealed_at = models.DateTimeField(help_text="When the sealer chained the event.")
 
     objects = AuditSealQuerySet.as_manager()
@@ -150,10 +158,20 @@ class AuditedModel(models.Model):
     `save(..., audit_before=values)`: a service that read the row with SELECT ... FOR UPDATE in this transaction
     and has not written it since passes the values it read (`apps.audit.capture.audit_snapshot`), and the capture
     compares with them instead of reading the row again.
+
+    Its manager, `objects`, is also the model's base manager (`Meta.base_manager_name`; Django hands a parent's
+    base manager name down to every subclass, Meta of its own or not): so `Model._base_manager` (related-object
+    access, `refresh_from_db()`, a reverse foreign key's `add()`, `on_delete=SET_NULL`) is the model's own
+    `objects`, whose `update()` and `bulk_update()` refuse (Django's own SET_NULL update is audited) and whose
+    `bulk_create()` is audited. Subclasses declare their own `objects` with a queryset subclassing
+    `AuditedQuerySet` (checks `audit.W001`, `audit.W004`).
     """
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         abstract = True
+        base_manager_name = "objects"
 
     def save(self, *args: Any, audit_before: dict[str, Any] | None = None, **kwargs: Any) -> None:
         if audit_before is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NoReturn, TypeVar
 
 from django.db import models, transaction
@@ -34,10 +34,21 @@ class AuditedQuerySet(models.QuerySet[_M]):
             )
         return spec
 
-    def update(self, **kwargs: Any) -> NoReturn:
+    def update(self, **kwargs: Any) -> int:
+        """Refuse, except for the update Django makes itself through the base manager when a row that these rows
+        point to is deleted (`on_delete=SET_NULL / SET_DEFAULT / SET(...)`): that one writes an event per row."""
+        from .capture import deletion_cause
+
+        cause = deletion_cause(self.model, kwargs)
+        if cause is not None:
+            deleted_label, attname = cause
+            return self._update_with_events(
+                kwargs, lambda old_values: {"cause": f"{deleted_label} {old_values.get(attname)} deleted"}
+            )
         raise UnauditedBulkWrite(
             f"{self.model._meta.label}: QuerySet.update() would change rows without audit events. Use "
-            f".audited_update({', '.join(kwargs) or '...'}=...) to write one event per row, or save() each object."
+            f".audited_update({', '.join(kwargs) or '...'}=...) to write one event per row, or save() each object "
+            "(a reverse foreign key's add(), remove() or clear() runs update(): pass bulk=False)."
         )
 
     def bulk_update(self, objs: Iterable[_M], fields: Any, batch_size: int | None = None) -> NoReturn:
@@ -48,6 +59,11 @@ class AuditedQuerySet(models.QuerySet[_M]):
 
     def audited_update(self, **kwargs: Any) -> int:
         """Update the matching rows like update(), writing one event per changed row; return the row count."""
+        return self._update_with_events(kwargs, lambda old_values: {"bulk": "audited_update"})
+
+    def _update_with_events(
+        self, kwargs: dict[str, Any], context_of: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> int:
         from .capture import changes_between, model_event, write_events
         from .constants import AuditAction
 
@@ -74,7 +90,7 @@ class AuditedQuerySet(models.QuerySet[_M]):
                     new_values = {name: getattr(new, name) for name in attnames}
                     changes = changes_between(spec, old_values, new_values)
                     if changes.keys() - spec.auto_now:
-                        events.append(model_event(spec, new, AuditAction.UPDATE, changes, bulk="audited_update"))
+                        events.append(model_event(spec, new, AuditAction.UPDATE, changes, **context_of(old_values)))
                 write_events(events, using=self.db)
         return updated
 

@@ -1,5 +1,8 @@
 """The sealer: gives committed events their chain position and hash, in a deterministic order, after commit.
 
+Each seal's hash is keyed (HMAC-SHA256 with AUDIT_CHAIN_KEY, which is not in the database; apps.audit.chain), and
+a beat task writes signed checkpoints of the head outside the database (apps.audit.checkpoints).
+
 Events are written unsealed, through the ORM, in the transaction of the change they describe. The sealer numbers
 and hashes them later, under a lock so that one sealer runs at a time, by inserting one `AuditSeal` row per event
 (nothing updates an event):
@@ -28,8 +31,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from .chain import EVENT_HASHED_FIELDS, compute_hash
-from .constants import CHAIN_LOCK_KEY, GENESIS_HASH
+from .chain import EVENT_HASHED_FIELDS, chain_key, compute_hash
+from .constants import CHAIN_LOCK_KEY, GENESIS_HASH, HashScheme
 from .models import AuditEvent, AuditSeal
 
 logger = logging.getLogger(__name__)
@@ -86,6 +89,7 @@ def audit_seal(*, limit: int = SEAL_BATCH_SIZE, using: str | None = None) -> int
     """Seal up to `limit` committed events, in sealing order, in one transaction; return how many were sealed."""
     alias = using or router.db_for_write(AuditEvent)
     connection = connections[alias]
+    key = chain_key()  # before any work: an install without a key seals nothing rather than unkeyed
     with transaction.atomic(using=alias):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -102,10 +106,15 @@ def audit_seal(*, limit: int = SEAL_BATCH_SIZE, using: str | None = None) -> int
         for row in rows:
             sequence += 1
             row["sequence"], row["prev_hash"] = sequence, previous
-            previous = compute_hash(row)
+            previous = compute_hash(row, scheme=HashScheme.HMAC_SHA256, key=key)
             seals.append(
                 AuditSeal(
-                    sequence=sequence, event_id=row["id"], prev_hash=row["prev_hash"], hash=previous, sealed_at=now
+                    sequence=sequence,
+                    event_id=row["id"],
+                    prev_hash=row["prev_hash"],
+                    hash=previous,
+                    scheme=HashScheme.HMAC_SHA256,
+                    sealed_at=now,
                 )
             )
         AuditSeal.objects.using(alias).bulk_create(seals)

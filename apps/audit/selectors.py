@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
-from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
-from .chain import EVENT_HASHED_FIELDS, ChainReport, check_chain
+from .chain import ChainReport, check_chain
+from .checkpoints import chain_rows
 from .constants import DEFAULT_BATCH_SIZE
-from .models import AuditEvent, AuditSeal
+from .models import AuditEvent
 from .sealer import unsealed_events
 
 
@@ -30,21 +29,7 @@ def audit_event_list(*, since: dt.date | None = None, until: dt.date | None = No
     return events
 
 
-def _chain_rows(batch_size: int) -> Iterator[dict[str, Any]]:
-    # Each seal with its event's hashed fields, keyed as compute_hash expects them.
-    seals = AuditSeal.objects.order_by("sequence").values(
-        "sequence", "prev_hash", "hash", *(f"event__{name}" for name in EVENT_HASHED_FIELDS)
-    )
-    last = 0
-    while True:
-        batch = list(seals.filter(sequence__gt=last)[:batch_size])
-        for row in batch:
-            yield {key.removeprefix("event__"): value for key, value in row.items()}
-        if len(batch) < batch_size:
-            return
-        last = batch[-1]["sequence"]
-
-
 def audit_chain_verify(*, batch_size: int = DEFAULT_BATCH_SIZE) -> ChainReport:
     """Walk the sealed chain in batches (constant memory), report the first break and how many events wait."""
-    return dataclasses.replace(check_chain(_chain_rows(batch_size)), unsealed=unsealed_events().count())
+    rows = chain_rows(batch_size=batch_size)
+    return dataclasses.replace(check_chain(rows), unsealed=unsealed_events().count())

@@ -289,15 +289,20 @@ class ExceptionDecisionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_DATABASE_ID})
+class IdFilter(filters.NumberFilter):
+    """A number filter on a foreign key's id; the schema names it an int64 from 1 (the bounds it is given)."""
+
+
 class CaseFilter(filters.FilterSet):
     """Filters of the case list; unknown values are a 400."""
 
     # Ids within what the column holds: a larger number would overflow in the database (a 500, not a 400).
-    cycle = filters.NumberFilter(field_name="cycle_id", min_value=1, max_value=MAX_DATABASE_ID)
+    cycle = IdFilter(field_name="cycle_id", min_value=1, max_value=MAX_DATABASE_ID)
     ritual_type = filters.CharFilter(field_name="cycle__ritual_type__code")
     status = filters.ChoiceFilter(choices=CaseStatus.choices)
     compliant = filters.BooleanFilter(field_name="compliant")
-    unit = filters.NumberFilter(field_name="policy_unit_id", min_value=1, max_value=MAX_DATABASE_ID)
+    unit = IdFilter(field_name="policy_unit_id", min_value=1, max_value=MAX_DATABASE_ID)
 
     class Meta:
         model = Case

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from apps.audit.constants import AuditAction
 from apps.audit.services import audit_record
+from apps.common.text import has_control_characters
 from apps.org.models import Employee, OrgUnit
 from apps.policies.constants import SubjectKind
 
@@ -66,6 +67,18 @@ def _read(content: bytes) -> list[dict[str, str]]:
     return rows
 
 
+def _control_character_errors(rows: list[dict[str, str]]) -> list[str]:
+    """Row-and-column errors for cells (or column names) holding control characters (apps.common.text)."""
+    errors = []
+    if rows and any(has_control_characters(name) for name in rows[0]):
+        errors.append("The header row contains control characters, which are not allowed; remove them and retry.")
+    for number, row in enumerate(rows, start=2):
+        for name, value in row.items():
+            if has_control_characters(value) and not has_control_characters(name):
+                errors.append(f"Row {number}, column {name}: contains control characters, which are not allowed.")
+    return errors
+
+
 def cycle_nominations_import(
     *, cycle: Cycle, content: bytes, today: dt.date | None = None, by: User | None = None
 ) -> NominationResult:
@@ -76,6 +89,9 @@ def cycle_nominations_import(
         rows = _read(content)
     except ValidationError as exc:
         result.errors.extend(exc.messages)
+        return result
+    if refused := _control_character_errors(rows):
+        result.errors.extend(refused)
         return result
     header = set(rows[0]) if rows else set()
     missing = [name for name in REQUIRED[kind] if name not in header]

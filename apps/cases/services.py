@@ -14,6 +14,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from apps.audit.capture import m2m_bulk_add
 from apps.audit.services import audit_record
 from apps.common.errors import InvalidTransition
 from apps.common.roles import is_hr
@@ -248,13 +249,9 @@ def case_open_many(
         raise ValidationError(
             {"subject": f"A nominated subject already has a live case in {cycle} (just opened by someone else)."}
         ) from exc
-    through = Case.pinned_versions.through
-    through.objects.bulk_create(
-        [
-            through(case_id=case.pk, policyversion_id=version.pk)
-            for case in cases
-            for version in policies[case.policy_unit_id].versions
-        ],
+    m2m_bulk_add(  # audited: one event per case naming its pinned versions
+        Case.pinned_versions.through,
+        {case: [version.pk for version in policies[case.policy_unit_id].versions] for case in cases},
         batch_size=2000,
     )
     by_id = by.pk if by is not None else None

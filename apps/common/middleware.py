@@ -1,12 +1,15 @@
-"""Middleware: request ids, the acting user, body size limits, and a clean 503 when the database goes away."""
+"""Middleware: request ids, the acting user, body size limits, control characters, and a clean 503 when the database
+goes away."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import re
 import sys
-from collections.abc import Callable
-from urllib.parse import unquote_to_bytes
+from collections.abc import Callable, Iterable
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -15,6 +18,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
 
 from .context import new_request_id, reset_request, reset_request_id, set_request, set_request_id
+from .limits import limit_text, too_large_message
+from .text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller-supplied id is kept only when it is short and plain, so it cannot inject into logs.
@@ -132,8 +137,8 @@ class RequestSizeLimitMiddleware:
     Django checks DATA_UPLOAD_MAX_MEMORY_SIZE only when form data is parsed; DRF's JSON parser reads the raw stream
     and would take any size. This checks the declared Content-Length for every request: multipart (file uploads)
     may be up to REQUEST_MAX_UPLOAD_BYTES, anything else up to REQUEST_MAX_BODY_BYTES. A malformed Content-Length
-    is a 400. Query strings and form bodies must be valid UTF-8 without NUL characters (Django would silently
-    replace bad bytes, and PostgreSQL refuses NUL in text: a 500 further down).
+    is a 400. Query strings and form bodies must be valid UTF-8 (Django would silently replace bad bytes); control
+    characters in them are ControlCharacterMiddleware's, which follows this one.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -158,7 +163,7 @@ class RequestSizeLimitMiddleware:
                 request,
                 status=413,
                 title="Request too large",
-                message=f"The {what} is {human_size(length)}; the limit is {human_size(limit)}.",
+                message=too_large_message(what, size=length, limit=limit),
             )
         problem = _form_problem(request.META.get("QUERY_STRING", "").encode("latin-1", "replace"), "query string")
         if problem is None and length and content_type == "application/x-www-form-urlencoded":
@@ -169,16 +174,92 @@ class RequestSizeLimitMiddleware:
 
 
 def _form_problem(encoded: bytes, what: str) -> str | None:
-    """Why a urlencoded string cannot be taken as text: not UTF-8, or a NUL (no text column stores one)."""
+    """Why a urlencoded string cannot be taken as text: not UTF-8."""
     if not encoded:
         return None
     try:
-        text = unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8")
+        unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         return f"The {what} is not valid UTF-8; send it as UTF-8 text."
-    if "\x00" in text:
-        return f"The {what} contains a null character, which is not allowed."
     return None
+
+
+# Request headers the product reads whose values reach the database or the logs: the API credentials (a user name
+# or token looked up) and the browser's name (django-axes stores it with a failed sign-in). X-Request-ID is kept only
+# when plain (RequestIdMiddleware); the client address comes from the server (REMOTE_ADDR), not a header.
+CHECKED_HEADERS = ("Authorization", "User-Agent")
+
+
+class ControlCharacterMiddleware:
+    """Refuse control characters (apps.common.text) where no form or parser field can report them: 400 naming where.
+
+    - Query strings (filters, search, pagination of the API and the pages): every parameter name and value.
+      The API answers `{"<parameter>": ["Control characters are not allowed."]}`; pages answer a short 400 page.
+    - The headers in CHECKED_HEADERS, Basic credentials decoded.
+    - Form bodies: a NUL anywhere (no text column can store one). Other control characters in forms are left to the
+      form or the API parser, which report them next to their field.
+    - Cookies with control characters are dropped, as if the browser had not sent them: a corrupt cookie must not
+      lock a person out (the session starts afresh) nor reach the session lookup.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        refused = _refused_query_parameter(request.GET.lists())
+        if refused is not None:
+            return _control_character_response(request, refused, f"The query parameter '{refused}'")
+        for header in CHECKED_HEADERS:
+            if _header_has_control_characters(request, header):
+                return _control_character_response(request, header, f"The {header} header")
+        if request.content_type == "application/x-www-form-urlencoded" and request.META.get("CONTENT_LENGTH"):
+            fields = parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+            for name, value in fields:
+                if "\x00" in name:
+                    return _control_character_response(request, "non_field_errors", "A form field's name")
+                if "\x00" in value:
+                    return _control_character_response(request, name, f"The form field '{name}'")
+        for name in [
+            name
+            for name, value in request.COOKIES.items()
+            if has_control_characters(name) or has_control_characters(value)
+        ]:
+            del request.COOKIES[name]
+        return self.get_response(request)
+
+
+def _refused_query_parameter(items: Iterable[tuple[str, list[str]]]) -> str | None:
+    for name, values in items:
+        if has_control_characters(name):
+            return "query string"
+        if any(has_control_characters(value) for value in values):
+            return name
+    return None
+
+
+def _header_has_control_characters(request: HttpRequest, header: str) -> bool:
+    value = request.headers.get(header, "")
+    if has_control_characters(value):
+        return True
+    scheme, _, credentials = value.partition(" ")
+    if header == "Authorization" and scheme.lower() == "basic" and credentials:
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return False  # not Basic credentials at all: the authentication refuses them itself
+        return has_control_characters(decoded)
+    return False
+
+
+def _control_character_response(request: HttpRequest, key: str, where: str) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({key: [CONTROL_CHARACTERS_MESSAGE]}, status=400)
+    return _error_response(
+        request,
+        status=400,
+        title="Bad request",
+        message=f"{where} contains control characters, which are not allowed. Remove them and try again.",
+    )
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -188,19 +269,10 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
             request,
             status=413,
             title="Request too large",
-            message=f"The form data is larger than {human_size(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}; send less text.",
+            message=f"The form data is larger than {limit_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}; send less text.",
         )
     if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
         message = "The form has too many fields or files; send fewer."
     else:
         message = "The request could not be understood; check what was sent and try again."
     return _error_response(request, status=400, title="Bad request", message=message)
-
-
-def human_size(size: int) -> str:
-    """A byte count as people read it."""
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1_048_576:
-        return f"{size / 1024:.1f} KB".replace(".0 KB", " KB")
-    return f"{size / 1_048_576:.1f} MB".replace(".0 MB", " MB")

@@ -62,6 +62,8 @@ def grant_hr_permissions() -> int:
     permissions = Permission.objects.filter(
         Q(content_type__app_label__in=HR_FULL_APPS)
         | Q(content_type__app_label__in=HR_VIEW_APPS, codename__startswith="view_")
+        # HR keeps the company's own score-solicitation phrasings (evidence is otherwise read-only for HR).
+        | Q(content_type__app_label="evidence", content_type__model="solicitationphrase")
     )
     group.permissions.add(*permissions)
     return group.permissions.count()

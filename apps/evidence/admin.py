@@ -1,8 +1,15 @@
 """HR admin for evidence: read and search everything; changes go through the portal and API workflow."""
 
-from django.contrib import admin
+import re
+from typing import Any
 
-from .models import Attachment, Evidence
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html_join
+
+from .gaming import CompiledPhrase, find_solicitations, phrase_regex
+from .gaming_builtin import SAMPLE_TEXTS
+from .models import Attachment, Evidence, SolicitationPhrase
 
 
 class AttachmentInline(admin.TabularInline):
@@ -42,3 +49,69 @@ class EvidenceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class SolicitationPhraseForm(forms.ModelForm):
+    """The phrase, and a text to try it on after saving."""
+
+    try_text = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Test this phrase",
+        help_text="Paste a sentence from a real case; after saving you are told whether the phrase catches it.",
+    )
+
+    class Meta:
+        model = SolicitationPhrase
+        fields = ("phrase", "is_pattern", "kind", "language", "description", "active")
+
+
+def _compiled(obj: SolicitationPhrase) -> CompiledPhrase | None:
+    try:
+        return CompiledPhrase(phrase_regex(obj.phrase, is_pattern=obj.is_pattern), obj.kind, obj.language, obj.pk)
+    except re.error:
+        return None
+
+
+@admin.register(SolicitationPhrase)
+class SolicitationPhraseAdmin(admin.ModelAdmin):
+    """HR keeps the list of score-solicitation phrasings; built-in ones can be switched off but not edited."""
+
+    form = SolicitationPhraseForm
+    list_display = ("__str__", "kind", "language", "active", "built_in", "updated_at")
+    list_filter = ("kind", "language", "active", "built_in")
+    search_fields = ("phrase", "description")
+    list_editable = ("active",)
+    readonly_fields = ("built_in", "sample_matches", "created_at", "updated_at")
+
+    def get_readonly_fields(self, request: Any, obj: SolicitationPhrase | None = None) -> tuple[str, ...]:
+        if obj is not None and obj.built_in:
+            return ("phrase", "is_pattern", "kind", "language", *self.readonly_fields)
+        return tuple(self.readonly_fields)
+
+    def has_delete_permission(self, request: Any, obj: SolicitationPhrase | None = None) -> bool:
+        if obj is not None and obj.built_in:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(description="Matches among sample texts")
+    def sample_matches(self, obj: SolicitationPhrase) -> str:
+        """Which sample sentences (some that should match, some that should not) the phrase catches."""
+        compiled = _compiled(obj) if obj.pk else None
+        if compiled is None:
+            return "Save the phrase to see which sample sentences it catches."
+        rows = [
+            (text, "catches" if find_solicitations([("", text)], phrases=[compiled]) else "—") for text in SAMPLE_TEXTS
+        ]
+        return format_html_join("", "<div>{}: {}</div>", ((verdict, text) for text, verdict in rows))
+
+    def save_model(self, request: Any, obj: SolicitationPhrase, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        text = form.cleaned_data.get("try_text")
+        compiled = _compiled(obj)
+        if text and compiled is not None:
+            hits = find_solicitations([("", text)], phrases=[compiled])
+            if hits:
+                messages.info(request, f"The phrase catches your test text: \u201c{hits[0].matched}\u201d.")
+            else:
+                messages.warning(request, "The phrase does not catch your test text.")

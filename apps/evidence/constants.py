@@ -53,6 +53,35 @@ class FlagCode(models.TextChoices):
 
     SCORE_SOLICITATION = "score_solicitation", "Score solicitation"
     OUTCOME_ONLY = "outcome_only", "Outcome score only"
+    ATTACHMENT_UNREAD = "attachment_unread", "Attachment not checked"
+
+
+class SolicitationKind(models.TextChoices):
+    """How a phrasing asks the customer for a score (docs/security.md, "Score-solicitation flags")."""
+
+    REQUEST = "request", "Request (give us a 10)"
+    WISH = "wish", "Wish (we'd love a 10)"
+    CONDITION = "condition", "Condition (anything less than 9 is a fail)"
+    SURVEY_ANSWER = "survey_answer", "Survey answer (tick 'very satisfied')"
+
+
+class PhraseLanguage(models.TextChoices):
+    """The language a solicitation phrase is written in; every active phrase is matched against every text."""
+
+    ENGLISH = "en", "English"
+    GERMAN = "de", "German"
+    FRENCH = "fr", "French"
+    SPANISH = "es", "Spanish"
+    ARABIC = "ar", "Arabic"
+    OTHER = "other", "Other or any"
+
+
+# Limits of the attachment text scanned for score solicitation (apps/evidence/text_extract.py).
+ATTACHMENT_TEXT_MAX_CHARS = 200_000
+ATTACHMENT_PDF_MAX_PAGES = 40
+ATTACHMENT_DOCX_MAX_XML_BYTES = 20 * 1024 * 1024
+# All attachments of one submission share this reading time; what is left unread is flagged, never refused.
+ATTACHMENT_TEXT_TIME_BUDGET_SECONDS = 8.0
 
 
 # Upload rules; the size limit is the setting EVIDENCE_MAX_UPLOAD_BYTES.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 from apps.audit.models import AuditedModel
@@ -15,14 +17,18 @@ from apps.audit.querysets import AuditedQuerySet
 from apps.org.models import Employee, OrgUnit, Touchpoint
 from apps.policies.models import EvidenceCategory
 
+from . import gaming_store
 from .constants import (
     EDITABLE_STATUSES,
     CustomerType,
     Direction,
     EvidenceStatus,
     MetricKind,
+    PhraseLanguage,
+    SolicitationKind,
     SourceType,
 )
+from .gaming import phrase_regex
 
 
 class EvidenceQuerySet(AuditedQuerySet["Evidence"]):
@@ -191,3 +197,54 @@ class Attachment(AuditedModel):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class SolicitationPhrase(AuditedModel):
+    """A phrasing that asks a customer for a score, matched at submission against every text of an evidence item."""
+
+    phrase = models.TextField(
+        max_length=2000,
+        help_text='The words to look for, e.g. "we need a 10 from you". Case, accents, look-alike letters and '
+        'extra spaces do not matter. With "is pattern" ticked: a regular expression over the normalised text.',
+    )
+    is_pattern = models.BooleanField(
+        default=False, help_text="Treat the phrase as a regular expression (Python syntax) instead of plain words."
+    )
+    kind = models.CharField(max_length=20, choices=SolicitationKind.choices, default=SolicitationKind.REQUEST)
+    language = models.CharField(max_length=5, choices=PhraseLanguage.choices, default=PhraseLanguage.ENGLISH)
+    description = models.CharField(
+        max_length=200, blank=True, help_text="An example of what it catches, for the next person reading the list."
+    )
+    active = models.BooleanField(default=True, help_text="Inactive phrases are kept but not matched.")
+    built_in = models.BooleanField(
+        default=False, editable=False, help_text="Shipped with the product; it can be switched off, not edited."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    # `objects` (an AuditedQuerySet manager) comes from AuditedModel.
+
+    class Meta:
+        ordering = ["language", "kind", "id"]
+        verbose_name = "score-solicitation phrase"
+
+    def __str__(self) -> str:
+        return self.description or self.phrase[:80]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        transaction.on_commit(gaming_store.invalidate)
+        gaming_store.invalidate()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        result = super().delete(*args, **kwargs)
+        transaction.on_commit(gaming_store.invalidate)
+        gaming_store.invalidate()
+        return result
+
+    def clean(self) -> None:
+        """A pattern must compile; a plain phrase must keep some words once normalised."""
+        try:
+            phrase_regex(self.phrase, is_pattern=self.is_pattern)
+        except re.error as exc:
+            raise ValidationError({"phrase": f"This does not work as a pattern: {exc}."}) from exc

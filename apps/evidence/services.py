@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import IO, Any, cast
 
 from django.conf import settings
@@ -18,6 +20,7 @@ from apps.common.errors import InvalidTransition
 from apps.org.models import Employee
 
 from .constants import (
+    ATTACHMENT_TEXT_TIME_BUDGET_SECONDS,
     EDITABLE_STATUSES,
     MAX_ATTACHMENTS_PER_EVIDENCE,
     EvidenceAuditAction,
@@ -25,10 +28,14 @@ from .constants import (
     MetricKind,
 )
 from .gaming import gaming_flags
+from .gaming_store import active_phrases
 from .hooks import evidence_event
 from .models import Attachment, Evidence
 from .permissions import employee_of, review_refusal
+from .text_extract import READABLE_TYPES, extract_text
 from .uploads import check_upload
+
+logger = logging.getLogger(__name__)
 
 # Fields the owner fills in; everything else is set by the workflow.
 EDITABLE_FIELDS = (
@@ -41,14 +48,16 @@ EDITABLE_FIELDS = (
 def _locked(pk: int, *, for_submit: bool = False) -> Evidence:
     """The item, locked to the end of the transaction; Evidence.DoesNotExist if it is gone.
 
-    A submission also reads the category its completeness rules need, and the relations its answer shows (the
-    owner submits, so the submitted item is answered as read here). of=("self",): lock the item only. Locking
-    the joined category row (shared by every item of that category) serialised all submissions and deadlocked with
-    concurrent drafts (tests/security/test_concurrency.py).
+    A submission also reads the category its completeness rules need, the files its flags scan, and the relations
+    its answer shows (the owner submits, so the submitted item is answered as read here). of=("self",): lock the
+    item only. Locking the joined category row (shared by every item of that category) serialised all submissions
+    and deadlocked with concurrent drafts (tests/security/test_concurrency.py).
     """
     queryset = Evidence.objects.select_for_update(of=("self",))
     if for_submit:
-        queryset = queryset.select_related("owner", "category", "internal_customer_unit", "touchpoint", "reviewer")
+        queryset = queryset.select_related(
+            "owner", "category", "internal_customer_unit", "touchpoint", "reviewer"
+        ).prefetch_related("attachments")  # read once: for the flags' scan and for the answer
     return queryset.get(pk=pk)
 
 
@@ -173,11 +182,44 @@ def _completeness_errors(evidence: Evidence) -> dict[str, str]:
     return errors
 
 
+# Every free text of an item, with the label a reviewer sees in a flag ("in Customer quote").
+SCANNED_FIELDS = {
+    "title": "Title", "customer_quote": "Customer quote", "source_reference": "Source reference",
+    "interpretation": "Interpretation", "response": "Response", "metric_name": "Metric name",
+    "metric_unit": "Metric unit", "metric_period": "Metric period",
+}  # fmt: skip
+
+
+def _attachment_texts(evidence: Evidence) -> tuple[list[tuple[str, str]], list[str]]:
+    """(label, text) of each readable attachment, and the names of those that could not be read (logged)."""
+    deadline = time.monotonic() + ATTACHMENT_TEXT_TIME_BUDGET_SECONDS
+    texts: list[tuple[str, str]] = []
+    unread: list[str] = []
+    for attachment in evidence.attachments.all():
+        if attachment.content_type not in READABLE_TYPES:
+            continue
+        try:
+            with attachment.file.open("rb") as handle:
+                text = extract_text(handle, attachment.content_type, deadline=deadline)
+        except Exception as exc:  # any storage or parser failure: the reviewer opens the file instead
+            logger.warning("Attachment %s of evidence %s not read for flags: %s", attachment.pk, evidence.pk, exc)
+            unread.append(attachment.original_name)
+            continue
+        if text:
+            texts.append((f"Attachment {attachment.original_name}", text))
+    return texts, unread
+
+
 def _flags_for(evidence: Evidence) -> list[dict[str, str]]:
+    """Gaming flags from every free text of the item and its attachments; a file that cannot be read never blocks."""
+    texts = [(label, getattr(evidence, name)) for name, label in SCANNED_FIELDS.items()]
+    attachment_texts, unread = _attachment_texts(evidence)
     flags = gaming_flags(
-        texts=[evidence.title, evidence.customer_quote, evidence.interpretation, evidence.response],
+        texts=texts + attachment_texts,
         is_outcome=evidence.is_outcome,
         has_operational_metric=evidence.metric_kind == MetricKind.OPERATIONAL and evidence.baseline is not None,
+        phrases=active_phrases(),
+        unread=unread,
     )
     return [flag.as_dict() for flag in flags]
 

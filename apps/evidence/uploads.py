@@ -12,6 +12,8 @@ from typing import IO
 
 from django.core.exceptions import ValidationError
 
+from apps.common.limits import too_large_message
+
 from .constants import ALLOWED_TYPES
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ ()-]+")
@@ -26,15 +28,6 @@ class CheckedFile:
     content_type: str
     size: int
     sha256: str
-
-
-def human_size(size: int) -> str:
-    """A size as people read it: bytes, KB or MB with enough precision that over-the-limit never looks equal."""
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1_048_576:
-        return f"{size / 1024:.1f} KB".replace(".0 KB", " KB")
-    return f"{size / 1_048_576:.2f} MB".replace(".00 MB", " MB")
 
 
 def sanitize_name(raw: str) -> str:
@@ -105,7 +98,7 @@ def check_upload(file: IO[bytes], *, name: str, size: int, max_bytes: int) -> Ch
     if size == 0:
         raise ValidationError({"file": "The file is empty."})
     if size > max_bytes:
-        raise ValidationError({"file": f"The file is {human_size(size)}; the limit is {human_size(max_bytes)}."})
+        raise ValidationError({"file": too_large_message("file", size=size, limit=max_bytes)})
     content_type = sniff(file, safe)
     if content_type is None:
         raise ValidationError(

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.common.text import ControlCharacterFormMixin
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
 from apps.evidence.services import EDITABLE_FIELDS
@@ -17,6 +18,14 @@ from apps.org.models import OrgUnit, Touchpoint
 from apps.policies.models import EvidenceCategory
 
 from .constants import ReviewDecision
+
+
+class PortalForm(ControlCharacterFormMixin, forms.Form):
+    """Base of the portal's forms: a value with control characters is refused next to its field."""
+
+
+class PortalModelForm(ControlCharacterFormMixin, forms.ModelForm):
+    """Base of the portal's model forms: a value (or file name) with control characters is refused next to its field."""
 
 
 class MultipleFileInput(forms.FileInput):
@@ -57,7 +66,7 @@ FIELDSETS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )  # fmt: skip
 
 
-class EvidenceForm(forms.ModelForm):
+class EvidenceForm(PortalModelForm):
     """The owner's form over the fields they fill in, grouped Listen / Interpret / Respond / Monitor."""
 
     # The form's metaclass takes declared fields off the class: Form.files (the request's uploads) stays as it is.
@@ -110,7 +119,7 @@ class EvidenceForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
 
 
-class MyEvidenceFilterForm(forms.Form):
+class MyEvidenceFilterForm(PortalForm):
     """Filters of "My evidence"; invalid values are ignored."""
 
     status = forms.ChoiceField(choices=[("", "All statuses"), *EvidenceStatus.choices], required=False)
@@ -119,7 +128,7 @@ class MyEvidenceFilterForm(forms.Form):
     )
 
 
-class ReviewFilterForm(forms.Form):
+class ReviewFilterForm(PortalForm):
     """Filters of the review queue."""
 
     category = forms.ModelChoiceField(
@@ -128,7 +137,7 @@ class ReviewFilterForm(forms.Form):
     flagged = forms.BooleanField(required=False, label="Flagged only")
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(PortalForm):
     """A reviewer's decision; the comment and flag rules are the service's, shown next to these fields."""
 
     decision = forms.ChoiceField(choices=ReviewDecision.choices, widget=forms.RadioSelect)
@@ -163,7 +172,7 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError, *, rename: di
             form.add_error(None, messages)
 
 
-class ExceptionRequestForm(forms.Form):
+class ExceptionRequestForm(PortalForm):
     """Ask HR for an exception: the written justification and the unmet requirements it waives."""
 
     justification = forms.CharField(
@@ -188,7 +197,7 @@ class ExceptionRequestForm(forms.Form):
         cast(forms.TypedMultipleChoiceField, self.fields["waived_requirements"]).choices = unmet
 
 
-class AttestForm(forms.Form):
+class AttestForm(PortalForm):
     """Vouch for a case in a role the policy names (manager, HR, ...)."""
 
     role = forms.CharField(widget=forms.HiddenInput)
@@ -201,7 +210,7 @@ class AttestForm(forms.Form):
     )
 
 
-class AttestationWithdrawForm(forms.Form):
+class AttestationWithdrawForm(PortalForm):
     """Take an attestation back, saying why."""
 
     note = forms.CharField(

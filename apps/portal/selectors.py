@@ -9,7 +9,7 @@ from django.http import Http404
 
 from apps.common.roles import is_cx_reviewer, is_hr, is_leadership
 from apps.evidence.models import Attachment, Evidence, EvidenceQuerySet
-from apps.evidence.permissions import can_view, employee_of, evidence_visible_to, review_queue_for
+from apps.evidence.permissions import employee_of, evidence_visible_to, review_queue_for
 from apps.org.models import Employee
 from apps.policies.models import EvidenceCategory
 from apps.reminders.selectors import notification_unread_count
@@ -132,8 +132,10 @@ def evidence_get_visible(*, user: object, pk: int) -> Evidence:
 
 
 def attachment_get_visible(*, user: object, pk: int) -> Attachment:
-    """An attachment whose evidence the user may see, or 404."""
-    attachment = Attachment.objects.select_related("evidence").filter(pk=pk).first()
-    if attachment is None or not can_view(user, attachment.evidence):
+    """An attachment whose evidence the user may see, or 404: one query decides and loads, so a hidden file costs
+    what a missing one does (its existence does not show in the answer's time)."""
+    visible = evidence_visible_to(user, Evidence.objects.all())
+    attachment = Attachment.objects.select_related("evidence").filter(pk=pk, evidence__in=visible).first()
+    if attachment is None:
         raise Http404("No such file.")
     return attachment

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from apps.common.limits import MAX_DATABASE_ID
 from apps.common.pagination import DefaultPagination
+from apps.common.schema import CONSTRAINTS
 
 from .messages import notification_title
 from .models import Reminder
@@ -58,6 +59,17 @@ class NotificationPagination(DefaultPagination):
         return paginated
 
 
+@extend_schema_serializer(
+    extensions={
+        # What validate() asks: some ids, or "all": true.
+        CONSTRAINTS: {
+            "anyOf": [
+                {"required": ["ids"], "properties": {"ids": {"minItems": 1}}},
+                {"required": ["all"], "properties": {"all": {"enum": [True]}}},
+            ]
+        }
+    }
+)
 class MarkReadSerializer(serializers.Serializer):
     """Which notifications to mark read: some by id, or all of them."""
 

@@ -19,13 +19,30 @@ class ReminderKind(models.TextChoices):
 
 
 class ReminderStatus(models.TextChoices):
-    """Where a reminder stands: pending rows are the outbox; only a claimed row is ever sent."""
+    """Where a reminder stands: pending rows are the outbox; only a claimed row is ever sent.
+
+    Failed means the mail server definitely refused the e-mail (it did not go out); possibly sent means the attempts
+    ran out without a definite answer (a worker that died mid-send, a server that timed out): it may have gone out.
+    """
 
     PENDING = "pending", "Pending"
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    FAILED = "failed", "Failed (refused)"
+    UNCERTAIN = "uncertain", "Possibly sent"
     CANCELLED = "cancelled", "Cancelled"
+
+
+# What HR reads about the two end states that need a person (admin column, confirmation page, docs).
+STATUS_EXPLANATIONS: dict[str, str] = {
+    ReminderStatus.FAILED: (
+        "The mail server refused it: it did not go out. Fix the address or the server, then send it again."
+    ),
+    ReminderStatus.UNCERTAIN: (
+        "No definite answer after every attempt (a worker stopped mid-send, the server timed out): it may have "
+        "gone out. Ask the recipient before sending it again; a second copy carries the same Message-ID."
+    ),
+}
 
 
 # Kinds a recipient can never turn off (only the weekly digest can be).

@@ -1,4 +1,5 @@
-"""Demo reminders for `seed_demo`: a digest opt-out, a planner pass (pending rows), and a few sent and failed ones."""
+"""Demo reminders for `seed_demo`: a digest opt-out, a planner pass (pending rows), a few sent ones, a failed one and a
+possibly sent one."""
 
 from __future__ import annotations
 
@@ -18,8 +19,13 @@ from .planner import plan_candidates, reminder_key
 from .services import digest_preference_set, reminders_for_evidence_event
 
 FAILED_ERROR = (
-    "Attempt 8: SMTPRecipientsRefused: {'%s': (550, b'5.1.1 Mailbox unavailable')}. "
+    "Attempt 1: SMTPRecipientsRefused: {'%s': (550, b'5.1.1 Mailbox unavailable')} (refused by the mail server: not "
+    "sent). "
     "Check the address in the employee record, then use 'send again now'."
+)
+UNCERTAIN_ERROR = (
+    "Attempt 9: SMTPServerDisconnected: Connection unexpectedly closed (no definite answer). "
+    "The e-mail may have gone out: ask the recipient before using 'send again now'."
 )
 
 
@@ -78,10 +84,21 @@ def seed_reminders(*, heads: dict[str, Employee], now: dt.datetime | None = None
         stamp = f"{reviewed.reviewed_at.astimezone(dt.UTC):%Y%m%dT%H%M%S%fZ}"
         _historic(
             ReminderKind.EVIDENCE_REVIEWED, f"evidence-{reviewed.pk}", reviewed.owner, f"rejected-{stamp}",
-            now - dt.timedelta(hours=3), status=ReminderStatus.FAILED, attempts=8, evidence=reviewed,
+            now - dt.timedelta(hours=3), status=ReminderStatus.FAILED, attempts=1, evidence=reviewed,
             last_error=FAILED_ERROR % reviewed.owner.email, reason=f"“{reviewed.title}” was reviewed: rejected",
             context={"title": reviewed.title, "status": "rejected", "status_label": "Rejected",
                      "comment": reviewed.review_comment, "reviewer": ""},
+        )  # fmt: skip
+    # A deadline reminder whose mail server dropped the connection at every attempt: possibly sent, for HR to check.
+    for case in bonus_cases.select_related("cycle", "subject_employee")[4:5]:
+        person = case.subject_employee
+        if person is None:
+            continue
+        _historic(
+            ReminderKind.EVIDENCE_DUE, f"case-{case.pk}", person, "d-14", week_ago,
+            status=ReminderStatus.UNCERTAIN, attempts=9, cycle=case.cycle, case=case, last_error=UNCERTAIN_ERROR,
+            reason=f"14 days before the evidence deadline ({case.cycle.evidence_deadline}) of {case.cycle.name}",
+            context={"cycle": case.cycle.name, "subject": person.full_name},
         )  # fmt: skip
     counts: dict[str, int] = {}
     for status in Reminder.objects.values_list("status", flat=True):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from email.utils import formataddr
+import hashlib
+from email.utils import formataddr, parseaddr
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -103,8 +105,25 @@ def template_name(reminder: Reminder, extension: str) -> str:
     return f"reminders/email/{name}.{extension}"
 
 
+def mail_domain() -> str:
+    """The domain of our Message-IDs: the sender address's, else the site's host."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    domain = address.rpartition("@")[2].strip().strip("[]") if "@" in address else ""
+    return domain or urlsplit(settings.SITE_URL).hostname or "ritual-criteria.invalid"
+
+
+def message_id_for(key: str) -> str:
+    """The Message-ID of a reminder's e-mail: the same on every attempt and resend of the same key.
+
+    So a copy sent twice (a worker that died after the server took the mail, a resend of a possibly sent one) is
+    recognisably the same message: mail clients thread it as one, and some providers drop the second copy.
+    """
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"<reminder-{digest}@{mail_domain()}>"
+
+
 def build_email(reminder: Reminder, content: dict[str, Any]) -> EmailMultiAlternatives:
-    """The e-mail of a reminder, text and HTML, addressed to its recipient."""
+    """The e-mail of a reminder, text and HTML, addressed to its recipient, with the key's stable Message-ID."""
     # Every line break goes (a title typed with "\r" would otherwise make the header unsendable: BadHeaderError).
     subject = " ".join(subject_for(reminder, content).splitlines())[:200]
     context = {**content, "mail_subject": subject, "reminder": reminder, "kind": reminder.kind}
@@ -115,7 +134,11 @@ def build_email(reminder: Reminder, content: dict[str, Any]) -> EmailMultiAltern
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[formataddr((reminder.recipient_name, reminder.to_email))],
-        headers={"Auto-Submitted": "auto-generated", "X-Reminder-Key": reminder.key},
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "Message-ID": message_id_for(reminder.key),
+            "X-Reminder-Key": reminder.key,
+        },
     )
     message.attach_alternative(html, "text/html")
     return message

@@ -36,7 +36,7 @@ class ReminderQuerySet(AuditedQuerySet["Reminder"]):
 
 
 class Reminder(AuditedModel):
-    """One notification to one person for one occasion; its unique key makes it happen at most once."""
+    """One notification to one person for one occasion: its unique key makes it one notice, sent at least once."""
 
     key = models.CharField(max_length=200, unique=True, help_text="kind:object:recipient:occasion")
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)

@@ -19,6 +19,7 @@ from apps.org.models import Employee
 
 from . import outbox
 from .constants import MAX_ERROR_LENGTH, ReminderKind, ReminderStatus
+from .delivery import is_definite_refusal
 from .inserts import insert_new
 from .messages import build_email
 from .models import PendingEvidenceEvent, Reminder, ReminderPreference
@@ -292,8 +293,12 @@ def _claim(reminder_id: int, now: dt.datetime) -> Claim | str:
     return Claim(rows=taken, content={**contents[0], "items": contents}, claimed_at=now)
 
 
-def _finish(claim: Claim, *, status: str, error: str = "", now: dt.datetime) -> None:
-    """Record how a claimed send ended, for the rows still claimed by this worker."""
+def _finish(claim: Claim, *, status: str, error: str = "", now: dt.datetime) -> str:
+    """Record how a claimed send ended, for the rows still claimed by this worker; return the primary row's status.
+
+    A row to try again whose attempts ran out (REMINDERS_MAX_ATTEMPTS) ends possibly sent instead.
+    """
+    final = str(status)
     with transaction.atomic(durable=True):
         rows = Reminder.objects.select_for_update().filter(pk__in=[r.pk for r in claim.rows]).order_by("pk")
         for row in rows:
@@ -301,6 +306,8 @@ def _finish(claim: Claim, *, status: str, error: str = "", now: dt.datetime) -> 
                 logger.warning("reminder %s changed while being sent (now %s); leaving it", row.pk, row.status)
                 continue
             row.status = status
+            if status == ReminderStatus.PENDING and row.attempts >= settings.REMINDERS_MAX_ATTEMPTS:
+                row.status = ReminderStatus.UNCERTAIN
             fields = ["status", "updated_at"]
             if error:  # a success keeps the error of an earlier attempt, for the record
                 row.last_error = error[:MAX_ERROR_LENGTH]
@@ -313,15 +320,22 @@ def _finish(claim: Claim, *, status: str, error: str = "", now: dt.datetime) -> 
                 row.enqueued_at = now
                 fields.append("enqueued_at")
             row.save(update_fields=fields)
+            if row.pk == claim.primary.pk:
+                final = str(row.status)
+    return final
 
 
 def reminder_send(*, reminder_id: int, final_attempt: bool = False, now: dt.datetime | None = None) -> str:
-    """Send one reminder at most once: claim the row, send the e-mail, mark it sent; say what happened.
+    """Send one reminder at least once, a copy recognisable by its Message-ID: claim, send, mark; say what happened.
 
-    The claim commits before the e-mail goes out, so a redelivered task, a second worker or a worker killed
-    mid-send never sends it again (a row left 'sending' is failed by the sweeper for a person to check).
-    Review reminders due for the same person go out together, in one e-mail.
-    Raises SendFailed when the e-mail could not be sent; the rows are pending again (failed on the last attempt).
+    The claim commits before the e-mail goes out, so a redelivered task or a second worker finds the row 'sending'
+    and leaves it. A worker that dies mid-send leaves the row 'sending': the sweeper puts it back to pending once
+    its claim is REMINDERS_SENDING_TIMEOUT old and it is sent again, with the same Message-ID (the first copy may
+    have gone out). Review reminders due for the same person go out together, in one e-mail.
+
+    Returns "sent"; "failed" when the mail server definitely refused it (5xx: not retried); "uncertain" when the
+    attempts ran out without a definite answer (`final_attempt`, or REMINDERS_MAX_ATTEMPTS claims).
+    Raises SendFailed when the send should be tried again (the rows are pending again).
     Raises ReminderBusy when another transaction holds the row; the retry then finds it sent, or sends it.
     """
     now = now or timezone.now()
@@ -330,15 +344,30 @@ def reminder_send(*, reminder_id: int, final_attempt: bool = False, now: dt.date
         raise ReminderBusy(f"Reminder {reminder_id} is locked by another transaction; trying again shortly.")
     if isinstance(claim, str):
         return claim
+    attempt = f"Attempt {claim.primary.attempts}"
     try:
-        build_email(claim.primary, claim.content).send()
+        message = build_email(claim.primary, claim.content)
+    except Exception as exc:  # nothing went out, and trying again renders the same: HR sees it
+        logger.exception("reminder %s: could not render the e-mail", reminder_id)
+        error = f"{attempt}: {type(exc).__name__}: {exc} (could not prepare the e-mail: not sent)"
+        return _finish(claim, status=ReminderStatus.FAILED, error=error, now=timezone.now())
+    try:
+        message.send()
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
-        status = ReminderStatus.FAILED if final_attempt else ReminderStatus.PENDING
-        _finish(claim, status=status, error=f"Attempt {claim.primary.attempts}: {error}", now=timezone.now())
-        raise SendFailed(error) from exc
-    _finish(claim, status=ReminderStatus.SENT, now=timezone.now())
-    return "sent"
+        if is_definite_refusal(exc):
+            return _finish(
+                claim,
+                status=ReminderStatus.FAILED,
+                error=f"{attempt}: {error} (refused by the mail server: not sent)",
+                now=timezone.now(),
+            )
+        status = ReminderStatus.UNCERTAIN if final_attempt else ReminderStatus.PENDING
+        outcome = _finish(claim, status=status, error=f"{attempt}: {error} (no definite answer)", now=timezone.now())
+        if outcome == ReminderStatus.PENDING:
+            raise SendFailed(error) from exc
+        return outcome
+    return _finish(claim, status=ReminderStatus.SENT, now=timezone.now())
 
 
 # ------------------------------------------------------------------------------------------------ outbox
@@ -346,36 +375,64 @@ def reminder_send(*, reminder_id: int, final_attempt: bool = False, now: dt.date
 
 @dataclass(slots=True)
 class SweepResult:
-    """What one sweep drained, handed over and failed."""
+    """What one sweep drained, took back from dead workers, gave up on and handed over."""
 
     published: int = 0
-    failed_stuck: int = 0
+    recovered: int = 0
+    uncertain: int = 0
     drained: int = 0
 
     @property
     def counts(self) -> dict[str, int]:
-        return {"drained": self.drained, "published": self.published, "failed_stuck": self.failed_stuck}
+        return {
+            "drained": self.drained,
+            "recovered": self.recovered,
+            "uncertain": self.uncertain,
+            "published": self.published,
+        }
 
 
-STUCK_MESSAGE = (
-    "The worker stopped while sending (claimed {claimed}); the e-mail may or may not have gone out. It is not sent "
-    "again by itself: check with the recipient, then use 'send again now' if it did not arrive."
+POSSIBLY_SENT_NOTE = (
+    "Attempt {attempt}: the worker stopped while sending (claimed {claimed}); the e-mail may have gone out. "
 )
+RETRYING_NOTE = "Sending it again, with the same Message-ID."
+GAVE_UP_NOTE = "No more attempts ({attempts}): ask the recipient before sending it again."
+
+
+def _recover_stuck(now: dt.datetime) -> tuple[int, int]:
+    """Rows claimed by a worker that never finished: pending again (possibly sent), or for HR once attempts ran out.
+
+    A pending row loses its hand-over stamp, so the same sweep publishes it. Return (recovered, given up).
+    """
+    stuck_before = now - dt.timedelta(seconds=settings.REMINDERS_SENDING_TIMEOUT)
+    recovered = given_up = 0
+    with transaction.atomic(durable=True):
+        stuck = Reminder.objects.stuck_sending(stuck_before).select_for_update(skip_locked=True).order_by("pk")
+        for reminder in stuck[: settings.REMINDERS_PUBLISH_BATCH]:
+            note = POSSIBLY_SENT_NOTE.format(
+                attempt=reminder.attempts, claimed=f"{reminder.claimed_at:%Y-%m-%d %H:%M:%S %Z}"
+            )
+            if reminder.attempts >= settings.REMINDERS_MAX_ATTEMPTS:
+                reminder.status = ReminderStatus.UNCERTAIN
+                note += GAVE_UP_NOTE.format(attempts=reminder.attempts)
+                given_up += 1
+            else:
+                reminder.status = ReminderStatus.PENDING
+                note += RETRYING_NOTE
+                recovered += 1
+            reminder.last_error = note[:MAX_ERROR_LENGTH]
+            reminder.enqueued_at = None
+            reminder.save(update_fields=["status", "last_error", "enqueued_at", "updated_at"])
+    return recovered, given_up
 
 
 def reminders_sweep(*, now: dt.datetime | None = None) -> SweepResult:
     """Write the notifications of queued evidence events whose drain task never ran (the broker was down, the
-    message lost); fail rows stuck mid-send; hand the due pending rows not handed over (or handed over long ago) to
-    the broker."""
+    message lost); take back rows whose worker died mid-send (pending again, possibly sent); hand the due pending
+    rows not handed over (or handed over long ago) to the broker."""
     now = now or timezone.now()
     result = SweepResult(drained=reminders_drain_events(now=now))
-    stuck_before = now - dt.timedelta(seconds=settings.REMINDERS_SENDING_TIMEOUT)
-    with transaction.atomic(durable=True):
-        for reminder in Reminder.objects.stuck_sending(stuck_before).select_for_update(skip_locked=True)[:500]:
-            reminder.status = ReminderStatus.FAILED
-            reminder.last_error = STUCK_MESSAGE.format(claimed=f"{reminder.claimed_at:%Y-%m-%d %H:%M:%S %Z}")
-            reminder.save(update_fields=["status", "last_error", "updated_at"])
-            result.failed_stuck += 1
+    result.recovered, result.uncertain = _recover_stuck(now)
     republish_before = now - dt.timedelta(seconds=settings.REMINDERS_REPUBLISH_AFTER)
     # Stamp first, publish after: a worker may take a row the moment its task is published.
     with transaction.atomic(durable=True):
@@ -393,19 +450,23 @@ def reminders_sweep(*, now: dt.datetime | None = None) -> SweepResult:
     return result
 
 
+RESENDABLE = (ReminderStatus.FAILED, ReminderStatus.UNCERTAIN)
+
+
 def reminders_resend(*, reminder_ids: Sequence[int], now: dt.datetime | None = None) -> list[int]:
-    """Send failed reminders again now (HR's 'send again now'): pending, due at once, published after commit."""
+    """Send failed or possibly sent reminders again now (HR's 'send again now'): pending, due at once, a fresh count
+    of attempts, published after commit. A possibly sent one may reach the person twice, with the same Message-ID.
+    """
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        rows = list(
-            Reminder.objects.select_for_update().filter(pk__in=list(reminder_ids), status=ReminderStatus.FAILED)
-        )
+        rows = list(Reminder.objects.select_for_update().filter(pk__in=list(reminder_ids), status__in=RESENDABLE))
         for row in rows:
             row.status = ReminderStatus.PENDING
             row.due_at = now
             row.enqueued_at = now
             row.claimed_at = None
-            row.save(update_fields=["status", "due_at", "enqueued_at", "claimed_at", "updated_at"])
+            row.attempts = 0
+            row.save(update_fields=["status", "due_at", "enqueued_at", "claimed_at", "attempts", "updated_at"])
         outbox.publish_after_commit([row.pk for row in rows])
     return [row.pk for row in rows]
 
@@ -425,6 +486,7 @@ def digest_preference_set(*, employee: Employee, weekly_digest: bool, note: str 
 
 
 __all__ = [
+    "RESENDABLE",
     "PlanResult",
     "ReminderBusy",
     "SendFailed",

@@ -18,6 +18,11 @@ RETRY_BACKOFF_MAX = min(
 )
 
 
+# Time limits of a send, inside the claim's lease (REMINDERS_SENDING_TIMEOUT, 60 s by default: 40 s and 50 s).
+SEND_TIME_LIMIT = max(10, settings.REMINDERS_SENDING_TIMEOUT - 10)
+SEND_SOFT_TIME_LIMIT = max(5, SEND_TIME_LIMIT - 10)
+
+
 # The beat tasks and the drain are safe to run again (unique keys, skip-locked queue): a lost database connection or
 # a deadlock is retried shortly, and beat runs them again anyway.
 DATABASE_RETRIES: dict[str, Any] = {
@@ -37,7 +42,7 @@ def plan() -> dict[str, int]:
 
 @shared_task(name="reminders.sweep", ignore_result=True, acks_late=True, reject_on_worker_lost=True, **DATABASE_RETRIES)
 def sweep() -> dict[str, int]:
-    """Hand the outbox's due rows to the broker again; fail rows stuck mid-send (beat, every minute)."""
+    """Take back rows whose worker died mid-send; hand the outbox's due rows to the broker (beat, every 30 s)."""
     return reminders_sweep().counts
 
 
@@ -60,10 +65,13 @@ def drain_events() -> int:
     retry_backoff_max=RETRY_BACKOFF_MAX,
     retry_jitter=True,
     max_retries=settings.REMINDERS_MAX_RETRIES,
-    # A send that hangs (an SMTP server that never answers) is stopped; the row is then failed by the sweeper.
-    soft_time_limit=120,
-    time_limit=150,
+    # A send that hangs (an SMTP server that never answers) is stopped before its claim expires: the soft limit
+    # lets it record the attempt and retry; the hard limit kills the child, and the sweeper takes the row back.
+    # So a live worker is never still sending when the sweeper hands the row to another (prefork pool).
+    soft_time_limit=SEND_SOFT_TIME_LIMIT,
+    time_limit=SEND_TIME_LIMIT,
 )
 def send_reminder(self, reminder_id: int) -> str:
-    """Send one reminder at most once: claim its row, send, mark it sent; retried with backoff on failure."""
+    """Send one reminder at least once: claim its row, send, mark it sent; retried with backoff when the mail server
+    gave no definite answer; a definite refusal is final."""
     return reminder_send(reminder_id=reminder_id, final_attempt=self.request.retries >= self.max_retries)

@@ -43,6 +43,7 @@ SECTIONS: dict[str, str] = {
     "cases.Delegation": CYCLES,
     "evidence.Evidence": EVIDENCE,
     "evidence.Attachment": EVIDENCE,
+    "evidence.SolicitationPhrase": EVIDENCE,
     "org.JourneyStage": EVIDENCE,
     "org.Touchpoint": EVIDENCE,
     "org.OrgUnit": PEOPLE,

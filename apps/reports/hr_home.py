@@ -114,8 +114,17 @@ def needs_you(*, user: object, now: dt.datetime | None = None) -> list[NeedsYouI
                 key="reminders",
                 label="Reminders that failed",
                 count=Reminder.objects.filter(status=ReminderStatus.FAILED).count(),
-                url=_changelist(Reminder, {"status__exact": ReminderStatus.FAILED.value}),
-                help='Not retried by themselves: fix the address or the mail server, then use "Send again now".',
+                url=_changelist(Reminder, {"needs_hr": ReminderStatus.FAILED.value}),
+                help='Refused by the mail server: fix the address or the server, then use "Send again now".',
+            )
+        )
+        items.append(
+            NeedsYouItem(
+                key="uncertain",
+                label="Reminders possibly sent",
+                count=Reminder.objects.filter(status=ReminderStatus.UNCERTAIN).count(),
+                url=_changelist(Reminder, {"needs_hr": ReminderStatus.UNCERTAIN.value}),
+                help="No definite answer after every retry: ask the person before sending again (same Message-ID).",
             )
         )
     return items

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import email_config, env_bool, env_int, env_list, env_site_url, env_str
+from .env import audit_checkpoint_storage, email_config, env_bool, env_int, env_list, env_site_url, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("RC_DATA_DIR", str(BASE_DIR / "data"))).resolve()
@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.common.middleware.RequestIdMiddleware",
     "apps.common.middleware.RequestSizeLimitMiddleware",
+    # Control characters in query strings, credentials and cookies (apps/common/text.py), before anything reads them.
+    "apps.common.middleware.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -239,11 +241,12 @@ REST_FRAMEWORK = {
         "apps.common.login_protection.LockoutAwareBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON without NUL characters (apps/common/parsers.py); forms and uploads as DRF parses them.
+    # JSON, forms and uploads as DRF parses them, refusing control characters with field errors
+    # (apps/common/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
         "apps.common.parsers.StrictJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "apps.common.parsers.StrictFormParser",
+        "apps.common.parsers.StrictMultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "apps.common.pagination.DefaultPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -267,6 +270,12 @@ SPECTACULAR_SETTINGS = {
         "CycleStatusEnum": "apps.cases.constants.CycleStatus",
         "ExceptionStatusEnum": "apps.cases.constants.ExceptionStatus",
     },
+    # The default hook (enum components), then ours: the standard 400/401/403/404/429 answers, the control-character
+    # rule on free text, int64 ids, closed request bodies (apps/common/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.common.schema.add_standard_errors_and_input_rules",
+    ],
 }
 
 LOGGING = {
@@ -309,6 +318,21 @@ CELERY_BEAT_SCHEDULE["audit-seal"] = {
     "schedule": float(AUDIT_SEAL_EVERY),
     "options": {"expires": float(AUDIT_SEAL_EVERY)},
 }
+# The secret the chain's hashes are keyed with (HMAC-SHA256); it must not be in the database. production.py requires
+# it; local.py (the embedded default) generates one into the data folder on first run; test.py fixes one.
+AUDIT_CHAIN_KEY = env_str("AUDIT_CHAIN_KEY")
+# Signed checkpoints of the chain's head, written outside the database every AUDIT_CHECKPOINT_EVERY seconds (when the
+# head moved) and after each audit export, to this storage (a STORAGES-style entry; JSON in the environment, e.g.
+# {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {"bucket_name": "rc-audit", ...}}: docs/audit.md).
+AUDIT_CHECKPOINT_EVERY = env_int("AUDIT_CHECKPOINT_EVERY", 300)
+AUDIT_CHECKPOINT_STORAGE = audit_checkpoint_storage(
+    env_str("AUDIT_CHECKPOINT_STORAGE"), env_str("AUDIT_CHECKPOINT_DIR", str(DATA_DIR / "audit-checkpoints"))
+)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "audit.checkpoint",
+    "schedule": float(AUDIT_CHECKPOINT_EVERY),
+    "options": {"expires": float(AUDIT_CHECKPOINT_EVERY)},
+}
 
 # Compliance reports and exports (docs/reports.md).
 # A case-detail export with more rows than this runs as a Celery task (progress on the dashboard, download link).
@@ -333,11 +357,13 @@ REMINDERS_ESCALATION_DAYS = env_int("REMINDERS_ESCALATION_DAYS", 7)
 REMINDERS_DIGEST_WEEKDAY = env_int("REMINDERS_DIGEST_WEEKDAY", 0)
 # Seconds between planner passes and between outbox sweeps (Celery beat).
 REMINDERS_PLAN_EVERY = env_int("REMINDERS_PLAN_EVERY", 300)
-REMINDERS_SWEEP_EVERY = env_int("REMINDERS_SWEEP_EVERY", 60)
+# The sweep also takes back rows whose worker died mid-send: SENDING_TIMEOUT + SWEEP_EVERY (90 s) bounds the wait.
+REMINDERS_SWEEP_EVERY = env_int("REMINDERS_SWEEP_EVERY", 30)
 # A due reminder handed to the broker this many seconds ago and still pending is handed over again.
 REMINDERS_REPUBLISH_AFTER = env_int("REMINDERS_REPUBLISH_AFTER", 900)
-# A reminder claimed by a worker this many seconds ago and never finished is marked failed (never resent by itself).
-REMINDERS_SENDING_TIMEOUT = env_int("REMINDERS_SENDING_TIMEOUT", 900)
+# A worker's claim on a reminder lasts this many seconds (the send task's time limits stay inside it): a row still
+# 'sending' after it is taken back by the sweeper and sent again, possibly a second time (same Message-ID).
+REMINDERS_SENDING_TIMEOUT = env_int("REMINDERS_SENDING_TIMEOUT", 60)
 # Publishing a send or drain task after commit waits this many seconds at most to connect to Redis (kombu's
 # socket_connect_timeout; one immediate reconnect, no other retry: apps.reminders.outbox), then the process waits
 # REMINDERS_BROKER_RETRY_AFTER seconds before trying again from a web request (the sweeper hands the rows over).
@@ -361,6 +387,9 @@ REMINDERS_REVIEW_LOOKBACK_DAYS = env_int("REMINDERS_REVIEW_LOOKBACK_DAYS", 3)
 # A failed send is retried with exponential backoff starting at this many seconds (jittered, capped at 10 min).
 REMINDERS_RETRY_BACKOFF = env_int("REMINDERS_RETRY_BACKOFF", 5)
 REMINDERS_MAX_RETRIES = env_int("REMINDERS_MAX_RETRIES", 8)
+# A reminder is claimed at most this many times in all (task retries and takings-back after a dead worker); then it
+# ends 'possibly sent' for HR to check (a definite refusal by the mail server ends 'failed' at once).
+REMINDERS_MAX_ATTEMPTS = env_int("REMINDERS_MAX_ATTEMPTS", REMINDERS_MAX_RETRIES + 1)
 CELERY_BEAT_SCHEDULE["reminders-plan"] = {
     "task": "reminders.plan",
     "schedule": float(REMINDERS_PLAN_EVERY),

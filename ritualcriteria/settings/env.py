@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -99,3 +102,45 @@ def env_site_url() -> str:
     if explicit:
         return explicit.rstrip("/")
     return f"http://127.0.0.1:{env_int('RC_PORT', 8000)}"
+
+
+def audit_checkpoint_storage(raw: str, default_dir: str) -> dict[str, object]:
+    """AUDIT_CHECKPOINT_STORAGE: a JSON STORAGES-style entry ({"BACKEND": ..., "OPTIONS": {...}}), else a folder."""
+    if not raw:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": default_dir}}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"AUDIT_CHECKPOINT_STORAGE is not valid JSON: {exc}.") from exc
+    if not isinstance(value, dict) or not isinstance(value.get("BACKEND"), str):
+        raise ImproperlyConfigured(
+            'AUDIT_CHECKPOINT_STORAGE must be a JSON object like {"BACKEND": "dotted.path", "OPTIONS": {...}}.'
+        )
+    return {"BACKEND": value["BACKEND"], "OPTIONS": dict(value.get("OPTIONS") or {})}
+
+
+def require_audit_chain_key(key: str) -> str:
+    """Refuse to start without an AUDIT_CHAIN_KEY of at least 32 characters (production)."""
+    if len(key) < 32:
+        problem = "is not set" if not key else "is shorter than 32 characters"
+        raise ImproperlyConfigured(
+            f"AUDIT_CHAIN_KEY {problem}. The audit chain's hashes are keyed with it, so it must be a long random "
+            "value kept outside the database (python -c 'import secrets; print(secrets.token_urlsafe(48))'). Keep "
+            "it for good: the trail sealed with it verifies only with it (docs/audit.md)."
+        )
+    return key
+
+
+def local_secret(path: Path) -> str:
+    """A secret kept in a file of the data folder: read it, or generate it on first use (owner-readable only)."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process (web, worker, beat) created it first: use theirs
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        stream.write(value + "\n")
+    return value

@@ -3,12 +3,14 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .env import env_bool, env_int, require_secret_key
+from .env import env_bool, env_int, require_audit_chain_key, require_secret_key
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = require_secret_key(SECRET_KEY, DEBUG)  # noqa: F405
 if not ALLOWED_HOSTS:  # noqa: F405
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set; list the host names this server answers to.")
+
+AUDIT_CHAIN_KEY = require_audit_chain_key(AUDIT_CHAIN_KEY)  # noqa: F405
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -40,3 +40,10 @@ if not REDIS_URL:  # noqa: F405
 AUDIT_SEAL_KICK_INTERVAL = 3600.0
 # One drain per evidence event, at once: the worker tests wait for notices, not for the production batching delay.
 REMINDERS_DRAIN_DELAY = 0.0
+# A fixed chain key, and checkpoints in a folder per test session unless AUDIT_CHECKPOINT_DIR names one (the command
+# tests run several processes that must share it).
+AUDIT_CHAIN_KEY = env_str("AUDIT_CHAIN_KEY", "test-only-audit-chain-key-not-for-production-0123456789")
+AUDIT_CHECKPOINT_STORAGE = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": env_str("AUDIT_CHECKPOINT_DIR") or tempfile.mkdtemp(prefix="rc-test-checkpoints-")},
+}

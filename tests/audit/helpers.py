@@ -66,3 +66,19 @@ def an_edit(instance: models.Model) -> tuple[models.Field, Any]:
                     return field, (old or 0) + 1
                 return field, f"changed-{instance.pk}"[: field.max_length or 100]
     raise AssertionError(f"No plain field to edit on {instance._meta.label}; give this test a hint.")
+
+
+def tamper(sql: str, params: list | None = None) -> None:
+    """Change the audit tables behind the ORM's back, as a superuser would: on PostgreSQL the append-only triggers
+    are disabled for the statement and enabled again after it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE / TRUNCATE refuse while deferred checks wait
+            cursor.execute("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only")
+            cursor.execute("ALTER TABLE audit_seal DISABLE TRIGGER audit_seal_append_only")
+        cursor.execute(sql, params or [])
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only")
+            cursor.execute("ALTER TABLE audit_seal ENABLE TRIGGER audit_seal_append_only")

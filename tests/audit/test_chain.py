@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
 from apps.audit.chain import compute_hash
+from apps.audit.checkpoints import write_checkpoint
 from apps.audit.constants import GENESIS_HASH, AuditAction
 from apps.audit.models import AuditEvent, AuditSeal
 from apps.audit.sealer import audit_seal_pending, unsealed_events
@@ -21,6 +24,7 @@ from tests.factories.org import OrgUnitFactory
 def _sealed_batch(n: int) -> list[AuditSeal]:
     events = AuditEventFactory.create_batch(n)
     audit_seal_pending()
+    write_checkpoint(reason="test")
     return list(AuditSeal.objects.filter(event__in=events).order_by("sequence"))
 
 
@@ -65,7 +69,7 @@ def test_sealing_twice_seals_nothing_more():
 
 
 @pytest.mark.django_db
-def test_the_hash_is_sha256_of_the_canonical_json_of_the_content_and_previous_hash():
+def test_the_hash_is_hmac_sha256_with_the_chain_key_of_the_canonical_json_of_the_content_and_previous_hash():
     event = audit_record(action=AuditAction.EXPORT_MADE, context={"rows": 2, "b": [1.5, "x"], "a": None})
     audit_seal_pending()
     stored = AuditEvent.objects.get(pk=event.pk)
@@ -86,7 +90,10 @@ def test_the_hash_is_sha256_of_the_canonical_json_of_the_content_and_previous_ha
         "context": {"a": None, "b": [1.5, "x"], "rows": 2},
         "prev_hash": GENESIS_HASH,
     }
-    assert seal.hash == hashlib.sha256(canonical_json(payload)).hexdigest()
+    key = settings.AUDIT_CHAIN_KEY.encode()
+    assert seal.scheme == "hmac-sha256"
+    assert seal.hash == hmac.new(key, canonical_json(payload), hashlib.sha256).hexdigest()
+    assert seal.hash != hashlib.sha256(canonical_json(payload)).hexdigest()
     assert seal.hash == compute_hash({**payload, "occurred_at": stored.occurred_at})
     assert canonical_json(json_safe({"b": 1, "a": [1.0, 1e20, 0.5]})) == b'{"a":[1,100000000000000000000,0.5],"b":1}'
 
@@ -132,7 +139,7 @@ def test_verify_audit_catches_a_removed_newest_event_against_a_recorded_head(cap
 
     call_command("verify_audit", "--expect-head", head)  # still fine
     _tamper("DELETE FROM audit_seal WHERE sequence = %s", [3])
-    with pytest.raises(CommandError, match="BROKEN at sequence 3: missing sequence"):
+    with pytest.raises(CommandError, match=r"truncated after 2 \(the checkpoint says the head was 3\)"):
         call_command("verify_audit", "--expect-head", head)
     with pytest.raises(CommandError, match="--expect-head must look like"):
         call_command("verify_audit", "--expect-head", "nonsense")
@@ -147,9 +154,9 @@ def test_verify_audit_names_the_event_whose_content_was_changed():
 
     _tamper("UPDATE audit_event SET object_repr = %s WHERE id = %s", ["Forged", _event_at(3)])
 
-    with pytest.raises(CommandError, match=r"BROKEN at sequence 3: hash mismatch") as excinfo:
+    with pytest.raises(CommandError, match=r"BROKEN: rewritten or forged from 3: hash mismatch") as excinfo:
         call_command("verify_audit")
-    assert "2 events before it are intact" in str(excinfo.value)
+    assert "2 events verify in sequence before the first break" in str(excinfo.value)
 
 
 @pytest.mark.django_db
@@ -158,7 +165,7 @@ def test_verify_audit_names_a_removed_event():
 
     _tamper("DELETE FROM audit_seal WHERE sequence = %s", [2])
 
-    with pytest.raises(CommandError, match=r"BROKEN at sequence 2: missing sequence"):
+    with pytest.raises(CommandError, match=r"BROKEN: missing 2: missing sequence"):
         call_command("verify_audit")
 
 
@@ -173,7 +180,7 @@ def test_verify_audit_names_the_event_after_one_rewritten_with_a_fresh_hash():
     _tamper("UPDATE audit_event SET object_repr = %s WHERE id = %s", ["Forged", seal.event_id])
     _tamper("UPDATE audit_seal SET hash = %s WHERE sequence = %s", [new_hash, 2])
 
-    with pytest.raises(CommandError, match=r"BROKEN at sequence 3: previous-hash mismatch"):
+    with pytest.raises(CommandError, match=r"BROKEN: rewritten or forged from 3: previous-hash mismatch"):
         call_command("verify_audit")
 
 
@@ -183,7 +190,7 @@ def test_on_postgresql_the_tamper_of_a_row_is_named_by_verify_audit_and_the_trig
     _sealed_batch(3)
     _tamper("UPDATE audit_event SET context = %s::jsonb WHERE id = %s", ['{"forged": true}', _event_at(2)])
 
-    with pytest.raises(CommandError, match="BROKEN at sequence 2: hash mismatch"):
+    with pytest.raises(CommandError, match="BROKEN: rewritten or forged from 2: hash mismatch"):
         call_command("verify_audit")
     with connection.cursor() as cursor:
         cursor.execute("SELECT tgname, tgenabled FROM pg_trigger WHERE tgname LIKE 'audit_%%_append_only' ORDER BY 1")

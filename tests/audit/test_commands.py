@@ -21,11 +21,13 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 @pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="uses a throw-away SQLite file database")
 def test_a_command_acts_as_system_with_its_name_and_verify_audit_exits_non_zero_on_tampering(tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ritualcriteria.settings.test", "RC_DATA_DIR": str(tmp_path)}
+    env["AUDIT_CHECKPOINT_DIR"] = str(tmp_path / "checkpoints")
     env.pop("REDIS_URL", None)
     assert _manage("migrate", "--noinput", env=env).returncode == 0
     assert _manage("ensure_admin", env=env).returncode == 0
     sealed = _manage("seal_audit", env=env)
     assert sealed.returncode == 0 and "Sealed" in sealed.stdout, sealed.stderr
+    assert "Checkpoint written: head" in sealed.stdout
 
     ok = _manage("verify_audit", env=env)
     assert ok.returncode == 0, ok.stderr
@@ -41,4 +43,4 @@ def test_a_command_acts_as_system_with_its_name_and_verify_audit_exits_non_zero_
         db.execute("UPDATE audit_event SET actor_name = 'someone else' WHERE id = 1")
     broken = _manage("verify_audit", env=env)
     assert broken.returncode == 1
-    assert "BROKEN at sequence 1: hash mismatch" in broken.stderr
+    assert "BROKEN: rewritten or forged from 1: hash mismatch" in broken.stderr

@@ -152,11 +152,11 @@ def test_a_sealer_killed_mid_batch_seals_nothing_of_that_batch_and_the_next_run_
         from apps.audit import sealer
         calls = {"n": 0}
         real = sealer.compute_hash
-        def slow(row):
+        def slow(row, **kwargs):
             calls["n"] += 1
             if calls["n"] == 15:
                 time.sleep(120)
-            return real(row)
+            return real(row, **kwargs)
         with mock.patch.object(sealer, "compute_hash", slow):
             sealer.audit_seal_pending(batch_size=10)
         """

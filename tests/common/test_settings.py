@@ -36,7 +36,12 @@ def test_local_settings_with_debug_off_also_require_a_secret_key():
 
 
 def test_production_settings_start_with_secret_key_and_hosts():
-    result = run_check("ritualcriteria.settings.production", SECRET_KEY="x" * 60, ALLOWED_HOSTS="hr.example.com")
+    result = run_check(
+        "ritualcriteria.settings.production",
+        SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="hr.example.com",
+        AUDIT_CHAIN_KEY="k" * 40,
+    )
 
     assert result.returncode == 0, result.stderr
 

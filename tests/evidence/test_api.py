@@ -661,7 +661,7 @@ def test_owner_attaches_pdf_png_and_text(people, items, name, content, content_t
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("big.txt", b"x" * (1_572_864), "the limit is 1 MB"),
+        ("big.txt", b"x" * (1_572_864), "The file is 1,572,864 bytes; the limit is 1,048,576 bytes (1 MB)."),
         ("invoice.pdf", EXECUTABLE, "not accepted"),
         ("empty.txt", b"", "empty"),
         ("report.pdf", b"just some text pretending to be a PDF", "its content is text/plain"),

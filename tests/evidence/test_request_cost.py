@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from apps.audit.models import AuditEvent
 from apps.evidence.constants import CustomerType, EvidenceStatus
+from apps.evidence.gaming_store import active_phrases
 from apps.evidence.models import Evidence
 from apps.evidence.services import evidence_create
 from apps.policies.models import EvidenceCategory
@@ -64,9 +65,10 @@ def test_submitting_costs_a_fixed_number_of_queries(people, django_assert_max_nu
     item = EvidenceFactory(owner=people["owner"])
     for _ in range(files):
         AttachmentFactory(evidence=item)
+    active_phrases()  # the score-solicitation phrases, read once a process (and again at most every 30 s)
     # token, groups, whether the caller manages anyone, the item (get_object), the lock with the relations the
-    # answer shows, update, the audit trail's two events, the event queued for the reminders' worker, the answer's
-    # files; here the view's transaction is a savepoint of the test's (two statements)
+    # answer shows, its files (scanned for flags, then shown), update, the audit trail's two events, the event
+    # queued for the reminders' worker; here the view's transaction is a savepoint of the test's (two statements)
     with django_assert_max_num_queries(12):
         response = client.post(f"/api/evidence/{item.pk}/submit/")
     assert response.status_code == 200

@@ -5,7 +5,7 @@ import datetime as dt
 import factory
 
 from apps.evidence.constants import CustomerType, EvidenceStatus, SourceType
-from apps.evidence.models import Attachment, Evidence
+from apps.evidence.models import Attachment, Evidence, SolicitationPhrase
 from apps.policies.models import EvidenceCategory
 from tests.factories.org import EmployeeFactory
 
@@ -58,3 +58,15 @@ class AttachmentFactory(factory.django.DjangoModelFactory):
     content_type = "text/plain"
     size = 20
     sha256 = "0" * 64
+
+
+class SolicitationPhraseFactory(factory.django.DjangoModelFactory):
+    """A company-specific phrase HR added: plain words, English, a request."""
+
+    class Meta:
+        model = SolicitationPhrase
+
+    phrase = factory.Sequence(lambda n: f"please help our team number {n}")
+    kind = "request"
+    language = "en"
+    description = "Company-specific phrasing"

@@ -133,12 +133,14 @@ def waiting(admin_user):
     EvidenceFactory(status=EvidenceStatus.VERIFIED, submitted_at=now - dt.timedelta(days=30))
     # Reminders: two failed, one sent.
     failed = [ReminderFactory(status=ReminderStatus.FAILED), ReminderFactory(status=ReminderStatus.FAILED)]
+    uncertain = ReminderFactory(status=ReminderStatus.UNCERTAIN)
     ReminderFactory(status=ReminderStatus.SENT)
     return {
         "exceptions": {other.pk},
         "cases": {alone.pk, recommended.pk},
         "reviews": {overdue.pk},
         "reminders": {r.pk for r in failed},
+        "uncertain": {uncertain.pk},
     }
 
 
@@ -146,7 +148,7 @@ def test_needs_you_counts_what_waits_for_hr(admin_client, waiting):
     response = admin_client.get(reverse("admin:index"))
 
     assert {key: item.count for key, item in needs(response).items()} == {
-        "exceptions": 1, "cases": 2, "reviews": 1, "reminders": 2,
+        "exceptions": 1, "cases": 2, "reviews": 1, "reminders": 2, "uncertain": 1,
     }  # fmt: skip
     page = response.content.decode()
     assert "Exceptions waiting for a second HR" in page and "Nothing needs you" not in page

@@ -154,7 +154,9 @@ def test_an_oversized_json_body_is_a_413_with_the_sizes_and_nothing_is_saved(cas
     response = api(cast).post(reverse("evidence_api:evidence-list"), body, content_type="application/json")
 
     assert response.status_code == 413
-    assert response.json()["detail"].startswith("The request body is 3 MB; the limit is 2 MB")
+    assert response.json()["detail"].startswith(
+        "The request body is 3,145,794 bytes; the limit is 2,097,152 bytes (2 MB)"
+    )
     assert row_counts() == before
 
 
@@ -183,7 +185,7 @@ def test_an_oversized_upload_is_refused_and_nothing_is_stored(cast, settings, tm
     response = api(cast).post(reverse("evidence_api:evidence-attachments", args=[cast.draft.pk]), {"file": big})
 
     assert response.status_code == 400
-    assert "the limit is 1 MB" in response.json()["file"][0]
+    assert "The file is 1,320,000 bytes; the limit is 1,048,576 bytes (1 MB)." in response.json()["file"][0]
     assert row_counts() == before
     assert not any(path.is_file() for path in tmp_path.rglob("*"))
 

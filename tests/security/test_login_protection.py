@@ -179,6 +179,7 @@ def production_env(**extra: str) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="ritualcriteria.settings.production",
         SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
+        AUDIT_CHAIN_KEY="a-long-random-audit-chain-key-" + "k" * 40,
         ALLOWED_HOSTS="rc.example.com",
         **extra,
     )

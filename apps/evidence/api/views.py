@@ -16,12 +16,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.common.parsers import StrictFormParser, StrictMultiPartParser
 from apps.common.users import signed_in_user
 
 from ..filters import EvidenceFilter
@@ -254,7 +255,7 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
         methods=["post"],
         url_path="attachments",
         url_name="attachments",
-        parser_classes=[MultiPartParser, FormParser],
+        parser_classes=[StrictMultiPartParser, StrictFormParser],
     )
     def add_attachment(self, request: Request, pk: str | None = None) -> Response:
         evidence = self.get_object()

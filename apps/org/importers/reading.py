@@ -7,6 +7,8 @@ import io
 
 from django.db import models
 
+from apps.common.text import has_control_characters
+
 from .columns import COLUMNS, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, RowError
 
 TRUE_WORDS = ("yes", "true", "1", "y")
@@ -55,6 +57,8 @@ def _read_table(content: bytes, kind: str) -> tuple[list[str], list[tuple[int, d
                     raise _Refused(RowError(None, None, f"The file has over {MAX_IMPORT_ROWS:,} rows; split it."))
                 if len(cells) != len(header):
                     errors.append(RowError(start, None, f"has {len(cells)} cells but the header has {len(header)}."))
+                elif refused := _control_character_errors(start, header, cells):
+                    errors.extend(refused)
                 else:
                     rows.append((start, {name: cell.strip() for name, cell in zip(header, cells, strict=True)}))
     except csv.Error as exc:
@@ -62,6 +66,18 @@ def _read_table(content: bytes, kind: str) -> tuple[list[str], list[tuple[int, d
     if header is None:
         raise _Refused(RowError(None, None, "The file is empty; its first row must be the header."))
     return header, rows, errors
+
+
+CONTROL_CHARACTERS_ERROR = "contains control characters, which are not allowed; remove them and retry."
+
+
+def _control_character_errors(line: int, header: list[str], cells: list[str]) -> list[RowError]:
+    """One error per cell of the row holding a control character (apps.common.text); such a row is not used."""
+    return [
+        RowError(line, name, CONTROL_CHARACTERS_ERROR)
+        for name, cell in zip(header, cells, strict=True)
+        if has_control_characters(cell)
+    ]
 
 
 def _check_header(cells: list[str], kind: str, line: int) -> list[str]:
@@ -72,6 +88,8 @@ def _check_header(cells: list[str], kind: str, line: int) -> list[str]:
     if len(names) == 1 and ";" in names[0]:
         raise _Refused(RowError(line, None, "the header is separated by ';'; save the file with commas."))
     problems = []
+    if any(has_control_characters(cell) for cell in cells):
+        raise _Refused(RowError(line, None, f"the header {CONTROL_CHARACTERS_ERROR}"))
     if blank := [str(index) for index, name in enumerate(names, 1) if not name]:
         problems.append(f"header cell(s) {', '.join(blank)} are empty.")
     if repeated := sorted({name for name in names if name and names.count(name) > 1}):

@@ -31,6 +31,8 @@ def _delivery(reminder: Reminder, now: dt.datetime) -> str:
         return f"E-mailed {_when(reminder.sent_at)}"
     if reminder.status == ReminderStatus.FAILED:
         return "The e-mail could not be sent; HR can send it again"
+    if reminder.status == ReminderStatus.UNCERTAIN:
+        return "The e-mail may not have reached you; HR is checking"
     if reminder.due_at > now:
         return f"Will be e-mailed {_when(reminder.due_at)}, within your sending hours"
     return "Being e-mailed now"

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import IO, Any
 
-from apps.common.csv_safety import FORMULA_PREFIXES, safe_cell
+from apps.common.csv_safety import safe_cell, safe_text
 
 from . import Progress, Section
 
@@ -25,9 +25,6 @@ class _Echo:
         return value
 
 
-_DANGEROUS_FIRST = frozenset(FORMULA_PREFIXES)
-
-
 def cell(value: Any) -> str | int | float | Decimal:
     """A CSV cell: numbers as they are, dates in ISO 8601, yes/no for booleans, neutralised text.
 
@@ -35,7 +32,7 @@ def cell(value: Any) -> str | int | float | Decimal:
     """
     kind = type(value)
     if kind is str:
-        return "'" + value if value[:1] in _DANGEROUS_FIRST else value
+        return safe_text(value)
     if kind is int or kind is float or value is None:
         return "" if value is None else value  # a number is never a formula, even a negative one
     if isinstance(value, bool):
@@ -76,8 +73,8 @@ class CsvRenderer:
                     row = list(row)
                     for index in text_columns:
                         value = row[index]
-                        if type(value) is str and value[:1] in _DANGEROUS_FIRST:
-                            row[index] = "'" + value
+                        if type(value) is str:
+                            row[index] = safe_text(value)
                     line = writer.writerow(row)
                 buffer.append(line)
                 size += len(line)

@@ -1,8 +1,9 @@
 """XLSX: XlsxWriter in constant-memory mode, a sheet per section, styled and frozen header row.
 
 Text is always written as text (never parsed as a formula, number or link). Text that a spreadsheet would run as
-a formula when edited or re-saved as CSV (starting with = + - @, tab or carriage return) also gets Excel's
-"quote prefix", the same protection as typing a leading apostrophe, without changing the text itself.
+a formula when edited or re-saved as CSV (the rule of apps.common.csv_safety: = + - @ in any width, after blanks,
+or a tab or carriage return first) also gets Excel's "quote prefix", the same protection as typing a leading
+apostrophe, without changing the text itself.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import IO, Any
 import xlsxwriter
 from django.utils import timezone
 
-from apps.common.csv_safety import FORMULA_PREFIXES
+from apps.common.csv_safety import is_formula_like
 
 from . import Progress, Section
 
@@ -107,7 +108,7 @@ class XlsxRenderer:
             sheet.write_datetime(row, col, value, date_format)
         else:
             text = str(value)
-            if text.startswith(FORMULA_PREFIXES):
+            if is_formula_like(text):
                 sheet.write_string(row, col, text, guarded)
             else:
                 sheet.write_string(row, col, text)

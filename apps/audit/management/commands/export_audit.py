@@ -7,6 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.audit.checkpoints import ChainDoesNotExtendCheckpoint, CheckpointError, write_checkpoint
+from apps.audit.sealer import audit_seal_pending
 from apps.audit.selectors import audit_event_list
 from apps.audit.services import audit_export_csv
 
@@ -41,6 +43,7 @@ class Command(BaseCommand):
             _, lines = audit_export_csv(events=events, filters=filters, destination="standard output")
             for line in lines:
                 self.stdout.write(line, ending="")
+            self._checkpoint()
             return
         try:
             stream = open(out, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
@@ -50,3 +53,12 @@ class Command(BaseCommand):
             rows, lines = audit_export_csv(events=events, filters=filters, destination=out)
             stream.writelines(lines)
         self.stdout.write(self.style.SUCCESS(f"Exported {rows} audit events to {out}."))
+        self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """Seal the export's own event and write a checkpoint that covers it (docs/audit.md)."""
+        audit_seal_pending()
+        try:
+            write_checkpoint(reason="export", force=True)
+        except (ChainDoesNotExtendCheckpoint, CheckpointError) as exc:
+            self.stderr.write(f"Exported, but no checkpoint was written: {exc}. Run `manage.py verify_audit`.")

@@ -1,44 +1,70 @@
-"""Walk the audit chain and say whether it is intact."""
+"""Walk the audit chain, compare it with the latest signed checkpoint, and say whether it is intact."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.audit.constants import DEFAULT_BATCH_SIZE
-from apps.audit.selectors import audit_chain_verify
+from apps.audit.models import AuditSeal
+from apps.audit.verification import verify_trail
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute every sealed audit event's hash in sequence order. Prints 'OK: N events sealed, M awaiting the "
-        "sealer, chain intact' and exits 0, or names the first broken sequence number and why, and exits 1."
+        "Recompute every sealed audit event's keyed hash in sequence order and compare the chain with the latest "
+        "signed checkpoint (or --checkpoint FILE). Prints 'OK: ...' and exits 0, or names each problem (missing N, "
+        "rewritten or forged from N, truncated after N, key mismatch, no checkpoint yet) and exits 1."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Events read per query.")
         parser.add_argument(
+            "--checkpoint",
+            metavar="FILE",
+            help="Compare with this checkpoint file (e.g. one downloaded from the admin and kept elsewhere) instead "
+            "of the latest in AUDIT_CHECKPOINT_STORAGE.",
+        )
+        parser.add_argument(
             "--expect-head",
             metavar="SEQUENCE:HASH",
-            help="A head recorded earlier (printed by a previous run); fails if that event is gone or differs, "
-            "which catches removal of the newest events.",
+            help="A head recorded earlier (printed by a previous run); fails if that event is gone or differs.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
         expected = _parse_head(options["expect_head"]) if options["expect_head"] else None
-        report = audit_chain_verify(batch_size=options["batch_size"])
-        if report.broken is not None:
-            raise CommandError(
-                f"BROKEN at sequence {report.broken.sequence}: {report.broken.reason}. "
-                f"{report.count} events before it are intact."
-            )
+        data, name = None, ""
+        if options["checkpoint"]:
+            name = options["checkpoint"]
+            try:
+                data = Path(name).read_bytes()
+            except OSError as exc:
+                raise CommandError(f"Cannot read the checkpoint {name}: {exc.strerror}.") from exc
+        result = verify_trail(checkpoint_data=data, checkpoint_name=name, batch_size=options["batch_size"])
+        problems = list(result.problems)
         if expected is not None:
-            _check_expected_head(expected, report.count)
+            problems.extend(_check_expected_head(expected, result.report.count))
+        report = result.report
+        if problems:
+            raise CommandError(
+                "BROKEN: "
+                + "\nBROKEN: ".join(problems)
+                + f"\n{report.count} events verify in sequence before the first break; "
+                f"{report.unsealed} await the sealer."
+            )
+        against = (
+            f"matches the checkpoint of {result.checkpoint.written_at} (head {result.checkpoint.head_sequence})"
+            if result.checkpoint is not None
+            else "no checkpoint yet (nothing sealed)"
+        )
         self.stdout.write(
-            self.style.SUCCESS(f"OK: {report.count} events sealed, {report.unsealed} awaiting the sealer, chain intact")
+            self.style.SUCCESS(
+                f"OK: {report.count} events sealed, {report.unsealed} awaiting the sealer, chain intact, {against}"
+            )
         )
         self.stdout.write(f"head: {report.head_sequence}:{report.head_hash}")
 
@@ -50,12 +76,11 @@ def _parse_head(value: str) -> tuple[int, str]:
     return int(sequence), head_hash.lower()
 
 
-def _check_expected_head(expected: tuple[int, str], count: int) -> None:
-    from apps.audit.models import AuditSeal
-
+def _check_expected_head(expected: tuple[int, str], count: int) -> list[str]:
     sequence, head_hash = expected
     stored = AuditSeal.objects.filter(sequence=sequence).values_list("hash", flat=True).first()
     if stored is None:
-        raise CommandError(f"BROKEN at sequence {sequence}: missing sequence (the chain ends at {count}).")
+        return [f"truncated after {count} (the recorded head was {sequence})"]
     if stored != head_hash:
-        raise CommandError(f"BROKEN at sequence {sequence}: hash differs from the recorded head.")
+        return [f"rewritten or forged from {sequence} or before: its hash differs from the recorded head"]
+    return []

@@ -39,7 +39,8 @@ class Command(BaseCommand):
             f"Planner: {planned.counts['created']} reminder(s) created, {planned.published} handed to the broker, "
             f"{planned.deferred} left for the next pass. "
             f"Sweeper: {swept.drained} queued evidence event(s) drained, {swept.published} handed over again, "
-            f"{swept.failed_stuck} stuck send(s) marked failed."
+            f"{swept.recovered} send(s) of a stopped worker taken back to be sent again, "
+            f"{swept.uncertain} left possibly sent for HR to check."
         )
 
     def _now(self, raw: str | None) -> dt.datetime:
