@@ -6,17 +6,18 @@ from typing import Any, cast
 
 from django import forms
 
+from apps.common.text import ControlCharacterFormMixin
 from apps.org.constants import JobLevel
 from apps.org.models import Employee, OrgUnit
 
 NOTE = forms.Textarea(attrs={"rows": 3, "cols": 60})
 
 
-class NominationsForm(forms.Form):
+class NominationsForm(ControlCharacterFormMixin, forms.Form):
     file = forms.FileField(help_text="CSV, UTF-8, at most 5 MB; see the columns below.")
 
 
-class DecisionNoteForm(forms.Form):
+class DecisionNoteForm(ControlCharacterFormMixin, forms.Form):
     comment = forms.CharField(widget=NOTE, help_text="Shown to the people involved.")
 
 
@@ -33,7 +34,7 @@ class EmployeeNumberField(forms.CharField):
         return employee
 
 
-class OneEmployeeForm(forms.Form):
+class OneEmployeeForm(ControlCharacterFormMixin, forms.Form):
     """Open a case for one person, picked from the search results."""
 
     employee = forms.ModelChoiceField(
@@ -44,7 +45,7 @@ class OneEmployeeForm(forms.Form):
     nominated_by = EmployeeNumberField(required=False, help_text="Optional: the nominator's employee number.")
 
 
-class CandidateForm(forms.Form):
+class CandidateForm(ControlCharacterFormMixin, forms.Form):
     """Open a hiring case for one candidate."""
 
     candidate_name = forms.CharField(max_length=200)
@@ -52,14 +53,14 @@ class CandidateForm(forms.Form):
     nominated_by = EmployeeNumberField(help_text="The hiring manager's employee number; their unit's policy applies.")
 
 
-class OneUnitForm(forms.Form):
+class OneUnitForm(ControlCharacterFormMixin, forms.Form):
     """Open a case about one org unit (budget expansion)."""
 
     unit = forms.ModelChoiceField(queryset=OrgUnit.objects.active().order_by("name"))
     nominated_by = EmployeeNumberField(required=False, help_text="Optional: the nominator's employee number.")
 
 
-class OpeningFilterForm(forms.Form):
+class OpeningFilterForm(ControlCharacterFormMixin, forms.Form):
     """Open cases for everyone matching a filter; an empty filter means every active employee."""
 
     unit = forms.ModelChoiceField(
@@ -71,19 +72,19 @@ class OpeningFilterForm(forms.Form):
     job_level = forms.ChoiceField(choices=[("", "Every level"), *JobLevel.choices], required=False)
 
 
-class CommentForm(forms.Form):
+class CommentForm(ControlCharacterFormMixin, forms.Form):
     """An optional comment (approving a step)."""
 
     comment = forms.CharField(widget=NOTE, required=False, help_text="Optional; shown to the people involved.")
 
 
-class NoteForm(forms.Form):
+class NoteForm(ControlCharacterFormMixin, forms.Form):
     """A required note (rejecting, attesting, withdrawing, deciding an exception)."""
 
     note = forms.CharField(widget=NOTE, help_text="Shown to the people involved and kept on the audit trail.")
 
 
-class ExceptionRequestForm(forms.Form):
+class ExceptionRequestForm(ControlCharacterFormMixin, forms.Form):
     """Ask HR for an exception to some of the case's unmet requirements."""
 
     justification = forms.CharField(

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django import forms
 
+from apps.common.text import ControlCharacterFormMixin
 from apps.org.models import Touchpoint
 
 from .engine.requirement_kinds import (
@@ -72,7 +73,7 @@ def _with_stored(choices: Choices, stored: object) -> Choices:
 KIND_FIELD_HELP = 'What the requirement checks; the fields below change with it (see "About requirement kinds").'
 
 
-class RequirementParamsForm(forms.ModelForm):
+class RequirementParamsForm(ControlCharacterFormMixin, forms.ModelForm):
     """Edits a requirement kind and its params field by field; `clean()` builds and validates the params.
 
     Fields that do not belong to the chosen kind are ignored. The model's JSON `params` is not shown.

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+
+from apps.common.text import ControlCharacterFormMixin
 
 from .hr_home import needs_you
 from .permissions import can_view_reports
@@ -112,6 +115,23 @@ class HRAdminSite(admin.AdminSite):
     site_title = "Ritual Criteria"
     index_title = "HR home"
 
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        """Register as Django does, with every admin form (and inline form) refusing control characters next to the
+        field (`ControlCharacterFormMixin`), whichever form the ModelAdmin names."""
+        admin_class = admin_class or admin.ModelAdmin
+        form = options.get("form", admin_class.form)
+        if not issubclass(form, ControlCharacterFormMixin):
+            options["form"] = _refusing_control_characters(form)
+        inlines = options.get("inlines", admin_class.inlines)
+        if any(not issubclass(inline.form, ControlCharacterFormMixin) for inline in inlines):
+            options["inlines"] = [
+                inline
+                if issubclass(inline.form, ControlCharacterFormMixin)
+                else type(inline.__name__, (inline,), {"form": _refusing_control_characters(inline.form)})
+                for inline in inlines
+            ]
+        super().register(model_or_iterable, admin_class, **options)
+
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         app_list = super().get_app_list(request, app_label)
         if app_label is not None:
@@ -136,3 +156,8 @@ def _portal_url() -> str | None:
         return reverse("portal:home")
     except NoReverseMatch:
         return None
+
+
+def _refusing_control_characters(form: type[forms.BaseForm]) -> type[forms.BaseForm]:
+    """The same form, refusing control characters in any submitted value next to its field."""
+    return type(form.__name__, (ControlCharacterFormMixin, form), {"__module__": form.__module__})

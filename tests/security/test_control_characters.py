@@ -245,7 +245,42 @@ def test_a_nul_in_an_admin_form_is_refused_naming_the_field_and_nothing_is_saved
     assert as_browsers_send_it.status_code == 400
     assert b"The form field &#x27;name&#x27; contains control characters" in as_browsers_send_it.content
     assert as_multipart.status_code == 200
-    assert as_multipart.context["adminform"].form.errors["name"] == ["Null characters are not allowed."]
+    assert as_multipart.context["adminform"].form.errors["name"] == [CONTROL_CHARACTERS_MESSAGE]
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("char", ["\x1b", "\x07", "\u009b"])
+def test_any_admin_form_refuses_control_characters_next_to_the_field_and_saves_nothing(cast, char):
+    client = cast.client("superuser")
+    before = row_counts()
+
+    response = client.post(
+        reverse("admin:org_orgunit_add"), {"name": f"Back{char}office", "code": "back-office", "customer_layer": "1"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["name"] == [CONTROL_CHARACTERS_MESSAGE]
+    assert row_counts() == before
+
+
+def test_an_admin_inline_form_refuses_control_characters_next_to_the_field(cast):
+    client = cast.client("superuser")
+    version = cast.case.pinned_versions.first()
+    policy = version.policy
+    data = {
+        "policy": policy.pk, "effective_from": "2099-01-01", "effective_to": "", "notes": "",
+        "requirements-TOTAL_FORMS": "1", "requirements-INITIAL_FORMS": "0",
+        "requirements-MIN_NUM_FORMS": "0", "requirements-MAX_NUM_FORMS": "1000",
+        "requirements-0-kind": "customer_voice", "requirements-0-order": "1", "requirements-0-weight": "1",
+        "requirements-0-count": "1", "requirements-0-label": "Quote\x1b[31m", "requirements-0-help_text": "",
+    }  # fmt: skip
+    before = row_counts()
+
+    response = client.post(reverse("admin:policies_policyversion_add"), data)
+
+    assert response.status_code == 200
+    inline_errors = [form.errors for formset in response.context["inline_admin_formsets"] for form in formset.formset]
+    assert {"label": [CONTROL_CHARACTERS_MESSAGE]} in inline_errors
     assert row_counts() == before
 
 
