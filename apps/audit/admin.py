@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -17,7 +18,8 @@ from django.utils.html import format_html, format_html_join
 from .checkpoints import checkpoint_storage, latest_checkpoint_name, read_checkpoint
 from .constants import AuditAction
 from .exports import CONTENT_TYPE, csv_filename
-from .models import AuditEvent, AuditSeal
+from .models import AuditEvent, AuditSeal, PersonKey
+from .personal import reveal, reveal_changes, reveal_events
 from .registry import action_choices, action_label
 from .services import audit_export_csv, audit_record
 
@@ -47,10 +49,29 @@ def _seal_of(event: AuditEvent) -> AuditSeal | None:
         return None
 
 
+# Where the changelist leaves the keys that reveal its page's personal values (read once per page).
+_PAGE_KEYS_ATTR = "revealed_keys"
+
+
+class _RevealingChangeList(ChangeList):
+    """The changelist, reading the person keys of the page's events in one query to show their values."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        events = list(self.result_list)
+        keys = reveal_events(events)
+        for event in events:
+            setattr(event, _PAGE_KEYS_ATTR, keys)
+
+
+def _keys_of(event: AuditEvent) -> dict[int, PersonKey] | None:
+    return getattr(event, _PAGE_KEYS_ATTR, None)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "chain_position", "occurred_at", "actor_name", "action_name", "object_type", "object_id", "object_repr",
+        "id", "chain_position", "occurred_at", "actor_name", "action_name", "object_type", "object_id", "object_text",
     )  # fmt: skip
     list_filter = (
         ("actor_name", admin.AllValuesFieldListFilter),
@@ -75,7 +96,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "action",
         "object_type",
         "object_id",
-        "object_repr",
+        "object_text",
         "changes_table",
         "context",
         "chain_prev_hash",
@@ -92,6 +113,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return _RevealingChangeList
+
+    @admin.display(description="object", ordering="object_repr")
+    def object_text(self, obj: AuditEvent) -> str:
+        """The object's text, decrypted when it is a person's ("[erased]" once they were erased)."""
+        return str(reveal(obj.object_repr, _keys_of(obj)))
 
     @admin.display(description="action", ordering="action")
     def action_name(self, obj: AuditEvent) -> str:
@@ -122,7 +151,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         if not obj.changes:
             return "-"
         rows = []
-        for name, pair in obj.changes.items():
+        for name, pair in reveal_changes(obj.changes).items():
             old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
             rows.append((name, json.dumps(old, ensure_ascii=False), json.dumps(new, ensure_ascii=False)))
         body = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", rows)

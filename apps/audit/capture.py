@@ -25,8 +25,9 @@ from django.utils import timezone
 from .actor import current_actor, current_request_id
 from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
 from .models import AUDIT_BEFORE_ATTR, AuditEvent
+from .personal import protect_event
 from .querysets import AuditedQuerySet
-from .registry import TrackedModel, tracked_m2m, tracked_spec
+from .registry import TrackedModel, personal_fields, tracked_m2m, tracked_spec
 from .sealer import kick_sealer
 from .serialization import json_safe
 
@@ -181,8 +182,9 @@ def model_event(
     spec: TrackedModel, instance: models.Model, action: str, changes: dict[str, Any], **context: Any
 ) -> AuditEvent:
     """Build an unsaved create/update/delete event for `instance` (`changes` as the helpers above make them:
-    JSON-safe already; `context` plain values)."""
-    return _new_event(
+    JSON-safe already; `context` plain values). The personal values of a model registered with
+    `register_personal_fields` are stored encrypted with the person's key (apps.audit.personal)."""
+    event = _new_event(
         action=action,
         object_type=spec.label,
         object_id=instance.pk,
@@ -190,6 +192,10 @@ def model_event(
         changes=changes,
         context=context,
     )
+    personal = personal_fields(spec.label)  # one dict lookup: nothing more for a model without personal fields
+    if personal is not None:
+        protect_event(event, instance, personal)
+    return event
 
 
 def write_events(events: list[AuditEvent], *, using: str | None = None) -> list[AuditEvent]:

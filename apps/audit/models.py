@@ -182,3 +182,26 @@ class AuditedModel(models.Model):
                 super().save(*args, **kwargs)
         finally:  # never left for a later save, should this one fail before the capture took them
             self.__dict__.pop(AUDIT_BEFORE_ATTR, None)
+
+
+class PersonKey(models.Model):
+    """The key that encrypts one person's personal values in the trail (apps.audit.personal).
+
+    Not audited itself: a key must never reach the trail. Erasing the person blanks `key` and sets `erased_at`;
+    the events keep their ciphertext (and their hashes), which can no longer be read.
+    """
+
+    person_type = models.CharField(max_length=100, help_text="'app_label.model_name' of the person, e.g. org.employee.")
+    person_id = models.CharField(max_length=64)
+    key = models.BinaryField(max_length=32, help_text="Random 256-bit AES-GCM key; empty once erased.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(null=True, blank=True, help_text="When the key was destroyed.")
+
+    class Meta:
+        db_table = "audit_person_key"
+        constraints = [
+            models.UniqueConstraint(fields=["person_type", "person_id"], name="audit_person_key_one_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"key {self.pk} of {self.person_type} {self.person_id}" + (" (erased)" if self.erased_at else "")

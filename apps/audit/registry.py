@@ -13,7 +13,7 @@ changed (at the latest once every `ready()` has run).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -237,3 +237,48 @@ def tracked_models() -> list[type[models.Model]]:
 def tracked_m2m(through: type[models.Model]) -> TrackedManyToMany | None:
     """Return how changes to a many-to-many table are captured, or None."""
     return _current().many_to_many.get(through)
+
+
+# Personal fields ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalFields:
+    """Which values of a model's events are a person's personal data, and whose (apps.audit.personal)."""
+
+    label: str
+    fields: frozenset[str]
+    # The person the values belong to, as ('app_label.model_name', primary key); None when there is none.
+    person: Callable[[Any], tuple[str, Any] | None]
+
+
+# Model label -> its personal fields; read with one dict lookup per event, so unregistered models cost nothing.
+_personal: dict[str, PersonalFields] = {}
+
+
+def register_personal_fields(
+    model_label: str, *, fields: Iterable[str], person: Callable[[Any], tuple[str, Any] | None]
+) -> None:
+    """Store these fields' values (old and new) and the object's text encrypted with the person's key on every
+    event of the model, so erasing the person (`apps.audit.personal.person_erase`) makes them unreadable while the
+    chain still verifies. Call it from the app's `AppConfig.ready()`; registering again replaces the entry.
+
+    `model_label` is "app_label.ModelName" in any case; `person(obj)` returns ("app_label.model_name", pk).
+    """
+    label = model_label.lower()
+    with _lock:
+        _personal[label] = PersonalFields(label=label, fields=frozenset(fields), person=person)
+
+
+def personal_fields(label: str) -> PersonalFields | None:
+    """The personal fields registered for a model label ('app_label.model_name'), or None."""
+    return _personal.get(label)
+
+
+def _user_is_the_person(user: Any) -> tuple[str, Any]:
+    return ("auth.user", user.pk)
+
+
+# Django's own users are audited by the trail itself (TRACKED_EXTRA_MODELS), so their personal fields are declared
+# here; the product's apps declare theirs in their ready().
+register_personal_fields("auth.User", fields=("first_name", "last_name", "email"), person=_user_is_the_person)

@@ -12,7 +12,8 @@ from .capture import object_repr as repr_of
 from .constants import AuditAction
 from .exports import iter_csv
 from .models import AuditEvent
-from .registry import is_known_action, label_of
+from .personal import protect_event
+from .registry import is_known_action, label_of, personal_fields
 
 
 def audit_record(
@@ -43,6 +44,10 @@ def audit_record(
         changes=changes,
         context=context,
     )
+    if obj is not None and object_repr == repr_of(obj):
+        personal = personal_fields(object_type or "")
+        if personal is not None:  # a domain event about a person: their name is stored encrypted, like a change
+            protect_event(event, obj, personal)
     write_events([event])
     return event
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from apps.audit.constants import AuditAction
 from apps.audit.models import AuditEvent
+from apps.audit.personal import reveal, reveal_events
 from apps.audit.registry import action_label, label_of
 from apps.common.roles import is_hr, is_leadership
 from apps.evidence.constants import EvidenceStatus
@@ -281,10 +282,11 @@ def _step_entries(case: Case) -> list[TimelineEntry]:
 def _actor_names(events: list[AuditEvent]) -> Callable[[AuditEvent], str]:
     """Each event's actor as the other entries name people (full name), read in one query for all of them."""
     users = User.objects.in_bulk({e.actor_user_id for e in events if e.actor_user_id is not None})
+    keys = reveal_events(events)  # personal values are stored encrypted (apps.audit.personal)
 
     def name(event: AuditEvent) -> str:
         user = users.get(event.actor_user_id) if event.actor_user_id is not None else None
-        return person_name(user) if user is not None else (event.actor_name or "the system")
+        return person_name(user) if user is not None else (reveal(event.actor_name, keys) or "the system")
 
     return name
 
@@ -294,6 +296,7 @@ def _event_entries(events: list[AuditEvent], names: Callable[[AuditEvent], str])
     case_label, attestation_label = label_of(Case), label_of(Attestation)
     # A withdrawal deletes the attestation row and records the withdrawal: tell it once, with its note.
     withdrawals = [e.actor_user_id for e in events if e.action == ATTESTATION_WITHDRAWN]
+    keys = reveal_events(events)
     entries = []
     for event in events:
         action = event.action
@@ -317,12 +320,12 @@ def _event_entries(events: list[AuditEvent], names: Callable[[AuditEvent], str])
                     at=event.occurred_at,
                     actor=actor,
                     kind=TimelineKind.CHANGE,
-                    text=f"Removed {event.object_repr or event.object_type}.",
+                    text=f"Removed {reveal(event.object_repr, keys) or event.object_type}.",
                     internal=True,
                 )
             )
             continue
-        entries.append(_domain_entry(event, actor))
+        entries.append(_domain_entry(event, actor, str(reveal(event.object_repr, keys))))
     return entries
 
 
@@ -365,12 +368,12 @@ def _withdrawal_entry(event: AuditEvent, actor: str) -> TimelineEntry:
     )
 
 
-def _domain_entry(event: AuditEvent, actor: str) -> TimelineEntry:
+def _domain_entry(event: AuditEvent, actor: str, object_text: str) -> TimelineEntry:
     """A domain event of a later service; refused attempts and exception events stay internal."""
     context = event.context or {}
     hidden = "refus" in event.action or event.object_type == label_of(PolicyException)
     reason = context.get("reason") if isinstance(context.get("reason"), str) else ""
-    detail = reason or event.object_repr
+    detail = reason or object_text
     return TimelineEntry(
         at=event.occurred_at,
         actor=actor,
