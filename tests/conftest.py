@@ -61,3 +61,20 @@ def _restore_celery_queue_selection():
     saved = queues._consume_from
     yield
     queues._consume_from = saved
+
+
+@pytest.fixture(autouse=True)
+def _own_checkpoint_storage(settings, tmp_path):
+    """Each test gets its own audit checkpoint folder: the database starts empty per test, so must the checkpoints
+    (a checkpoint left by an earlier test would describe a chain this test's database never had)."""
+    from django.core.cache import cache
+
+    from apps.audit.constants import CHECKPOINT_CACHE_KEY
+
+    settings.AUDIT_CHECKPOINT_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "audit-checkpoints")},
+    }
+    cache.delete(CHECKPOINT_CACHE_KEY)
+    yield
+    cache.delete(CHECKPOINT_CACHE_KEY)

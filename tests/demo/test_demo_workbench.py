@@ -160,6 +160,8 @@ def test_seed_demo_commits_notifications_prints_the_workbench_and_leaves_the_tra
         time.sleep(0.1)
     report = audit_chain_verify()
     assert report.intact and report.unsealed == 0
+    assert "a signed checkpoint of head" in out
+    call_command("verify_audit")  # the chain and the checkpoint seed_demo wrote agree: no CommandError
 
 
 def test_the_seeded_trail_verifies_once_sealed(seeded):
