@@ -161,7 +161,7 @@ class AuditedModel(models.Model):
 
     Its manager, `objects`, is also the model's base manager (`Meta.base_manager_name`; Django hands a parent's
     base manager name down to every subclass, Meta of its own or not): so `Model._base_manager` (related-object
-    access, `refresh_from_db()`, a reverse foreign key's `add()`, `on_delete=SET_NULL`) is the model's own
+    access, `refresh_from_db`, a reverse foreign key's `add()`, `on_delete=SET_NULL`) is the model's own
     `objects`, whose `update()` and `bulk_update()` refuse (Django's own SET_NULL update is audited) and whose
     `bulk_create()` is audited. Subclasses declare their own `objects` with a queryset subclassing
     `AuditedQuerySet` (checks `audit.W001`, `audit.W004`).
