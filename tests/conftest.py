@@ -75,6 +75,5 @@ def _own_checkpoint_storage(settings, tmp_path):
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(tmp_path / "audit-checkpoints")},
     }
-    cache.delete(CHECKPOINT_CACHE_KEY)
-    yield
+    # Forgotten before each test (not after: a test may point the cache at a server that is gone by then).
     cache.delete(CHECKPOINT_CACHE_KEY)
