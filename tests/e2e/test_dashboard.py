@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from django.db import connections
 
-from tests.e2e.test_evidence_flow import CHROMIUM, CHROMIUM_ARGS, PASSWORD, sync_playwright
+from tests.e2e.test_evidence_flow import BROWSER_TEST_MARKS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, sync_playwright
 from tests.reports.conftest import build_company
 
 try:
@@ -25,16 +25,7 @@ except ImportError:  # a dev machine without the dev requirements
 # Where the screenshot goes: RC_SCREENSHOT_DIR (CI can keep it as an artefact), else the test's temporary folder.
 SCREENSHOT_DIR = os.environ.get("RC_SCREENSHOT_DIR")
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        sync_playwright is None, reason="Playwright for Python is not installed (pip install -r requirements-dev.txt)"
-    ),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Chromium is not at /usr/bin/chromium (apt-get install chromium; .ci/run does it in CI)",
-    ),
-]
+pytestmark = BROWSER_TEST_MARKS
 
 
 @pytest.fixture

@@ -45,7 +45,8 @@ PASSWORD = "correct-horse-battery"  # the factories' password
 TITLE = "Rebuilt the accessible-room filter"
 NOTES = b"Call with the guest on 3 March: she booked the accessible room online at last.\n"
 
-pytestmark = [
+# Every browser test carries these: the e2e marker, and a skip with the reason when Playwright or Chromium is missing.
+BROWSER_TEST_MARKS = [
     pytest.mark.e2e,
     pytest.mark.skipif(
         sync_playwright is None, reason="Playwright for Python is not installed (pip install -r requirements-dev.txt)"
@@ -55,6 +56,7 @@ pytestmark = [
         reason="Chromium is not at /usr/bin/chromium (apt-get install chromium; .ci/run does it in CI)",
     ),
 ]
+pytestmark = BROWSER_TEST_MARKS
 
 
 @pytest.fixture

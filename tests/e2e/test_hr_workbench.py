@@ -39,7 +39,7 @@ from apps.policies.constants import VersionStatus
 from apps.policies.models import PolicyVersion, RitualType
 from apps.reminders.constants import ReminderKind
 from apps.reminders.models import Reminder
-from tests.e2e.test_evidence_flow import CHROMIUM, CHROMIUM_ARGS, PASSWORD, sync_playwright
+from tests.e2e.test_evidence_flow import BROWSER_TEST_MARKS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, sync_playwright
 from tests.factories.cases import CycleFactory, two_step_route
 from tests.factories.org import EmployeeFactory, OrgUnitFactory, UserFactory
 from tests.factories.policies import PolicyFactory
@@ -64,16 +64,7 @@ JUSTIFICATION = (
 )
 GRANT_NOTE = "Checked the release plan with the product lead; the second story follows the release."
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        sync_playwright is None, reason="Playwright for Python is not installed (pip install -r requirements-dev.txt)"
-    ),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Chromium is not at /usr/bin/chromium (apt-get install chromium; .ci/run does it in CI)",
-    ),
-]
+pytestmark = BROWSER_TEST_MARKS
 
 
 @pytest.fixture
