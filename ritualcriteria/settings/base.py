@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.cases",
     "apps.reminders",
     "apps.reports",
+    "apps.privacy",
     "apps.portal",
     "apps.demo",
 ]
