@@ -49,7 +49,7 @@ def is_cx_reviewer(user: object) -> bool:
 
 
 # What the HR group may do in the admin: run the criteria, cycles, cases and reminders; read evidence and the trail.
-HR_FULL_APPS = ("org", "policies", "cases", "reminders", "reports")
+HR_FULL_APPS = ("org", "policies", "cases", "reminders", "reports", "privacy")
 HR_VIEW_APPS = ("evidence", "audit", "auth")
 
 

@@ -77,6 +77,11 @@ class LegalHold(AuditedModel):
 
     class Meta:
         ordering = ["-placed_at"]
+        # The privacy steps' own permissions (the HR group holds them through grant_hr_permissions).
+        permissions = [
+            ("erase_person", "Can erase a person's personal data"),
+            ("export_person", "Can export a person's personal data"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(employee__isnull=False, case__isnull=True) | Q(employee__isnull=True, case__isnull=False),
