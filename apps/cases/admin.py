@@ -24,7 +24,7 @@ from .forms import DecisionNoteForm, NominationsForm
 from .models import ApprovalRoute, ApprovalStep, Attestation, Case, Cycle, Delegation, PolicyException, StepRecord
 from .nominations import COLUMNS, cycle_nominations_import
 from .preview import policy_preview
-from .selectors import cases_waiting_for_role, checklist_with_titles, live_evaluations
+from .selectors import approvable_q, cases_waiting_for_role, checklist_with_titles, live_evaluations
 from .services import case_exception_decide, case_step_decide
 from .timeline import case_timeline
 
@@ -78,10 +78,17 @@ class ComplianceFilter(admin.SimpleListFilter):
     parameter_name = "compliant"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Meets policy"), ("no", "Short of policy"), ("unknown", "Not evaluated yet")]
+        return [
+            ("yes", "Meets policy"),
+            ("ready", "Meets policy or has a granted exception"),
+            ("no", "Short of policy"),
+            ("unknown", "Not evaluated yet"),
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
+        if value == "ready":
+            return queryset.filter(approvable_q())
         if value == "yes":
             return queryset.filter(compliant=True)
         if value == "no":

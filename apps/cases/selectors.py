@@ -19,8 +19,17 @@ from apps.policies.engine.requirement_kinds import RequirementKind
 from apps.policies.models import Requirement
 from apps.policies.selectors import category_names_get, requirement_specs
 
-from .constants import CaseStatus, StepRole
-from .models import ApprovalStep, Attestation, Case, CaseEvidence, CaseQuerySet, Cycle, StepRecord
+from .constants import CaseStatus, ExceptionStatus, StepRole
+from .models import (
+    ApprovalStep,
+    Attestation,
+    Case,
+    CaseEvidence,
+    CaseQuerySet,
+    Cycle,
+    PolicyException,
+    StepRecord,
+)
 
 
 @dataclass(slots=True)
@@ -305,3 +314,10 @@ def cases_waiting_for_role(queryset: CaseQuerySet, role: str) -> CaseQuerySet:
         return waiting.filter(waiting_role=role)
     unrouted = ~Exists(route) & ~Exists(StepRecord.objects.filter(case_id=OuterRef("pk")))
     return waiting.filter(Q(waiting_role=role) | unrouted)
+
+
+def approvable_q() -> Q:
+    """Cases the gate would let through today: meeting their policy, or with a granted exception (an EXISTS, so a
+    case with two granted exceptions is listed once)."""
+    granted = PolicyException.objects.filter(case_id=OuterRef("pk"), status=ExceptionStatus.GRANTED)
+    return Q(compliant=True) | Q(Exists(granted))

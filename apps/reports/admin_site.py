@@ -58,6 +58,8 @@ SECTIONS: dict[str, str] = {
     "reminders.ReminderPreference": AUDIT,
     "reminders.Notification": AUDIT,
     "reports.ExportJob": AUDIT,
+    "privacy.RetentionRule": AUDIT,
+    "privacy.LegalHold": AUDIT,
     "authtoken.TokenProxy": FRAMEWORK,
     "authtoken.Token": FRAMEWORK,
     "axes.AccessAttempt": FRAMEWORK,

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.cases.constants import ExceptionStatus, StepRole
 from apps.cases.models import Case, PolicyException
-from apps.cases.selectors import cases_waiting_for_role
+from apps.cases.selectors import approvable_q, cases_waiting_for_role
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
 from apps.reminders.constants import ReminderStatus
@@ -57,8 +57,9 @@ def exceptions_waiting(*, user: object) -> QuerySet[PolicyException]:
 
 
 def cases_ready_for_hr() -> QuerySet[Case]:
-    """Open cases that meet their policy and wait at the HR step (the default route is HR alone)."""
-    return cases_waiting_for_role(Case.objects.filter(compliant=True), StepRole.HR)
+    """Open cases that meet their policy or hold a granted exception, and wait at the HR step (the default route is
+    HR alone)."""
+    return cases_waiting_for_role(Case.objects.filter(approvable_q()), StepRole.HR)
 
 
 def reviews_overdue(*, now: dt.datetime) -> tuple[QuerySet[Evidence], dict[str, str]]:
@@ -93,8 +94,8 @@ def needs_you(*, user: object, now: dt.datetime | None = None) -> list[NeedsYouI
                 key="cases",
                 label="Cases ready to approve",
                 count=cases_ready_for_hr().count(),
-                url=_changelist(Case, {"compliant": "yes", "waiting_for": StepRole.HR.value}),
-                help="Open, meeting their policy, and waiting at the HR step.",
+                url=_changelist(Case, {"compliant": "ready", "waiting_for": StepRole.HR.value}),
+                help="Open, meeting their policy or holding a granted exception, and waiting at the HR step.",
             )
         )
     if _can_view(user, Evidence):

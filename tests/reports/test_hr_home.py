@@ -117,8 +117,9 @@ def waiting(admin_user):
     # Exceptions: one by someone else (counted), one the viewer asked for (a second HR must grant it), one decided.
     other = PolicyExceptionFactory()
     PolicyExceptionFactory(requested_by=admin_user)
-    PolicyExceptionFactory(status="granted")
-    # Cases: hiring has no route (HR alone); promotion is "manager recommends, then HR approves".
+    # Cases: hiring has no route (HR alone); promotion is "manager recommends, then HR approves". A short case
+    # with a granted exception is ready too (the gate lets it through).
+    excepted = PolicyExceptionFactory(status="granted", case=CandidateCaseFactory(compliant=False)).case
     alone = CandidateCaseFactory(compliant=True)
     CandidateCaseFactory(compliant=False)
     CandidateCaseFactory(compliant=True, status="approved")
@@ -137,7 +138,7 @@ def waiting(admin_user):
     ReminderFactory(status=ReminderStatus.SENT)
     return {
         "exceptions": {other.pk},
-        "cases": {alone.pk, recommended.pk},
+        "cases": {alone.pk, recommended.pk, excepted.pk},
         "reviews": {overdue.pk},
         "reminders": {r.pk for r in failed},
         "uncertain": {uncertain.pk},
@@ -148,7 +149,7 @@ def test_needs_you_counts_what_waits_for_hr(admin_client, waiting):
     response = admin_client.get(reverse("admin:index"))
 
     assert {key: item.count for key, item in needs(response).items()} == {
-        "exceptions": 1, "cases": 2, "reviews": 1, "reminders": 2, "uncertain": 1,
+        "exceptions": 1, "cases": 3, "reviews": 1, "reminders": 2, "uncertain": 1,
     }  # fmt: skip
     page = response.content.decode()
     assert "Exceptions waiting for a second HR" in page and "Nothing needs you" not in page
@@ -173,7 +174,7 @@ def test_the_hr_home_takes_a_fixed_number_of_queries(admin_client, waiting, djan
     with django_assert_max_num_queries(9):
         response = admin_client.get(reverse("admin:index"))
 
-    assert needs(response)["cases"].count == 5
+    assert needs(response)["cases"].count == 6
 
 
 def test_hr_in_the_demo_sees_the_panel_without_their_own_exception_requests(client):
