@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -30,13 +30,16 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
-from django.db import router
+from django.db import connections, router
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .chain import EVENT_HASHED_FIELDS, ChainReport, chain_key, check_chain
+from .chain import EVENT_HASHED_FIELDS, JSON_FIELDS, ChainReport, StoredJSON, chain_key, check_chain
 from .constants import CHECKPOINT_CACHE_KEY, CHECKPOINT_FORMAT, DEFAULT_BATCH_SIZE, GENESIS_HASH
 from .models import AuditSeal
+from .readahead import read_ahead
 
 logger = logging.getLogger(__name__)
 
@@ -174,22 +177,67 @@ def latest_checkpoint(*, key: bytes | None = None) -> Checkpoint | None:
     return None if name is None else parse_checkpoint(read_checkpoint(name, storage=storage), key=key)
 
 
-def chain_rows(*, after: int = 0, batch_size: int = DEFAULT_BATCH_SIZE, using: str | None = None) -> Iterator[dict]:
-    """Sealed rows after sequence `after`, in sequence order, in batches, keyed as the chain's functions expect."""
+def chain_rows(
+    *,
+    after: int = 0,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    using: str | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Sealed rows after sequence `after`, in sequence order, keyed as the chain's functions expect, `changes` and
+    `context` as their stored JSON text (StoredJSON: check_chain hashes it without the ORM decoding it first).
+
+    Reads `batch_size` rows per query (keyset pagination on the sequence), the next batch while the caller checks
+    the current one (apps.audit.readahead), so memory stays bounded whatever the chain's length; `progress(last
+    sequence)` is called after each batch. On PostgreSQL the event's time is read as text and parsed with
+    datetime.fromisoformat(), several times cheaper than the driver's loader (the same instant).
+    """
     alias = using or router.db_for_read(AuditSeal)
+    time_as_text = connections[alias].vendor == "postgresql"
+    plain = [name for name in EVENT_HASHED_FIELDS if name not in JSON_FIELDS]
+    names = ("sequence", "prev_hash", "hash", "scheme", *plain)
     seals = (
         AuditSeal.objects.using(alias)
         .order_by("sequence")
-        .values("sequence", "prev_hash", "hash", "scheme", *(f"event__{name}" for name in EVENT_HASHED_FIELDS))
+        .values_list(
+            *names[:4],
+            *(
+                Cast(f"event__{name}", TextField()) if name == "occurred_at" and time_as_text else f"event__{name}"
+                for name in plain
+            ),
+            *(Cast(f"event__{name}", TextField()) for name in JSON_FIELDS),
+        )
     )
-    last = after
-    while True:
-        batch = list(seals.filter(sequence__gt=last)[:batch_size])
-        for row in batch:
-            yield {name.removeprefix("event__"): value for name, value in row.items()}
-        if len(batch) < batch_size:
-            return
-        last = batch[-1]["sequence"]
+
+    def batches() -> Iterator[list[tuple[Any, ...]]]:
+        last = after
+        while True:
+            batch = list(seals.filter(sequence__gt=last)[:batch_size])
+            if batch:
+                yield batch
+            if len(batch) < batch_size:
+                return
+            last = batch[-1][0]
+
+    width = len(names)
+    for batch in read_ahead(batches, using=alias):
+        for values in batch:
+            row = dict(zip(names, values, strict=False))
+            row["changes"], row["context"] = StoredJSON(values[width]), StoredJSON(values[width + 1])
+            if time_as_text:
+                row["occurred_at"] = _stored_time(row["occurred_at"])
+            yield row
+        if progress is not None:
+            progress(batch[-1][0])
+
+
+def _stored_time(text: str) -> dt.datetime | str:
+    """PostgreSQL's ISO text of a timestamptz as a datetime; a time Python cannot hold (beyond year 9999) stays text:
+    it was never sealed (the sealer reads through Python datetimes), and as text it fails its hash check."""
+    try:
+        return dt.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return text
 
 
 def _extend(previous: Checkpoint | None, key: bytes, using: str | None) -> ChainReport:

@@ -11,6 +11,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.utils.duration import duration_iso_string
@@ -18,7 +19,8 @@ from django.utils.duration import duration_iso_string
 _PLAIN = frozenset({type(None), bool, int, str})
 
 
-def _utc_iso(value: dt.datetime) -> str:
+def utc_iso(value: dt.datetime) -> str:
+    """A datetime as json_safe() writes it: ISO 8601, in UTC when it is aware."""
     return (value.astimezone(dt.UTC) if value.tzinfo is not None else value).isoformat()
 
 
@@ -43,7 +45,7 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dt.datetime):
-        return _utc_iso(value)
+        return utc_iso(value)
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
@@ -83,3 +85,17 @@ def canonical_json_text(data: Any) -> str:
 def canonical_json(data: dict[str, Any]) -> bytes:
     """Return the canonical JSON of `data` as UTF-8 bytes."""
     return canonical_json_text(data).encode()
+
+
+def canonical_json_quick(data: dict[str, Any]) -> bytes | None:
+    """orjson's rendering of the canonical JSON, several times faster: the same bytes as canonical_json() for every
+    JSON value except floats in exponent notation (orjson writes `1e-7` where the standard library writes `1e-07`);
+    None for an integer beyond 64 bits, which orjson refuses.
+
+    Only for confirming a hash (apps.audit.chain): bytes equal to what was sealed prove the values equal, as both
+    are faithful JSON encoders; a difference proves nothing until canonical_json() confirms it.
+    """
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None

@@ -8,6 +8,7 @@ scheme appended events; the checkpoint can. `verify_trail()` names what is wrong
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .chain import MISSING, ChainReport, chain_key, check_chain
@@ -50,10 +51,17 @@ def _load(data: bytes | None, name: str, key: bytes, problems: list[str]) -> Che
 
 
 def verify_trail(
-    *, checkpoint_data: bytes | None = None, checkpoint_name: str = "", batch_size: int = DEFAULT_BATCH_SIZE
+    *,
+    checkpoint_data: bytes | None = None,
+    checkpoint_name: str = "",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[int], object] | None = None,
 ) -> Verification:
     """Walk the whole sealed chain and compare it with a checkpoint: the one given (`checkpoint_data`, e.g. a file
-    an operator kept), else the latest in AUDIT_CHECKPOINT_STORAGE."""
+    an operator kept), else the latest in AUDIT_CHECKPOINT_STORAGE.
+
+    The chain is read `batch_size` events per query, in bounded memory; `progress(last_sequence)` is called after
+    each batch that verified."""
     key = chain_key()
     problems: list[str] = []
     if checkpoint_data is None:
@@ -63,7 +71,8 @@ def verify_trail(
             checkpoint_data = read_checkpoint(checkpoint_name, storage=storage)
     checkpoint = _load(checkpoint_data, checkpoint_name, key, problems)
     unkeyed_until = checkpoint.unkeyed_until if checkpoint is not None else None
-    report = check_chain(chain_rows(batch_size=batch_size), key=key, unkeyed_until=unkeyed_until)
+    rows = chain_rows(batch_size=batch_size, progress=progress)
+    report = check_chain(rows, key=key, unkeyed_until=unkeyed_until)
     report = ChainReport(
         report.count,
         report.head_sequence,
