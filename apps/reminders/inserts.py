@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 
+from . import outbox
 from .constants import ReminderStatus
 from .models import Reminder
 from .planner import Planned
@@ -77,3 +78,13 @@ def insert_new(planned: Sequence[Planned], *, now: dt.datetime, enqueue_keys: se
         except IntegrityError:  # another pass inserted some of these keys since the read: read them again
             continue
     raise IntegrityError(f"reminders: planned keys still conflicting after {_ATTEMPTS} attempts")
+
+
+def write_planned(planned: Sequence[Planned], *, now: dt.datetime, publish_limit: int) -> list[Reminder]:
+    """Insert the new ones in the caller's transaction; stamp and publish (after commit) up to `publish_limit` of
+    those due now (the sweeper hands over the rest)."""
+    due_keys = [p.key for p in planned if p.due_at <= now and not p.cancelled]
+    enqueue = set(due_keys[: max(0, publish_limit)])
+    created = insert_new(planned, now=now, enqueue_keys=enqueue)
+    outbox.publish_after_commit([r.pk for r in created if r.enqueued_at is not None])
+    return created

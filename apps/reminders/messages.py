@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 
 from .constants import ReminderKind
 from .models import Reminder
+from .planner.daily import is_batch
 
 
 def _plural(count: int, word: str) -> str:
@@ -33,9 +34,14 @@ def subject_for(reminder: Reminder, content: dict[str, Any]) -> str:
             return f"{len(items)} items are waiting for your review"
         return f"Please review “{content['title']}” by {content['owner']}"
     if kind == ReminderKind.REVIEW_WAITING:
-        if len(items) > 1:
-            return f"{len(items)} items have waited {_plural(waited, 'day')} or more for your review"
-        return f"“{content['title']}” has waited {_plural(waited, 'day')} for review"
+        total = int(content.get("total") or len(items))
+        waited = int(content.get("waited") or waited)
+        if total > 1:
+            return f"{total} items have waited {_plural(waited, 'day')} or more for your review"
+        item = content if "title" in content else items[0]
+        return f"“{item['title']}” has waited {_plural(int(item['waited_days']), 'day')} for review"
+    if kind == ReminderKind.ESCALATION and "day" in content and not reminder.cycle_id:
+        return _hr_digest_subject(content)
     if kind == ReminderKind.ESCALATION and reminder.cycle_id:
         return (
             f"Escalation: {_plural(content['short_count'], 'open case')} short of policy after the "
@@ -64,6 +70,25 @@ def subject_for(reminder: Reminder, content: dict[str, Any]) -> str:
     return "Ritual Criteria notification"
 
 
+def _hr_digest_subject(content: dict[str, Any]) -> str:
+    """HR's daily digest: what it escalates, counted."""
+    parts = []
+    if content.get("review_count"):
+        days = _plural(int(content.get("escalation_days", 0)), "day")
+        parts.append(f"{_plural(content['review_count'], 'item')} unreviewed for {days}")
+    cycles = content.get("cycles") or []
+    if len(cycles) == 1:
+        cycle = cycles[0]
+        parts.append(
+            f"{_plural(cycle['short_count'], 'open case')} short of policy after the {cycle['deadline_kind']} "
+            f"deadline of {cycle['name']}"
+        )
+    elif cycles:
+        short = sum(int(cycle["short_count"]) for cycle in cycles)
+        parts.append(f"{_plural(short, 'open case')} short of policy in {len(cycles)} cycles past a deadline")
+    return f"Escalations of {content['day']}: {'; '.join(parts) or 'nothing left to escalate'}"
+
+
 # Kinds whose subject line needs only what was stored when the reminder was planned.
 PLANNED_SUBJECT_KINDS = frozenset(
     {
@@ -80,10 +105,10 @@ def notification_title(reminder: Reminder) -> str:
     """The headline of a notification in the portal's list: its e-mail subject, else its kind and occasion.
 
     Deadline, review, escalation and digest mails are written from what is true when they go out, so the list
-    names them by kind; their `reason` line says the rest.
+    names them by kind (daily batches by what they listed when planned); their `reason` line says the rest.
     """
     context = reminder.context or {}
-    if reminder.kind in PLANNED_SUBJECT_KINDS:
+    if reminder.kind in PLANNED_SUBJECT_KINDS or is_batch(reminder):
         try:
             return " ".join(subject_for(reminder, context).splitlines())[:200]
         except (KeyError, TypeError, AttributeError):  # a row planned before its context had every field
@@ -101,7 +126,13 @@ def template_name(reminder: Reminder, extension: str) -> str:
     """The template of a kind (escalations about a cycle and about a review differ)."""
     name = str(reminder.kind)
     if reminder.kind == ReminderKind.ESCALATION:
-        name = "escalation_cycle" if reminder.cycle_id else "escalation_review"
+        name = (
+            "escalation_cycle"
+            if reminder.cycle_id
+            else "escalation_review"
+            if reminder.evidence_id
+            else "escalation_digest"
+        )
     return f"reminders/email/{name}.{extension}"
 
 

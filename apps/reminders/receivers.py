@@ -12,7 +12,7 @@ from typing import Any
 from apps.cases import hooks as case_hooks
 from apps.evidence import hooks
 
-from .services import evidence_event_queue, reminders_for_case_event
+from .notify import evidence_event_queue, reminders_for_case_event
 
 NOTIFYING_CASE_EVENTS = frozenset(
     {case_hooks.CaseEvent.STEP_WAITING, case_hooks.CaseEvent.DECIDED, case_hooks.CaseEvent.EXCEPTION_REQUESTED}

@@ -21,7 +21,7 @@ from apps.org.models import Employee
 
 from .constants import ReminderKind, ReminderStatus
 from .models import Reminder, ReminderPreference, ReminderQuerySet
-from .planner import Planned, plan_candidates, submission_stamp, unmet_rows
+from .planner import Planned, is_batch, plan_candidates, submission_stamp, unmet_rows
 from .planner.cases import checklist_summary
 from .timing import local_date, zone
 
@@ -46,6 +46,8 @@ def reminder_content(reminder: Reminder, *, now: dt.datetime) -> Verdict:
     base = {**reminder.context, "recipient_name": reminder.recipient_name, "site_url": settings.SITE_URL}
     if kind == ReminderKind.EVIDENCE_DUE:
         return _evidence_due(reminder, base, now)
+    if is_batch(reminder):
+        return _hr_digest(reminder, base) if kind == ReminderKind.ESCALATION else _review_batch(reminder, base)
     if kind == ReminderKind.ESCALATION and reminder.cycle_id:
         base["cases_url"] = absolute_url(
             "admin:cases_case_changelist",
@@ -133,6 +135,68 @@ def _review(reminder: Reminder, base: dict[str, Any]) -> Verdict:
         return Verdict(cancel="The item was submitted again since; that submission has reminders of its own.")
     base.update(
         title=evidence.title, owner=evidence.owner.full_name, review_url=absolute_url("portal:review", evidence.pk)
+    )
+    return Verdict(base)
+
+
+def _still_waiting(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The listed items still waiting for review since the same submission, with their review links (one query)."""
+    waiting = dict(
+        Evidence.objects.filter(pk__in=[item["id"] for item in items], status=EvidenceStatus.SUBMITTED).values_list(
+            "pk", "submitted_at"
+        )
+    )
+    return [
+        {**item, "review_url": absolute_url("portal:review", item["id"])}
+        for item in items
+        if waiting.get(item["id"]) is not None
+        and waiting[item["id"]] == dt.datetime.fromisoformat(item["submitted_at"])
+    ]
+
+
+def _review_batch(reminder: Reminder, base: dict[str, Any]) -> Verdict:
+    """A reviewer's daily batch as it stands now: the listed items not reviewed since, the rest counted."""
+    planned = base.get("items", [])
+    items = _still_waiting(planned)
+    total = int(base.get("total", len(planned))) - (len(planned) - len(items))
+    if total <= 0:
+        return Verdict(cancel="Every item was reviewed (or withdrawn) before the reminder went out.")
+    base.update(items=items, total=total, more=total - len(items), queue_url=absolute_url("portal:review-queue"))
+    if total == 1 and items:
+        base.update(
+            title=items[0]["title"],
+            owner=items[0]["owner"],
+            waited_days=items[0]["waited_days"],
+            review_url=items[0]["review_url"],
+        )
+    return Verdict(base)
+
+
+def _hr_digest(reminder: Reminder, base: dict[str, Any]) -> Verdict:
+    """HR's daily digest as it stands now: items still unreviewed (counted again), cycles with their short cases."""
+    reviews = _still_waiting(base.get("reviews", []))
+    count = 0
+    if base.get("review_count"):
+        start, end = (dt.datetime.fromisoformat(value) for value in base["review_window"])
+        count = Evidence.objects.filter(
+            status=EvidenceStatus.SUBMITTED, submitted_at__gte=start, submitted_at__lt=end
+        ).count()
+    cycles = [cycle for cycle in base.get("cycles", []) if cycle.get("short_count")]
+    if not count and not cycles:
+        return Verdict(cancel="Nothing left to escalate: every item listed was reviewed before the digest went out.")
+    for cycle in cycles:
+        cycle["cases_url"] = absolute_url(
+            "admin:cases_case_changelist",
+            query={"cycle__id__exact": cycle["id"], "status__exact": "open", "compliant": "no"},
+        )
+        for case in cycle.get("cases", []):
+            case["url"] = absolute_url("admin:cases_case_change", case["id"])
+    base.update(
+        reviews=reviews,
+        review_count=count,
+        more_reviews=max(0, count - len(reviews)),
+        reviews_url=absolute_url("admin:evidence_evidence_changelist", query={"status__exact": "submitted"}),
+        cycles=cycles,
     )
     return Verdict(base)
 
@@ -234,6 +298,11 @@ def notification_link(reminder: Reminder) -> str:
         return reverse("portal:review", args=[evidence_id])
     if kind == ReminderKind.ESCALATION and reminder.cycle_id:
         return f"{reverse('admin:cases_case_changelist')}?{urlencode({'cycle__id__exact': reminder.cycle_id})}"
+    if kind == ReminderKind.ESCALATION and is_batch(reminder):
+        cycles = reminder.context.get("cycles") or []
+        if cycles and not reminder.context.get("review_count"):
+            return f"{reverse('admin:cases_case_changelist')}?{urlencode({'cycle__id__exact': cycles[0]['id']})}"
+        return f"{reverse('admin:evidence_evidence_changelist')}?{urlencode({'status__exact': 'submitted'})}"
     if kind == ReminderKind.EVIDENCE_REVIEWED and evidence_id:
         return reverse("portal:evidence-detail", args=[evidence_id])
     if kind == ReminderKind.EXCEPTION_WAITING and reminder.context.get("exception_id"):

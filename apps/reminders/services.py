@@ -1,11 +1,14 @@
-"""Writes for reminders: plan, notify on evidence events, claim-send-mark one reminder, sweep the outbox, resend."""
+"""Writes for reminders: a planner pass, claim-send-mark one reminder, sweep the outbox, resend, preferences.
+
+The notifications of evidence and case events live in `notify.py` (re-exported here, where other apps find them).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,30 +16,29 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.evidence.constants import EvidenceStatus
-from apps.evidence.models import Evidence
 from apps.org.models import Employee
 
 from . import outbox
 from .constants import MAX_ERROR_LENGTH, ReminderKind, ReminderStatus
 from .delivery import is_definite_refusal
-from .inserts import insert_new
+from .inserts import write_planned
 from .messages import build_email
-from .models import PendingEvidenceEvent, Reminder, ReminderPreference
-from .planner import ITEM_FIELDS, PlanConfig, Planned, plan_candidates, review_planned
-from .planner.cases import case_event_planned
-from .recipients import cx_reviewers, employee_recipient
+from .models import Reminder, ReminderPreference
+from .notify import (
+    evidence_event_queue,
+    reminders_drain_events,
+    reminders_for_case_event,
+    reminders_for_evidence_event,
+)
+from .planner import PlanConfig, is_batch, plan_batches
 from .selectors import Verdict, notification_list, reminder_content
-from .timing import send_time, zone
 
 logger = logging.getLogger(__name__)
 
-# Reminders of these kinds about evidence, due for the same person, go out as one e-mail (at most MAX_GROUP items).
+# Per-item review rows due for the same person go out as one e-mail (at most MAX_GROUP items); rows written before
+# the daily batches (planner.daily) still are.
 GROUPED_KINDS = frozenset({ReminderKind.REVIEW_REQUESTED, ReminderKind.REVIEW_WAITING, ReminderKind.ESCALATION})
 MAX_GROUP = 50
-REVIEW_EVENTS = frozenset({EvidenceStatus.VERIFIED, EvidenceStatus.CHANGES_REQUESTED, EvidenceStatus.REJECTED})
-# What a submission asks at once: reviewers to review it; after a request for changes, that reviewer to look again.
-SUBMISSION_KINDS = (ReminderKind.REVIEW_REQUESTED, ReminderKind.EVIDENCE_RESUBMITTED)
 
 
 class SendFailed(Exception):
@@ -49,164 +51,47 @@ class ReminderBusy(Exception):
 
 @dataclass(slots=True)
 class PlanResult:
-    """What one planner pass wrote and handed over, and how many due reminders it left for the next pass."""
+    """What one planner pass wrote and handed over (the rows themselves only when the caller keeps them)."""
 
     created: list[Reminder] = field(default_factory=list)
     published: int = 0
-    deferred: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+
+    def add(self, rows: Sequence[Reminder], *, keep: bool) -> None:
+        if keep:
+            self.created.extend(rows)
+        self.by_kind.update(str(r.kind) for r in rows)
+        self.published += sum(1 for r in rows if r.enqueued_at is not None)
 
     @property
     def counts(self) -> dict[str, int]:
-        by_kind = Counter(str(r.kind) for r in self.created)
-        return {"created": len(self.created), "published": self.published, "deferred": self.deferred, **by_kind}
+        return {"created": sum(self.by_kind.values()), "published": self.published, **self.by_kind}
 
 
-def _write(planned: Sequence[Planned], now: dt.datetime) -> list[Reminder]:
-    """Insert the new ones; stamp and publish (after commit) up to a batch of those due now."""
-    due_keys = [p.key for p in planned if p.due_at <= now and not p.cancelled]
-    enqueue = set(due_keys[: settings.REMINDERS_PUBLISH_BATCH])
-    created = insert_new(planned, now=now, enqueue_keys=enqueue)
-    outbox.publish_after_commit([r.pk for r in created if r.enqueued_at is not None])
-    return created
+def reminders_plan(*, now: dt.datetime | None = None, keep_rows: bool = True) -> PlanResult:
+    """One planner pass: write every reminder that became due; hand the first due ones to the broker after commit.
 
-
-def reminders_plan(*, now: dt.datetime | None = None) -> PlanResult:
-    """One planner pass: write the reminders that became due; hand the due ones to the broker after commit.
-
-    At most REMINDERS_PLAN_BATCH new reminders per pass, soonest due first, so a pass stays short however many
-    cases reach an occasion on the same day; the next passes write the rest (the outbox drains at
-    REMINDERS_PUBLISH_BATCH a sweep anyway). Safe to run twice at once: the unique key lets exactly one pass
-    create (and publish) each reminder.
+    Covers every open case of every cycle in its reminder period, in chunks of REMINDERS_EVALUATE_BATCH cases; each
+    chunk's new reminders are written in transactions of at most REMINDERS_PLAN_BATCH rows (soonest due first)
+    before the next chunk is read, so memory and each transaction stay bounded however large the cycle. At most
+    REMINDERS_PUBLISH_BATCH rows are handed over per pass; the sweeper hands over the rest. Safe to run twice at
+    once: the unique key lets exactly one pass create (and publish) each reminder. `keep_rows=False` (the beat
+    task) keeps counts only.
     """
     now = now or timezone.now()
-    planned = sorted(plan_candidates(now=now), key=lambda p: (p.due_at, p.key))
-    batch = planned[: settings.REMINDERS_PLAN_BATCH]
-    with transaction.atomic(durable=True):
-        created = _write(batch, now)
-    return PlanResult(
-        created=created,
-        published=sum(1 for r in created if r.enqueued_at is not None),
-        deferred=len(planned) - len(batch),
-    )
-
-
-def evidence_event_queue(*, evidence_id: int, event: str) -> None:
-    """Queue an evidence event for the worker in the caller's transaction; publish a drain task after commit.
-
-    One INSERT in the request: the reminders themselves (who reviews, their sending hours, the rows and their audit
-    events) are written by the drain moments later, off the request's path. A drain the broker did not take is
-    replaced by the sweeper's.
-    """
-    PendingEvidenceEvent.objects.create(evidence_id=evidence_id, event=event)
-    transaction.on_commit(outbox.publish_drain)
-
-
-def reminders_drain_events(*, now: dt.datetime | None = None, batch: int | None = None) -> int:
-    """Write the notifications of the queued evidence events, oldest first; return how many events were taken.
-
-    A batch per transaction: the events are locked (skipping those another drain holds), their reminders written,
-    the events deleted, all committed together, then the due reminders published. An event whose notifications
-    fail is logged and dropped, never retried forever (the planner's next pass still asks reviewers of an item
-    submitted in the last days). The state of the item decides, as it is now: a submission reviewed before the
-    drain ran asks nobody to review it.
-    """
-    batch = batch or settings.REMINDERS_DRAIN_BATCH
-    now = now or timezone.now()
-    taken = 0
-    while True:
-        with transaction.atomic(durable=True):
-            events = list(PendingEvidenceEvent.objects.select_for_update(skip_locked=True).order_by("pk")[:batch])
-            try:
-                with transaction.atomic():  # the whole batch at once: one read of the items, one insert
-                    _write(_planned_for(events, now), now)
-            except Exception:  # then event by event, so that one broken event does not hold up the others
-                logger.warning("reminders: a drain batch failed; writing its %d events one by one", len(events))
-                for queued in events:
-                    try:
-                        with transaction.atomic():
-                            reminders_for_evidence_event(evidence_id=queued.evidence_id, event=queued.event, now=now)
-                    except Exception:
-                        logger.exception("reminders: the notifications of %s could not be written", queued)
-            PendingEvidenceEvent.objects.filter(pk__in=[queued.pk for queued in events]).delete()
-        taken += len(events)
-        if len(events) < batch:
-            return taken
-
-
-def _planned_for(events: Sequence[PendingEvidenceEvent], now: dt.datetime) -> list[Planned]:
-    """The notifications of a batch of queued events: the submitted items read at once, the reviewers once."""
-    config = PlanConfig.from_settings()
-    planned: list[Planned] = []
-    submitted = {queued.evidence_id for queued in events if queued.event == EvidenceStatus.SUBMITTED}
-    if submitted:
-        rows = Evidence.objects.filter(pk__in=submitted, status=EvidenceStatus.SUBMITTED).order_by("pk")
-        cx = cx_reviewers()
-        for row in rows.values_list(*ITEM_FIELDS):
-            planned += review_planned(row, now=now, config=config, cx=cx, hr=[], kinds=SUBMISSION_KINDS)
-    for queued in events:
-        if queued.event in REVIEW_EVENTS:
-            planned += _reviewed_notice(queued.evidence_id, queued.event, now, config)
-    return planned
-
-
-def reminders_for_evidence_event(*, evidence_id: int, event: str, now: dt.datetime | None = None) -> list[Reminder]:
-    """Write the notifications of an evidence event in the caller's transaction (published after its commit).
-
-    Submitted: each reviewer is asked to review (the one who asked for changes hears it is back). Verified, changes
-    requested, rejected: the owner is told.
-    """
-    now = now or timezone.now()
-    queued = PendingEvidenceEvent(evidence_id=evidence_id, event=event)  # one event, planned as the drain plans a batch
-    # No savepoint of its own: the drain runs each event in one.
-    with transaction.atomic(savepoint=False):
-        return _write(_planned_for([queued], now), now)
-
-
-def _reviewed_notice(evidence_id: int, event: str, now: dt.datetime, config: PlanConfig) -> list[Planned]:
-    evidence = Evidence.objects.select_related("owner", "reviewer").filter(pk=evidence_id, status=event).first()
-    if evidence is None or evidence.reviewed_at is None:
-        return []
-    owner = evidence.owner
-    recipient = employee_recipient(owner.pk, owner.full_name, owner.email, owner.timezone, owner.active)
-    if recipient is None:
-        return []
-    reviewer = evidence.reviewer
-    status = EvidenceStatus(event)
-    return [
-        Planned(
-            kind=ReminderKind.EVIDENCE_REVIEWED,
-            object_ref=f"evidence-{evidence.pk}",
-            occasion=f"{event}-{evidence.reviewed_at.astimezone(dt.UTC):%Y%m%dT%H%M%S%fZ}",
-            recipient=recipient,
-            due_at=send_time(now, zone(recipient.timezone), config.hours),
-            reason=f"“{evidence.title}” was reviewed: {status.label.lower()}"[:300],
-            context={
-                "title": evidence.title,
-                "status": str(event),
-                "status_label": status.label,
-                "comment": evidence.review_comment[:2000],
-                "reviewer": (reviewer.get_full_name() or reviewer.get_username()) if reviewer else "",
-            },
-            evidence_id=evidence.pk,
-        )
-    ]
-
-
-def reminders_for_case_event(
-    *, case_id: int, event: str, context: Mapping[str, Any] | None = None, now: dt.datetime | None = None
-) -> list[Reminder]:
-    """Write the notifications of a case event; publish the due ones after commit. Return the rows created.
-
-    Step waiting: whoever can act on the step (and their delegates). Decided: the subject and the nominator.
-    Exception requested: every HR but the requester. Each once (its key), due in the recipient's sending hours.
-    Run by the receiver after the case's change committed, in a transaction of its own (or the caller's).
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        planned = case_event_planned(
-            case_id=case_id, event=event, context=context or {}, now=now, config=PlanConfig.from_settings()
-        )
-        return _write(planned, now)
+    result = PlanResult()
+    size = max(1, settings.REMINDERS_PLAN_BATCH)
+    for batch in plan_batches(now=now, config=PlanConfig.from_settings()):
+        ordered = sorted(batch, key=lambda p: (p.due_at, p.key))
+        for start in range(0, len(ordered), size):
+            with transaction.atomic(durable=True):
+                created = write_planned(
+                    ordered[start : start + size],
+                    now=now,
+                    publish_limit=settings.REMINDERS_PUBLISH_BATCH - result.published,
+                )
+            result.add(created, keep=keep_rows)
+    return result
 
 
 # ------------------------------------------------------------------------------------------------ in-app list
@@ -290,7 +175,9 @@ def _claim(reminder_id: int, now: dt.datetime) -> Claim | str:
             row.claimed_at = now
             row.attempts += 1
             row.save(update_fields=["status", "claimed_at", "attempts", "updated_at"])
-    return Claim(rows=taken, content={**contents[0], "items": contents}, claimed_at=now)
+    # A daily batch lists its own items; rows grouped at send time list one item each.
+    content = contents[0] if is_batch(taken[0]) else {**contents[0], "items": contents}
+    return Claim(rows=taken, content=content, claimed_at=now)
 
 
 def _finish(claim: Claim, *, status: str, error: str = "", now: dt.datetime) -> str:
@@ -487,6 +374,8 @@ def digest_preference_set(*, employee: Employee, weekly_digest: bool, note: str 
 
 __all__ = [
     "RESENDABLE",
+    "evidence_event_queue",
+    "reminders_drain_events",
     "PlanResult",
     "ReminderBusy",
     "SendFailed",

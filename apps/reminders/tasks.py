@@ -37,7 +37,7 @@ DATABASE_RETRIES: dict[str, Any] = {
 @shared_task(name="reminders.plan", ignore_result=True, acks_late=True, reject_on_worker_lost=True, **DATABASE_RETRIES)
 def plan() -> dict[str, int]:
     """Write the reminders that became due (beat, every REMINDERS_PLAN_EVERY seconds)."""
-    return reminders_plan().counts
+    return reminders_plan(keep_rows=False).counts
 
 
 @shared_task(name="reminders.sweep", ignore_result=True, acks_late=True, reject_on_worker_lost=True, **DATABASE_RETRIES)

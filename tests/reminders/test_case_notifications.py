@@ -238,12 +238,12 @@ def test_a_first_submission_sends_no_resubmission_notice(world, broker, django_c
 
 
 def test_a_failing_case_notification_never_breaks_the_step_that_announced_it(world, announce, monkeypatch):
-    from apps.reminders import services
+    from apps.reminders import notify
 
     def broken(**kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("template missing")
 
-    monkeypatch.setattr(services, "case_event_planned", broken)
+    monkeypatch.setattr(notify, "case_event_planned", broken)
 
     announce(world["dana_case"], CaseEvent.STEP_WAITING, order=1)  # logged by the hook, not raised
 

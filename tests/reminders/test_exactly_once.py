@@ -268,11 +268,12 @@ def test_two_planners_at_once_create_and_send_each_reminder_once(worker, short_c
     def insert_together(*args, **kwargs):  # type: ignore[no-untyped-def]
         # Only the two planners meet here: a drain the worker runs meanwhile (one an earlier test queued, say)
         # inserts at once instead of holding the barrier and the worker's shutdown.
-        if getattr(planner, "running", False):
+        if getattr(planner, "running", False) and not getattr(planner, "met", False):
+            planner.met = True  # the first insert of each pass: the cycle's chunk, planned by both
             barrier.wait()  # both passes have planned the same reminders; now both insert them
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(services, "insert_new", insert_together)
+    monkeypatch.setattr(inserts, "insert_new", insert_together)
 
     first, second = _in_threads(plan)
 

@@ -11,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.audit.models import AuditEvent
+from apps.audit.personal import reveal, reveal_changes
 from apps.cases.services import case_open_many, case_withdraw
 from apps.evidence.services import evidence_submit
-from apps.reminders.constants import OCCASION_EVIDENCE_DEADLINE, ReminderKind, ReminderStatus
+from apps.reminders.constants import ReminderKind, ReminderStatus
 from apps.reminders.services import digest_preference_set, reminders_plan
 from tests.factories.evidence import EvidenceFactory
 from tests.factories.org import EmployeeFactory
@@ -164,15 +165,16 @@ def test_hr_is_told_once_the_evidence_deadline_has_passed_with_cases_still_short
     assert not rows(kind=ReminderKind.ESCALATION)
 
     plan("2026-11-21 00:00")
-    (escalation,) = rows(kind=ReminderKind.ESCALATION)
+    (escalation,) = rows(kind=ReminderKind.ESCALATION)  # HR's daily digest of the 21st
     assert escalation.recipient_user == world["hr_user"]
     assert escalation.due_at == at("2026-11-21 08:00")  # 09:00 for Hana in Paris
-    assert escalation.occasion == OCCASION_EVIDENCE_DEADLINE
-    assert escalation.context["short_count"] == 2
-    assert {c["subject"] for c in escalation.context["cases"]} == {"Dana Okafor", "Sam Rivera"}
+    assert escalation.occasion == "2026-11-21"
+    (cycle,) = escalation.context["cycles"]
+    assert (cycle["deadline_kind"], cycle["short_count"]) == ("evidence", 2)
+    assert {c["subject"] for c in cycle["cases"]} == {"Dana Okafor", "Sam Rivera"}
 
     (mail,) = of_kind(sweep("2026-11-21 08:00"), ReminderKind.ESCALATION)
-    assert "2 open cases short of policy" in mail.subject
+    assert "2 open cases short of policy after the evidence deadline of Promotions 2026-H2" in mail.subject
     assert f"cycle__id__exact={world['cycle'].pk}" in mail.body
     plan("2026-11-22 10:00")
     assert len(rows(kind=ReminderKind.ESCALATION)) == 1
@@ -194,10 +196,9 @@ def test_the_decision_deadline_escalates_cases_still_short_and_open(world, plan)
     plan("2026-11-21 10:00")
     plan("2026-12-11 10:00")
 
-    assert [r.occasion for r in rows(kind=ReminderKind.ESCALATION)] == [
-        "evidence-deadline-passed",
-        "decision-deadline-passed",
-    ]
+    digests = rows(kind=ReminderKind.ESCALATION)
+    assert [r.occasion for r in digests] == ["2026-11-21", "2026-12-11"]
+    assert [[c["deadline_kind"] for c in r.context["cycles"]] for r in digests] == [["evidence"], ["decision"]]
 
 
 # ------------------------------------------------------------------------------------------------ reviews
@@ -225,34 +226,37 @@ def test_a_submission_asks_the_reviewers_at_once_within_their_sending_hours(worl
     assert "Chris Reviewer" in mail.to[0]
 
 
-def test_review_waiting_fires_after_n_days_and_escalation_after_m_days_not_before(world, submitted, plan):
-    plan("2026-11-05 09:59")
+def test_review_waiting_goes_in_the_next_days_batch_after_n_days_and_hrs_digest_after_m_days(world, submitted, plan):
+    plan("2026-11-05 23:59")  # it waited 3 days at 10:00 on the 5th: the reviewers' batch of the 6th lists it
     assert not rows(kind=ReminderKind.REVIEW_WAITING)
 
-    plan("2026-11-05 10:00")
-    assert {r.recipient_user.username for r in rows(kind=ReminderKind.REVIEW_WAITING)} == {"maya", "chris"}
-    plan("2026-11-09 09:59")
-    assert not rows(kind=ReminderKind.ESCALATION, evidence=submitted)
+    plan("2026-11-06 00:00")
+    waiting = rows(kind=ReminderKind.REVIEW_WAITING)
+    assert {r.recipient_user.username for r in waiting} == {"maya", "chris"}
+    assert all([item["id"] for item in r.context["items"]] == [submitted.pk] for r in waiting)
+    plan("2026-11-09 23:59")
+    assert not rows(kind=ReminderKind.ESCALATION)
 
-    plan("2026-11-09 10:00")
-    (escalation,) = rows(kind=ReminderKind.ESCALATION, evidence=submitted)
+    plan("2026-11-10 00:00")  # 7 days on the 9th: HR's digest of the 10th
+    (escalation,) = rows(kind=ReminderKind.ESCALATION)
     assert escalation.recipient_user == world["hr_user"]
+    assert [item["id"] for item in escalation.context["reviews"]] == [submitted.pk]
     plan("2026-11-12 10:00")
     assert len(rows(kind=ReminderKind.REVIEW_WAITING)) == 2
-    assert len(rows(kind=ReminderKind.ESCALATION, evidence=submitted)) == 1
+    assert len(rows(kind=ReminderKind.ESCALATION)) == 1
 
 
 def test_a_reviewed_item_gets_no_more_review_reminders(world, submitted, plan, sweep):
     from apps.evidence.services import evidence_verify
 
-    plan("2026-11-05 10:00")  # waiting for 3 days: Maya's reminder is due now, Chris's in the Singapore morning
-    with time_machine.travel(at("2026-11-05 10:00"), tick=False):
+    plan("2026-11-06 00:00")  # the batch of the 6th: Chris's due at 09:00 in Singapore, Maya's at 09:00 in Paris
+    with time_machine.travel(at("2026-11-06 00:30"), tick=False):
         evidence_verify(evidence=submitted, by=world["maya"].user)
 
-    assert of_kind(sweep("2026-11-05 10:00") + sweep("2026-11-06 01:00"), ReminderKind.REVIEW_WAITING) == []
+    assert of_kind(sweep("2026-11-06 01:00") + sweep("2026-11-06 08:00"), ReminderKind.REVIEW_WAITING) == []
     assert {r.status for r in rows(kind=ReminderKind.REVIEW_WAITING)} == {ReminderStatus.CANCELLED}
     plan("2026-11-10 10:00")
-    assert not rows(kind=ReminderKind.ESCALATION, evidence=submitted)
+    assert not rows(kind=ReminderKind.ESCALATION)
 
 
 def test_the_planner_catches_a_submission_whose_notification_was_not_written(world, plan, clock):
@@ -341,7 +345,9 @@ def test_a_pass_with_nothing_new_reads_and_writes_little(world, broker, django_a
     # write the earlier passes' queued events now (a read of the trail does) to measure this pass alone.
     assert AuditEvent.objects.exists()
 
-    with django_assert_max_num_queries(12):
+    # HR, their digest days, cycles, the chunk and its keys, CX, submissions, waiting items, escalated items, the
+    # weekly digests' four.
+    with django_assert_max_num_queries(14):
         assert reminders_plan(now=at("2026-11-06 10:05")).created == []
 
 
@@ -352,15 +358,19 @@ def test_keys_name_kind_object_recipient_and_occasion(world, plan):
     assert f"evidence_due:case-{world['dana_case'].pk}:employee-{dana.pk}:d-14" in keys(kind=DUE)
 
 
-def test_a_pass_writes_at_most_a_batch_soonest_due_first_and_the_next_pass_the_rest(world, broker, settings):
+def test_a_pass_writes_everything_due_in_small_transactions_and_hands_over_a_batch_soonest_first(
+    world, broker, settings, django_capture_on_commit_callbacks
+):
     settings.REMINDERS_PLAN_BATCH = 1
+    settings.REMINDERS_PUBLISH_BATCH = 1
 
-    first = reminders_plan(now=at("2026-11-06 10:00"))
-    second = reminders_plan(now=at("2026-11-06 10:05"))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = reminders_plan(now=at("2026-11-06 10:00"))
 
-    assert len(first.created) == 1 and first.deferred >= 2
-    assert first.created[0].due_at == at("2026-11-06 10:00")  # due now before Sam's New York morning
-    assert len(second.created) == 1 and second.deferred == first.deferred - 1
+    assert {r.case_id for r in first.created if r.kind == DUE} == {world["dana_case"].pk, world["sam_case"].pk}
+    assert first.published == 1 and broker.published == [first.created[0].pk]
+    assert first.created[0].due_at == at("2026-11-06 10:00")  # due now, before Sam's New York morning
+    assert reminders_plan(now=at("2026-11-06 10:05")).created == []
 
 
 def test_each_reminder_the_planner_writes_has_its_create_event_with_every_field(world, plan):
@@ -375,22 +385,36 @@ def test_each_reminder_the_planner_writes_has_its_create_event_with_every_field(
     for reminder in Reminder.objects.filter(pk__in=[r.pk for r in created]):
         (event,) = events_of(reminder)
         assert event.action == AuditAction.CREATE  # written by the audited bulk_create, in the pass's transaction
-        assert event.object_repr == str(reminder)
+        # Personal values (address, name, text) are stored encrypted with their person's key (apps.audit.personal).
+        assert reveal(event.object_repr) == str(reminder)
+        revealed = reveal_changes(event.changes)
         for field in Reminder._meta.concrete_fields:
-            assert event.changes[field.name] == [None, json_safe(getattr(reminder, field.attname))], field.name
+            assert revealed[field.name] == [None, json_safe(getattr(reminder, field.attname))], field.name
 
 
-def test_a_big_cycle_is_checked_one_slice_per_pass_in_turn(world, broker, settings):
-    settings.REMINDERS_EVALUATE_BATCH = 1  # two open cases: two slices, by id modulo 2
-    settings.REMINDERS_PLAN_EVERY = 300
-    first_slot = at("2026-11-06 10:00")
+def test_one_pass_covers_every_case_of_a_cycle_larger_than_a_chunk(world, broker, settings):
+    settings.REMINDERS_EVALUATE_BATCH = 2
+    _open_more_cases(world, 7)  # nine open cases: five chunks
 
-    first = [r.case_id for r in reminders_plan(now=first_slot).created if r.kind == DUE]
-    second = [r.case_id for r in reminders_plan(now=first_slot + dt.timedelta(seconds=300)).created if r.kind == DUE]
-    third = [r.case_id for r in reminders_plan(now=first_slot + dt.timedelta(seconds=600)).created if r.kind == DUE]
+    created = reminders_plan(now=at("2026-11-13 10:00")).created
 
-    assert len(first) == 1 and len(second) == 1 and third == []
-    assert set(first + second) == {world["dana_case"].pk, world["sam_case"].pk}
+    assert len({r.case_id for r in created if r.kind == DUE}) == 9
+    assert reminders_plan(now=at("2026-11-13 10:05")).created == []
+
+
+def test_the_planners_reads_are_a_fixed_number_per_chunk_of_cases(world, settings, django_assert_max_num_queries):
+    from apps.reminders.planner import plan_candidates
+
+    settings.REMINDERS_EVALUATE_BATCH = 2
+    _open_more_cases(world, 7)  # nine open cases: five chunks
+    chunks = 5
+
+    # Per chunk: its cases, their keys, six to evaluate; per pass: HR and their digest days, cycles, CX reviewers,
+    # submissions, waiting items, escalated items, the weekly digests' four.
+    with django_assert_max_num_queries(11 + 8 * chunks):
+        planned = plan_candidates(now=at("2026-11-13 10:00"))
+
+    assert len([p for p in planned if p.kind == DUE]) == 9
 
 
 def test_review_steps_whose_moment_passed_long_ago_are_not_sent_late(world, plan):
@@ -402,22 +426,18 @@ def test_review_steps_whose_moment_passed_long_ago_are_not_sent_late(world, plan
     plan("2026-11-06 10:00")  # waited 17 days: its waiting (3) and escalation (7) moments passed days ago
 
     assert not rows(evidence=evidence)
+    assert not rows(kind=ReminderKind.REVIEW_WAITING) and not rows(kind=ReminderKind.ESCALATION)
 
 
-def test_a_big_cycle_escalates_once_every_slice_has_been_checked(world, broker, settings):
-    from django.core.cache import cache
+def test_a_cycle_larger_than_a_chunk_is_escalated_whole_by_the_first_pass_after_its_deadline(world, broker, settings):
+    settings.REMINDERS_EVALUATE_BATCH = 1  # two open cases: two chunks
 
-    cache.clear()
-    settings.REMINDERS_EVALUATE_BATCH = 1  # two open cases: two slices, one per pass
-    settings.REMINDERS_PLAN_EVERY = 300
-    after_deadline = at("2026-11-21 10:00")
+    created = reminders_plan(now=at("2026-11-21 10:00")).created
 
-    assert not [r for r in reminders_plan(now=after_deadline).created if r.kind == ReminderKind.ESCALATION]
-    second = reminders_plan(now=after_deadline + dt.timedelta(seconds=300)).created
-
-    (escalation,) = [r for r in second if r.kind == ReminderKind.ESCALATION]
-    assert escalation.context["short_count"] == 2
-    assert [c["subject"] for c in escalation.context["cases"]] == ["Dana Okafor", "Sam Rivera"]
+    (escalation,) = [r for r in created if r.kind == ReminderKind.ESCALATION]
+    (cycle,) = escalation.context["cycles"]
+    assert cycle["short_count"] == 2
+    assert [c["subject"] for c in cycle["cases"]] == ["Dana Okafor", "Sam Rivera"]
 
 
 def test_the_owner_is_told_of_a_review_once_however_often_the_notice_is_written(world, submitted):

@@ -298,17 +298,17 @@ def test_the_worker_writes_the_reviewers_notices_of_a_queued_submission_once(wor
 
 
 def test_a_failing_notification_never_breaks_the_submission_nor_holds_up_the_others(world, item, monkeypatch):
-    from apps.reminders import services
+    from apps.reminders import notify
 
     other = EvidenceFactory(owner=world["dana"], title="Rebuilt the accessible-room filter")
-    real = services.review_planned
+    real = notify.review_planned
 
     def broken_for_item(row, **kwargs):  # type: ignore[no-untyped-def]
         if row[0] == item.pk:
             raise RuntimeError("template missing")
         return real(row, **kwargs)
 
-    monkeypatch.setattr(services, "review_planned", broken_for_item)
+    monkeypatch.setattr(notify, "review_planned", broken_for_item)
 
     assert evidence_submit(evidence=item, by=world["dana"].user).status == "submitted"
     evidence_submit(evidence=other, by=world["dana"].user)

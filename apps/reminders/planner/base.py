@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from apps.policies.engine import Evaluation
 
@@ -27,6 +28,8 @@ class PlanConfig:
     evaluate_batch: int = 5_000
     plan_every: int = 300
     review_lookback_days: int = 3
+    # Items and short cases a batch or an HR digest lists by name (the rest are counted).
+    listed: int = 50
 
     @classmethod
     def from_settings(cls) -> PlanConfig:
@@ -38,6 +41,7 @@ class PlanConfig:
             evaluate_batch=max(1, settings.REMINDERS_EVALUATE_BATCH),
             plan_every=max(1, settings.REMINDERS_PLAN_EVERY),
             review_lookback_days=settings.REMINDERS_REVIEW_LOOKBACK_DAYS,
+            listed=max(1, settings.REMINDERS_DIGEST_LISTED),
         )
 
 
@@ -71,6 +75,11 @@ def reminder_key(kind: str, object_ref: str, recipient_ref: str, occasion: str) 
 def unmet_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
     """The unmet requirements of an evaluation as the e-mails show them."""
     return [{"label": r.label, "have": r.have, "need": r.need, "reason": r.reason} for r in evaluation.unmet]
+
+
+def company_midnight(day: dt.date) -> dt.datetime:
+    """The instant a company day starts (midnight in TIME_ZONE): deadlines and daily batches count in these days."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_default_timezone())
 
 
 def plural(count: int, word: str) -> str:

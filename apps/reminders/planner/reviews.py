@@ -1,4 +1,7 @@
-"""Review reminders: reviewers asked at once, reminded after N days, HR told after M days."""
+"""Review notices per item: reviewers asked at once when an item is submitted (or submitted again).
+
+Later steps are daily batches (`planner.daily`): each reviewer's items waiting N days, HR's items waiting M days.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,14 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
-from django.db.models import Q
-
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
 
 from ..constants import ReminderKind
 from ..models import Reminder
-from ..recipients import Recipient, cx_reviewers, user_recipient
+from ..recipients import Recipient, user_recipient
 from ..timing import days_between, send_time, zone
-from .base import PlanConfig, Planned, plural, reminder_key
+from .base import PlanConfig, Planned, reminder_key
 
 # Fields of a submitted item read for `review_planned`, in order.
 ITEM_FIELDS = (
@@ -28,6 +29,10 @@ ITEM_FIELDS = (
     "reviewer__last_name", "reviewer__email", "reviewer__employee__full_name", "reviewer__employee__email",
     "reviewer__employee__timezone", "reviewer__employee__active", "reviewer__is_active",
 )  # fmt: skip
+
+
+# What a submission asks at once: reviewers to review it; after a request for changes, that reviewer to look again.
+SUBMISSION_KINDS = (ReminderKind.REVIEW_REQUESTED, ReminderKind.EVIDENCE_RESUBMITTED)
 
 
 def previous_reviewer(row: tuple) -> Recipient | None:
@@ -69,57 +74,50 @@ def review_planned(
     now: dt.datetime,
     config: PlanConfig,
     cx: Sequence[Recipient],
-    hr: Sequence[Recipient],
-    kinds: Iterable[str] = (
-        ReminderKind.REVIEW_REQUESTED,
-        ReminderKind.EVIDENCE_RESUBMITTED,
-        ReminderKind.REVIEW_WAITING,
-        ReminderKind.ESCALATION,
-    ),
+    kinds: Iterable[str] = SUBMISSION_KINDS,
     existing: AbstractSet[str] = frozenset(),
 ) -> list[Planned]:
-    """The review reminders of one submitted item at `now` whose key is not in `existing`.
+    """The notices of one submitted item's submission at `now` whose key is not in `existing`.
 
-    Reviewers are asked at once (the reviewer who asked for changes, told the item is back), reminded after N days;
-    HR is told after M days.
+    Reviewers are asked at once (the reviewer who asked for changes is told the item is back), while the item has
+    waited less than REMINDERS_REVIEW_WAITING_DAYS; after that, the reviewers' and HR's daily batches list it
+    (`planner.daily`).
     """
     pk, title, submitted_at, _owner_id, owner_name = row[:5]
     stamp = submission_stamp(submitted_at)
     waited = days_between(submitted_at, now)
+    if waited >= config.review_waiting_days:
+        return []
     context = {"title": title, "owner": owner_name, "submitted_at": submitted_at.isoformat()}
     wanted = set(kinds)
-    steps: list[tuple[str, str, Sequence[Recipient], str]] = []
-    if waited < config.review_waiting_days:
-        again = previous_reviewer(row)
-        reviewers = reviewers_of(row, cx)
-        if again is not None:
-            reviewers = [p for p in reviewers if p.user_id != again.user_id]
-            reason = f"{owner_name} submitted it again after your request for changes"
-            steps.append((ReminderKind.EVIDENCE_RESUBMITTED, stamp, [again], reason))
-        steps.append((ReminderKind.REVIEW_REQUESTED, stamp, reviewers, f"{owner_name} submitted it"))
-    else:
-        occasion = f"{stamp}-waited-{config.review_waiting_days}d"
-        reason = f"Waiting for review since {submitted_at:%Y-%m-%d} ({plural(int(waited), 'day')})"
-        steps.append((ReminderKind.REVIEW_WAITING, occasion, reviewers_of(row, cx), reason))
-    if waited >= config.escalation_days:
-        occasion = f"{stamp}-waited-{config.escalation_days}d"
-        reason = f"Nobody reviewed it in {plural(config.escalation_days, 'day')} (since {submitted_at:%Y-%m-%d})"
-        steps.append((ReminderKind.ESCALATION, occasion, hr, reason))
+    steps: list[tuple[str, Sequence[Recipient], str]] = []
+    again = previous_reviewer(row)
+    reviewers = reviewers_of(row, cx)
+    if again is not None:
+        reviewers = [p for p in reviewers if p.user_id != again.user_id]
+        steps.append(
+            (
+                ReminderKind.EVIDENCE_RESUBMITTED,
+                [again],
+                f"{owner_name} submitted it again after your request for changes",
+            )
+        )
+    steps.append((ReminderKind.REVIEW_REQUESTED, reviewers, f"{owner_name} submitted it"))
     # The resubmission notice repeats the comment the reviewer wrote, so they see what they asked for.
     extra: dict[str, dict[str, Any]] = {ReminderKind.EVIDENCE_RESUBMITTED: {"comment": (row[13] or "")[:2000]}}
     planned = []
-    for kind, occasion, people, reason in steps:
+    for kind, people, reason in steps:
         if kind not in wanted:
             continue
         for person in people:
             # The key first: most items already have their reminders, and building one costs a time-zone lookup.
-            if reminder_key(kind, f"evidence-{pk}", person.ref, occasion) in existing:
+            if reminder_key(kind, f"evidence-{pk}", person.ref, stamp) in existing:
                 continue
             planned.append(
                 Planned(
                     kind=kind,
                     object_ref=f"evidence-{pk}",
-                    occasion=occasion,
+                    occasion=stamp,
                     recipient=person,
                     due_at=send_time(now, zone(person.timezone), config.hours),
                     reason=f"“{title}”: {reason}"[:300],
@@ -130,29 +128,23 @@ def review_planned(
     return planned
 
 
-def review_candidates(*, now: dt.datetime, config: PlanConfig, hr: Sequence[Recipient]) -> list[Planned]:
-    """Review reminders of submitted items that are not in the log yet (three queries)."""
-    # Only items whose next step came lately: submitted in the last N days (plus the look-back), or whose M days
-    # ran out in the look-back. Older items already have their reminders; the look-back covers a planner stopped
-    # for a few days without scanning every item waiting for review on every pass.
-    lookback = dt.timedelta(days=config.review_lookback_days)
-    waiting_since = now - dt.timedelta(days=config.review_waiting_days) - lookback
-    escalated = now - dt.timedelta(days=config.escalation_days)
-    submitted = Evidence.objects.filter(status=EvidenceStatus.SUBMITTED).filter(
-        Q(submitted_at__gte=waiting_since) | Q(submitted_at__range=(escalated - lookback, escalated))
+def review_candidates(*, now: dt.datetime, config: PlanConfig, cx: Sequence[Recipient]) -> list[Planned]:
+    """Submission notices the evidence drain did not write (a lost event): items submitted in the last N days (two
+    queries; the CX reviewers are read by the caller)."""
+    submitted = Evidence.objects.filter(
+        status=EvidenceStatus.SUBMITTED, submitted_at__gte=now - dt.timedelta(days=config.review_waiting_days)
     )
     rows = list(submitted.order_by("pk").values_list(*ITEM_FIELDS))
     if not rows:
         return []
-    cx = cx_reviewers()
     existing = set(
-        Reminder.objects.filter(evidence__in=submitted.values("pk"), kind__in=REVIEW_KINDS)
+        Reminder.objects.filter(evidence__in=submitted.values("pk"), kind__in=SUBMISSION_KINDS)
         .values_list("key", flat=True)
         .iterator()
     )
     planned = []
     for row in rows:
-        planned.extend(review_planned(row, now=now, config=config, cx=cx, hr=hr, existing=existing))
+        planned.extend(review_planned(row, now=now, config=config, cx=cx, existing=existing))
     return planned
 
 

@@ -33,11 +33,11 @@ class Command(BaseCommand):
             self._dry_run(now)
             return
         with acting_as(system_actor("reminders command")):
-            planned = reminders_plan(now=now)
+            planned = reminders_plan(now=now, keep_rows=False)
             swept = reminders_sweep(now=now)
         self.stdout.write(
-            f"Planner: {planned.counts['created']} reminder(s) created, {planned.published} handed to the broker, "
-            f"{planned.deferred} left for the next pass. "
+            f"Planner: {planned.counts['created']} reminder(s) created, {planned.published} handed to the broker "
+            "(the sweeper hands over the rest). "
             f"Sweeper: {swept.drained} queued evidence event(s) drained, {swept.published} handed over again, "
             f"{swept.recovered} send(s) of a stopped worker taken back to be sent again, "
             f"{swept.uncertain} left possibly sent for HR to check."
