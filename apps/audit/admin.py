@@ -8,8 +8,10 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import path
@@ -19,7 +21,7 @@ from .checkpoints import checkpoint_storage, latest_checkpoint_name, read_checkp
 from .constants import AuditAction
 from .exports import CONTENT_TYPE, csv_filename
 from .models import AuditEvent, AuditSeal, PersonKey
-from .personal import reveal, reveal_changes, reveal_events
+from .personal import ERASED, reveal, reveal_changes, reveal_events
 from .registry import action_choices, action_label
 from .services import audit_export_csv, audit_record
 
@@ -27,6 +29,29 @@ logger = logging.getLogger(__name__)
 
 # Query-string keys of the changelist that are not filters.
 _NOT_FILTERS = {"o", "p", "all", "_changelist_filters"}
+
+
+class ActorFilter(admin.SimpleListFilter):
+    """Filter on who acted: a staff user (by name), or "System" (processes, commands, anonymous visitors).
+
+    Names are stored encrypted in the events (`actor_name`), so the filter works on the user id.
+    """
+
+    title = "actor"
+    parameter_name = "actor"
+    SYSTEM = "system"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        staff = get_user_model().objects.filter(is_staff=True).order_by("first_name", "last_name", "username")
+        return [(self.SYSTEM, "System"), *((str(u.pk), u.get_full_name() or u.get_username()) for u in staff)]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        value = self.value()
+        if value == self.SYSTEM:
+            return queryset.filter(actor_user_id__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(actor_user_id=int(value))
+        return queryset
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -71,15 +96,16 @@ def _keys_of(event: AuditEvent) -> dict[int, PersonKey] | None:
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "chain_position", "occurred_at", "actor_name", "action_name", "object_type", "object_id", "object_text",
+        "id", "chain_position", "occurred_at", "actor_text", "action_name", "object_type", "object_id", "object_text",
     )  # fmt: skip
     list_filter = (
-        ("actor_name", admin.AllValuesFieldListFilter),
+        ActorFilter,
         ActionFilter,
         ("object_type", admin.AllValuesFieldListFilter),
         "occurred_at",
     )
-    search_fields = ("object_repr", "actor_name", "=request_id", "=object_id")
+    # Plus the acting user, by id, login or name (get_search_results): `actor_name` holds ciphertext.
+    search_fields = ("object_repr", "=request_id", "=object_id")
     date_hierarchy = "occurred_at"
     ordering = ("-id",)
     show_full_result_count = False
@@ -89,7 +115,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "id",
         "chain_position",
         "occurred_at",
-        "actor_name",
+        "actor_text",
         "actor_user_id",
         "actor_ip",
         "request_id",
@@ -116,6 +142,28 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return _RevealingChangeList
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
+        """The usual search, or the events of the users whose login or name matches (or whose id is the term)."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term:
+            return found, duplicates
+        users = get_user_model().objects.filter(
+            Q(username__iexact=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term)
+        )
+        by_actor = Q(actor_user_id__in=users.values("pk"))
+        if term.isdigit():
+            by_actor |= Q(actor_user_id=int(term))
+        return found | queryset.filter(by_actor), duplicates
+
+    @admin.display(description="actor")
+    def actor_text(self, obj: AuditEvent) -> str:
+        """Who acted: the user's name decrypted ("Erased person #N" once erased), or the process."""
+        name = reveal(obj.actor_name, _keys_of(obj))
+        if name == ERASED and obj.actor_user_id is not None:
+            return f"Erased person #{obj.actor_user_id}"
+        return str(name)
 
     @admin.display(description="object", ordering="object_repr")
     def object_text(self, obj: AuditEvent) -> str:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from .actor import current_actor, current_request_id
 from .constants import MASK_CHANGED, MASK_OLD, OBJECT_REPR_MAX_LENGTH, AuditAction
 from .models import AUDIT_BEFORE_ATTR, AuditEvent
-from .personal import protect_event
+from .personal import protect_events, stored_actor_name
 from .querysets import AuditedQuerySet
 from .registry import TrackedModel, personal_fields, tracked_m2m, tracked_spec
 from .sealer import kick_sealer
@@ -34,6 +34,8 @@ from .serialization import json_safe
 # Old values read before a write, kept on the instance until the event is written.
 OLD_VALUES_ATTR = "_audit_old_values"
 _M2M_PENDING_ATTR = "_audit_m2m_pending"
+# On an unsaved model event: the row and its personal-field registrations, until write_events encrypts its values.
+_PROTECT_ATTR = "_audit_protect"
 # Source ids per query when reading many-to-many memberships in bulk (under SQLite's bound-parameter limit).
 _READ_CHUNK = 500
 
@@ -144,11 +146,13 @@ def _new_event(
     *, action: str, object_type: str, object_id: Any, object_repr: str, changes: dict[str, Any], context: dict[str, Any]
 ) -> AuditEvent:
     actor = current_actor()
+    request_id = current_request_id()[:64]
     return AuditEvent(
         actor_user_id=actor.user_id,
-        actor_name=actor.name[:150],
+        # A person's name is stored encrypted with their user's key (apps.audit.personal), a process's as it is.
+        actor_name=stored_actor_name(actor, request_id),
         actor_ip=actor.ip or "",
-        request_id=current_request_id()[:64],
+        request_id=request_id,
         action=str(action),
         object_type=object_type or "",
         object_id="" if object_id is None else str(object_id)[:64],
@@ -183,7 +187,8 @@ def model_event(
 ) -> AuditEvent:
     """Build an unsaved create/update/delete event for `instance` (`changes` as the helpers above make them:
     JSON-safe already; `context` plain values). The personal values of a model registered with
-    `register_personal_fields` are stored encrypted with the person's key (apps.audit.personal)."""
+    `register_personal_fields` are encrypted with their person's key (apps.audit.personal) when `write_events`
+    writes the event: write it only with `write_events`."""
     event = _new_event(
         action=action,
         object_type=spec.label,
@@ -194,17 +199,21 @@ def model_event(
     )
     personal = personal_fields(spec.label)  # one dict lookup: nothing more for a model without personal fields
     if personal is not None:
-        protect_event(event, instance, personal)
+        # Encrypted by write_events, together with the other events it writes (keys read once for all of them).
+        event.__dict__[_PROTECT_ATTR] = (instance, personal)
     return event
 
 
 def write_events(events: list[AuditEvent], *, using: str | None = None) -> list[AuditEvent]:
     """Insert `events` now, unsealed, in the caller's transaction (one of their own when none is open), and ask
-    for a sealer run once it commits."""
+    for a sealer run once it commits. The personal values of model events are encrypted first, all events at once."""
     if not events:
         return events
     alias = using or router.db_for_write(AuditEvent)
     with transaction.atomic(using=alias, savepoint=False):
+        pending = [(event, *event.__dict__.pop(_PROTECT_ATTR)) for event in events if _PROTECT_ATTR in event.__dict__]
+        if pending:
+            protect_events(pending)
         if len(events) == 1:  # one save's event: Model.save() costs less than bulk_create's batching
             events[0].save(using=alias)
         else:

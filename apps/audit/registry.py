@@ -13,7 +13,7 @@ changed (at the latest once every `ready()` has run).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -244,35 +244,69 @@ def tracked_m2m(through: type[models.Model]) -> TrackedManyToMany | None:
 
 @dataclass(frozen=True, slots=True)
 class PersonalFields:
-    """Which values of a model's events are a person's personal data, and whose (apps.audit.personal)."""
+    """Which values of a model's events are one person's personal data, and whose (apps.audit.personal)."""
 
     label: str
     fields: frozenset[str]
     # The person the values belong to, as ('app_label.model_name', primary key); None when there is none.
     person: Callable[[Any], tuple[str, Any] | None]
+    # The same for many rows at once, in a fixed number of queries (bulk writes); None: `person` row by row.
+    people: Callable[[Sequence[Any]], list[tuple[str, Any] | None]] | None = None
 
 
-# Model label -> its personal fields; read with one dict lookup per event, so unregistered models cost nothing.
-_personal: dict[str, PersonalFields] = {}
+# Model label -> its registrations, in order; read with one dict lookup per event, so unregistered models cost nothing.
+_personal: dict[str, tuple[PersonalFields, ...]] = {}
 
 
 def register_personal_fields(
-    model_label: str, *, fields: Iterable[str], person: Callable[[Any], tuple[str, Any] | None]
+    model_label: str,
+    *,
+    fields: Iterable[str],
+    person: Callable[[Any], tuple[str, Any] | None],
+    people: Callable[[Sequence[Any]], list[tuple[str, Any] | None]] | None = None,
 ) -> None:
-    """Store these fields' values (old and new) and the object's text encrypted with the person's key on every
-    event of the model, so erasing the person (`apps.audit.personal.person_erase`) makes them unreadable while the
-    chain still verifies. Call it from the app's `AppConfig.ready()`; registering again replaces the entry.
+    """Store these fields' values (old and new) encrypted with the person's key on every event of the model, so
+    erasing the person (`apps.audit.personal.person_erase`) makes them unreadable while the chain still verifies.
 
-    `model_label` is "app_label.ModelName" in any case; `person(obj)` returns ("app_label.model_name", pk).
+    A model may have several registrations, each for the fields of its own person (a reminder's address is its
+    recipient's, its text about the case's subject): a field takes the key of the first registration, in order,
+    whose person is known for the row, and the object's text (`object_repr`) the key of the first such
+    registration. Registering the same fields again replaces that registration. Call it from `AppConfig.ready()`.
+
+    `model_label` is "app_label.ModelName" in any case; `person(obj)` returns ("app_label.model_name", pk) or None;
+    `people(objs)`, if given, the same for many rows in a fixed number of queries (bulk writes use it).
     """
     label = model_label.lower()
+    entry = PersonalFields(label=label, fields=frozenset(fields), person=person, people=people)
     with _lock:
-        _personal[label] = PersonalFields(label=label, fields=frozenset(fields), person=person)
+        current = list(_personal.get(label, ()))
+        same = [i for i, registered in enumerate(current) if registered.fields == entry.fields]
+        if same:
+            current[same[0]] = entry
+        else:
+            current.append(entry)
+        _personal[label] = tuple(current)
 
 
-def personal_fields(label: str) -> PersonalFields | None:
-    """The personal fields registered for a model label ('app_label.model_name'), or None."""
+def replace_personal_fields(model_label: str, registrations: Iterable[PersonalFields]) -> None:
+    """Make `registrations` the model's only ones, in this order (none: its values are stored as they are)."""
+    label = model_label.lower()
+    found = tuple(registrations)
+    with _lock:
+        if found:
+            _personal[label] = found
+        else:
+            _personal.pop(label, None)
+
+
+def personal_fields(label: str) -> tuple[PersonalFields, ...] | None:
+    """The registrations of a model label ('app_label.model_name'), in order, or None when it has none."""
     return _personal.get(label)
+
+
+def personal_labels() -> frozenset[str]:
+    """The labels of every model with personal fields registered."""
+    return frozenset(_personal)
 
 
 def _user_is_the_person(user: Any) -> tuple[str, Any]:
@@ -280,5 +314,7 @@ def _user_is_the_person(user: Any) -> tuple[str, Any]:
 
 
 # Django's own users are audited by the trail itself (TRACKED_EXTRA_MODELS), so their personal fields are declared
-# here; the product's apps declare theirs in their ready().
-register_personal_fields("auth.User", fields=("first_name", "last_name", "email"), person=_user_is_the_person)
+# here (apps.privacy replaces this with the data map's fuller list); the product's apps declare theirs.
+register_personal_fields(
+    "auth.User", fields=("username", "first_name", "last_name", "email"), person=_user_is_the_person
+)

@@ -12,7 +12,7 @@ from .capture import object_repr as repr_of
 from .constants import AuditAction
 from .exports import iter_csv
 from .models import AuditEvent
-from .personal import protect_event
+from .personal import protect_event, protected_context
 from .registry import is_known_action, label_of, personal_fields
 
 
@@ -25,10 +25,13 @@ def audit_record(
     object_repr: str | None = None,
     changes: dict[str, Any] | None = None,
     context: dict[str, Any] | None = None,
+    personal_context: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Write a domain event, attributed to the current actor and request, in the caller's transaction.
 
     The event commits with the caller's change (or not at all); the sealer gives it its chain position after.
+    `personal_context` joins `context` encrypted with the key of `obj`'s person (free text about them, such as a
+    review comment or a decision note), so erasing the person leaves none of it readable.
     """
     if not is_known_action(action):
         raise ValueError(f"Unknown audit action {action!r}; register it with apps.audit.registry.register_actions().")
@@ -36,6 +39,12 @@ def audit_record(
         object_type = object_type or label_of(obj)
         object_id = object_id if object_id is not None else str(obj.pk)
         object_repr = object_repr if object_repr is not None else repr_of(obj)
+    if personal_context:
+        registrations = personal_fields(label_of(obj)) if obj is not None else None
+        extra = protected_context(obj, registrations, personal_context) if obj is not None and registrations else {}
+        if not extra:
+            raise ValueError(f"personal_context needs an object with a person ({action!r} has none registered).")
+        context = {**(context or {}), **extra}
     event = draft_event(
         action=action,
         object_type=object_type or "",

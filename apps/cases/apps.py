@@ -13,5 +13,8 @@ class CasesConfig(AppConfig):
         from . import receivers  # noqa: F401 - registers the evidence-review hook
         from .constants import CaseAuditAction
 
-        register_tracked_app(self)
+        # CaseRequirementResult is derived data: each row is the engine's reading of inputs that the trail already
+        # records (reviews, attestations, links, pinned versions), rewritten nightly for every open case; auditing it
+        # would add an event per open case and requirement each night and tell nothing new.
+        register_tracked_app(self, exclude=["CaseRequirementResult"])
         register_actions(CaseAuditAction)

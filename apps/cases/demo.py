@@ -24,6 +24,7 @@ from apps.org.models import Employee, OrgUnit
 from apps.policies.models import EvidenceCategory, RitualType
 
 from .constants import CaseStatus, StepRole
+from .evaluations import case_refresh_compliance
 from .models import ApprovalRoute, ApprovalStep, Case, Cycle, Delegation
 from .selectors import case_checklist
 from .services import (
@@ -32,7 +33,6 @@ from .services import (
     case_exception_decide,
     case_exception_request,
     case_open_many,
-    case_refresh_compliance,
     case_step_decide,
     case_withdraw,
     refusal_text,

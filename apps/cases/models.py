@@ -207,6 +207,48 @@ class CaseEvidence(AuditedModel):
         return f"{self.evidence} on {self.case}"
 
 
+class CaseRequirementResultQuerySet(models.QuerySet["CaseRequirementResult"]):
+    """Reusable filters for stored results (plain bulk writes: the table is derived data, not audited)."""
+
+    def short(self) -> CaseRequirementResultQuerySet:
+        return self.filter(met=False)
+
+
+class CaseRequirementResult(models.Model):
+    """An open case's current result for one requirement of its pinned policy, stored so reports need no engine run.
+
+    Derived data: `apps.cases.evaluations` rewrites it in the transaction of every service that changes an input
+    (opening, links, attestations, evidence reviews) and in the nightly sweep (date windows), and deletes a case's
+    rows at its decision (the case keeps its frozen evaluation). Modifiers (outcome cap) are not stored.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="requirement_results")
+    # The case's cycle, copied (a case never changes cycle): per-cycle reads and sweeps need no join.
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="+")
+    requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="+")
+    met = models.BooleanField()
+    have = models.PositiveIntegerField()
+    need = models.PositiveIntegerField()
+    counted_ids = models.JSONField(default=list, blank=True, help_text="Ids of the evidence items that counted.")
+    as_of = models.DateField(help_text="The day the evidence was judged at: today then, or the evidence deadline.")
+    evaluated_at = models.DateTimeField()
+
+    objects = CaseRequirementResultQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "requirement"], name="one_stored_result_per_requirement")
+        ]
+        indexes = [
+            # "Open cases short of requirement R" and the blocking ranking's GROUP BY.
+            models.Index(fields=["requirement", "met"], name="cases_result_req_met"),
+            models.Index(fields=["cycle", "requirement", "met"], name="cases_result_cycle_req_met"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'met' if self.met else 'not met'} ({self.have}/{self.need}): requirement {self.requirement_id}"
+
+
 class Attestation(AuditedModel):
     """A named role vouching for a case (what an 'attestation' requirement asks for)."""
 

@@ -11,7 +11,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
-from django.db.models import Min
 from django.utils import timezone
 
 from apps.audit.capture import m2m_bulk_add
@@ -22,7 +21,7 @@ from apps.evidence.models import Evidence
 from apps.evidence.permissions import employee_of
 from apps.org.models import Employee, OrgUnit
 from apps.policies.constants import SubjectKind
-from apps.policies.selectors import EffectivePolicy, effective_policies_get
+from apps.policies.selectors import effective_policies_get
 
 from .constants import (
     MIN_JUSTIFICATION_WORDS,
@@ -34,9 +33,10 @@ from .constants import (
     StepDecision,
     StepRole,
 )
+from .evaluations import case_refresh_compliance, evaluate_new_cases, evaluations_clear, evaluations_store
 from .hooks import CaseEvent, case_event
-from .models import ApprovalStep, Attestation, Case, CaseEvidence, Cycle, PolicyException, StepRecord
-from .routing import DEFAULT_ROUTE, acting_capacity, holds_case_role, next_step, route_steps
+from .models import Attestation, Case, CaseEvidence, Cycle, PolicyException, StepRecord
+from .routing import acting_capacity, holds_case_role, next_step, route_steps
 from .selectors import case_checklist, evaluation_as_json
 
 P = ParamSpec("P")
@@ -239,7 +239,7 @@ def case_open_many(
         taken_units.add(unit_id)
         taken_emails.add(email)
         cases.append(case)
-    _evaluate_at_opening(cases, policies, cycle.evidence_as_of(today), now)
+    evaluations = evaluate_new_cases(cases, policies, cycle.evidence_as_of(today), now)
     try:
         with transaction.atomic():
             # One audited batch insert: a cycle's nominations can be tens of thousands of cases.
@@ -254,32 +254,11 @@ def case_open_many(
         {case: [version.pk for version in policies[case.policy_unit_id].versions] for case in cases},
         batch_size=2000,
     )
+    evaluations_store(evaluated=zip(cases, evaluations, strict=True), now=now)
     by_id = by.pk if by is not None else None
     for case in cases:
         case_event(case_id=case.pk, event=CaseEvent.OPENED, by=by_id)
     return cases
-
-
-def _evaluate_at_opening(
-    cases: list[Case], policies: dict[int | None, EffectivePolicy], as_of: dt.date, now: dt.datetime
-) -> None:
-    """Store each new case's compliance from the start (one evidence query; a new case has no links yet)."""
-    from apps.evidence.selectors import evidence_facts_by_owner
-    from apps.policies.engine import SubjectFacts
-
-    owners = [case.subject_employee_id for case in cases if case.subject_employee_id]
-    facts = evidence_facts_by_owner(owner_ids=owners, as_of=as_of) if owners else {}
-    compiled = {}
-    for case in cases:
-        unit_id = case.policy_unit_id
-        if unit_id not in compiled:
-            compiled[unit_id] = policies[unit_id].compile()
-        subject = SubjectFacts(
-            subject_unit_id=case.subject_employee.org_unit_id if case.subject_employee is not None else unit_id,
-            evidence=facts.get(case.subject_employee_id, []) if case.subject_employee_id else [],
-        )
-        case.compliant = compiled[unit_id].evaluate(subject, as_of).compliant
-        case.evaluated_at = now
 
 
 @transaction.atomic
@@ -293,6 +272,7 @@ def case_link_evidence(*, case: Case, evidence: Evidence, by: User) -> CaseEvide
     if not can_view(by, evidence):
         raise PermissionDenied("You cannot see that evidence item.")
     link, _ = CaseEvidence.objects.get_or_create(case=case, evidence=evidence, defaults={"linked_by": by})
+    case_refresh_compliance(case_ids=[case.pk])
     return link
 
 
@@ -329,7 +309,8 @@ def case_attestation_withdraw(*, attestation: Attestation, by: User, note: str) 
     audit_record(
         action=CaseAuditAction.ATTESTATION_WITHDRAWN,
         obj=case,
-        context={"role": role, "attested_by": attested_by, "note": note[:500]},
+        context={"role": role, "attested_by": attested_by},
+        personal_context={"note": note[:500]},
     )
     case_refresh_compliance(case_ids=[case.pk])
     case_event(case_id=case.pk, event=CaseEvent.ATTESTATION_WITHDRAWN, role=role, by=by.pk)
@@ -399,8 +380,8 @@ def case_exception_decide(*, exception: PolicyException, by: User, grant: bool, 
             "case_id": exception.case_id,
             "waived": list(exception.waived_requirements.values_list("pk", flat=True)),
             "requested_by": exception.requested_by_id,
-            "note": exception.decision_note[:500],
         },
+        personal_context={"note": exception.decision_note[:500]},
     )
     case_event(
         case_id=exception.case_id,
@@ -420,47 +401,6 @@ def _announce_cleared_step(case: Case, *, waived: set[int]) -> None:
     step = next_step(case, route_steps(case))
     if step is not None and unmet <= waived:
         case_event(case_id=case.pk, event=CaseEvent.STEP_WAITING, order=step.order)
-
-
-def case_refresh_compliance(*, case_ids: Sequence[int], today: dt.date | None = None) -> int:
-    """Re-evaluate open cases and store their compliance (used by lists and filters); return how many changed."""
-    from .selectors import case_checklists
-
-    today = today or timezone.localdate()
-    cases = list(Case.objects.open().filter(pk__in=case_ids).select_related("cycle", "subject_employee"))
-    evaluations = case_checklists(cases, today=today)
-    now = timezone.now()
-    changed = 0
-    turned_compliant: list[Case] = []
-    for case in cases:
-        compliant = evaluations[case.pk].compliant
-        if case.compliant != compliant:
-            changed += 1
-            if compliant:
-                turned_compliant.append(case)
-        case.compliant = compliant
-        case.evaluated_at = now
-        case.save(update_fields=["compliant", "evaluated_at", "updated_at"])
-    if turned_compliant:
-        _announce_first_step(turned_compliant)
-    return changed
-
-
-def _announce_first_step(cases: list[Case]) -> None:
-    """Tell the first step's actors that a case now meets its policy, unless someone already acted on it."""
-    ids = [case.pk for case in cases]
-    started = set(StepRecord.objects.filter(case_id__in=ids).values_list("case_id", flat=True))
-    ritual_ids = {case.cycle.ritual_type_id for case in cases}
-    first_order = dict(
-        ApprovalStep.objects.filter(route__ritual_type_id__in=ritual_ids)
-        .values("route__ritual_type_id")
-        .annotate(first=Min("order"))
-        .values_list("route__ritual_type_id", "first")
-    )
-    for case in cases:
-        if case.pk not in started:
-            order = first_order.get(case.cycle.ritual_type_id, DEFAULT_ROUTE[0].order)
-            case_event(case_id=case.pk, event=CaseEvent.STEP_WAITING, order=order)
 
 
 def _lock_counted_evidence(case: Case) -> None:
@@ -497,6 +437,7 @@ def _approve(case: Case, by: User, note: str, today: dt.date) -> Case:
     case.decided_at = timezone.now()
     case.decision_note = note
     case.save()
+    evaluations_clear(case_ids=[case.pk])
     audit_record(
         action=CaseAuditAction.CASE_APPROVED,
         obj=case,
@@ -573,7 +514,8 @@ def _close(case: Case, by: User, status: str, note: str, action: str, today: dt.
     case.decided_at = timezone.now()
     case.decision_note = note
     case.save()
-    audit_record(action=action, obj=case, context={"note": note[:500]})
+    evaluations_clear(case_ids=[case.pk])
+    audit_record(action=action, obj=case, personal_context={"note": note[:500]})
 
 
 @transaction.atomic

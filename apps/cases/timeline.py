@@ -111,7 +111,8 @@ def case_timeline(case: Case, *, viewer: Any) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
 
     events = list(_audit_events(case))
-    names = _actor_names(events)
+    keys = reveal_events(events)  # personal values are stored encrypted (apps.audit.personal): keys read once
+    names = _actor_names(events, keys)
     opener = next((names(e) for e in events if e.object_type == label_of(Case) and e.action == AuditAction.CREATE), "")
     entries.append(_opened(case, opener))
     entries.extend(_evidence_entries(case))
@@ -129,7 +130,7 @@ def case_timeline(case: Case, *, viewer: Any) -> list[TimelineEntry]:
                 + (f": “{case.decision_note}”" if case.decision_note else "."),
             )
         )
-    entries.extend(_event_entries(events, names))
+    entries.extend(_event_entries(events, names, keys))
     visible = [entry for entry in entries if internal or not entry.internal]
     return sorted(visible, key=lambda entry: entry.at)
 
@@ -279,10 +280,9 @@ def _step_entries(case: Case) -> list[TimelineEntry]:
     return entries
 
 
-def _actor_names(events: list[AuditEvent]) -> Callable[[AuditEvent], str]:
+def _actor_names(events: list[AuditEvent], keys: dict[int, Any]) -> Callable[[AuditEvent], str]:
     """Each event's actor as the other entries name people (full name), read in one query for all of them."""
     users = User.objects.in_bulk({e.actor_user_id for e in events if e.actor_user_id is not None})
-    keys = reveal_events(events)  # personal values are stored encrypted (apps.audit.personal)
 
     def name(event: AuditEvent) -> str:
         user = users.get(event.actor_user_id) if event.actor_user_id is not None else None
@@ -291,12 +291,13 @@ def _actor_names(events: list[AuditEvent]) -> Callable[[AuditEvent], str]:
     return name
 
 
-def _event_entries(events: list[AuditEvent], names: Callable[[AuditEvent], str]) -> list[TimelineEntry]:
+def _event_entries(
+    events: list[AuditEvent], names: Callable[[AuditEvent], str], keys: dict[int, Any]
+) -> list[TimelineEntry]:
     """What only the trail knows: compliance flips, changes by hand, removed rows and later domain events."""
     case_label, attestation_label = label_of(Case), label_of(Attestation)
     # A withdrawal deletes the attestation row and records the withdrawal: tell it once, with its note.
     withdrawals = [e.actor_user_id for e in events if e.action == ATTESTATION_WITHDRAWN]
-    keys = reveal_events(events)
     entries = []
     for event in events:
         action = event.action
@@ -304,7 +305,7 @@ def _event_entries(events: list[AuditEvent], names: Callable[[AuditEvent], str])
             continue
         actor = names(event)
         if action == ATTESTATION_WITHDRAWN:
-            entries.append(_withdrawal_entry(event, actor))
+            entries.append(_withdrawal_entry(event, actor, keys))
             continue
         if event.object_type == case_label and action == AuditAction.UPDATE:
             entries.extend(_case_update_entries(event, actor))
@@ -356,10 +357,10 @@ def _case_update_entries(event: AuditEvent, actor: str) -> list[TimelineEntry]:
     return entries
 
 
-def _withdrawal_entry(event: AuditEvent, actor: str) -> TimelineEntry:
+def _withdrawal_entry(event: AuditEvent, actor: str, keys: dict[int, Any]) -> TimelineEntry:
     context = event.context or {}
     role = str(context.get("role", "")).replace("_", " ")
-    note = context.get("note") or ""
+    note = reveal(context.get("note"), keys) or ""
     return TimelineEntry(
         at=event.occurred_at,
         actor=actor,

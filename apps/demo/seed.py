@@ -18,6 +18,8 @@ from apps.common.roles import Role, ensure_role_groups, grant_hr_permissions
 from apps.evidence.demo import seed_evidence, seed_showcase_review
 from apps.org.demo import seed_org
 from apps.policies.demo import seed_policies
+from apps.privacy.demo import seed_privacy
+from apps.privacy.demo_person import seed_erased_person
 from apps.reminders.constants import ReminderKind
 from apps.reminders.demo import seed_reminders
 from apps.reminders.selectors import notification_list
@@ -126,6 +128,11 @@ def seed_all(*, employees: int, rng: random.Random) -> DemoSummary:
         seed_showcase_review(owner=dana, by=users["manager"])
     cases = seed_cases(units=org.units, heads=org.heads, users=users, today=timezone.localdate(), rng=rng)
     seed_reminders(heads=org.heads)
+    # Privacy: last year's rejected candidates for the retention dry run (one under legal hold), and one person
+    # erased on request ("Erased person #N" on the pages, the trail still verifying).
+    with as_person(users["hr"]):
+        privacy = seed_privacy(hr=users["hr"], hiring_manager=org.heads["front-desk"], today=timezone.localdate())
+        erased_line = seed_erased_person(employees=org.employees, by=users["hr"])
 
     return DemoSummary(
         lines=[
@@ -137,6 +144,9 @@ def seed_all(*, employees: int, rng: random.Random) -> DemoSummary:
             + ".",
             "Cases: " + ", ".join(f"{count} {status.lower()}" for status, count in cases.items()) + ".",
             workbench_line(users=users),
+            f"Retention: {_counted(privacy['cases'], 'rejected candidate')} of last year for the dry run, "
+            f"{_counted(privacy['holds'], 'legal hold')}.",
+            erased_line,
         ],
         logins=["Demo logins (user / password   who they are):", *(f"  {line}" for line in persona_lines(logins))],
     )

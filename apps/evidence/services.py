@@ -272,7 +272,7 @@ def _record_review(evidence: Evidence, by: User, status: str, comment: str, acti
     evidence.review_comment = comment
     evidence.reviewed_at = timezone.now()
     evidence.save(update_fields=REVIEW_FIELDS)
-    audit_record(action=action, obj=evidence, context={"comment": comment[:500]})
+    audit_record(action=action, obj=evidence, personal_context={"comment": comment[:500]})
     evidence_event(evidence_id=evidence.pk, event=status)
     return evidence
 

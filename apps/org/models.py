@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone as django_timezone
 
 from apps.audit.models import AuditedModel
 from apps.audit.querysets import AuditedQuerySet
@@ -114,6 +116,11 @@ class Employee(AuditedModel):
         max_length=64, default="UTC", validators=[validate_timezone], help_text="IANA name, e.g. Europe/Paris."
     )
     active = models.BooleanField(default=True)
+    left_on = models.DateField(
+        null=True, blank=True, editable=False,
+        help_text="The day the person left (set when 'active' goes off, cleared if they return); retention "
+        "counts from it.",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -125,6 +132,16 @@ class Employee(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.employee_number})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep `left_on` in step with `active`: the day a person leaves is set, and cleared if they return."""
+        left_on = None if self.active else (self.left_on or django_timezone.localdate())
+        if left_on != self.left_on:
+            self.left_on = left_on
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "left_on" not in update_fields:
+                kwargs["update_fields"] = [*update_fields, "left_on"]
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         """Refuse a manager chain that loops back to this person."""

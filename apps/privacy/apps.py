@@ -10,4 +10,9 @@ class PrivacyConfig(AppConfig):
     def ready(self) -> None:
         from apps.audit.registry import register_tracked_app
 
+        from .datamap import DATA_MAP
+        from .datamap.audit import register_with_audit
+
         register_tracked_app(self)
+        # Every personal value of the data map is stored encrypted in the audit trail, with its person's key.
+        register_with_audit(DATA_MAP)

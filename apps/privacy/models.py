@@ -12,7 +12,7 @@ from apps.audit.querysets import AuditedQuerySet
 from apps.cases.models import Case
 from apps.org.models import Employee
 
-from .constants import RetentionKind
+from .constants import ErasureCause, RetentionKind
 
 
 class RetentionRuleQuerySet(AuditedQuerySet["RetentionRule"]):
@@ -57,11 +57,12 @@ class LegalHold(AuditedModel):
         related_name="legal_holds",
         help_text="Hold everything about this person.",
     )
+    # SET_NULL: only a released hold can still point at a case that retention removes (an active one keeps it).
     case = models.ForeignKey(
         Case,
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="legal_holds",
         help_text="Hold this case (and its candidate's data).",
     )
@@ -84,14 +85,24 @@ class LegalHold(AuditedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(employee__isnull=False, case__isnull=True) | Q(employee__isnull=True, case__isnull=False),
+                condition=Q(employee__isnull=False, case__isnull=True)
+                | Q(employee__isnull=True, case__isnull=False)
+                | Q(employee__isnull=True, case__isnull=True, released_at__isnull=False),
                 name="privacy_hold_on_one_person_or_case",
             )
         ]
 
     def __str__(self) -> str:
-        target = self.employee or self.case
-        return f"Legal hold on {target}"
+        return f"Legal hold #{self.pk} on {self.target_label}"
+
+    @property
+    def target_label(self) -> str:
+        """What the hold names, without personal content: "employee E00012" or "case #12"."""
+        if self.employee_id is not None:
+            return f"employee {self.employee.employee_number}" if self.employee else f"employee #{self.employee_id}"
+        if self.case_id is not None:
+            return f"case #{self.case_id}"
+        return "a case removed after the hold was released"
 
     def clean(self) -> None:
         if (self.employee_id is None) == (self.case_id is None):
@@ -100,3 +111,29 @@ class LegalHold(AuditedModel):
     @property
     def active(self) -> bool:
         return self.released_at is None
+
+
+class CandidateErasureQuerySet(AuditedQuerySet["CandidateErasure"]):
+    pass
+
+
+class CandidateErasure(AuditedModel):
+    """One hiring case whose candidate's data was erased: the case stays counted, shown as "Erased candidate #N".
+
+    The row is what says "already done": retention never lists the case again.
+    """
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="candidate_erasure", editable=False)
+    cause = models.CharField(max_length=30, choices=ErasureCause.choices, editable=False)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    erased_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CandidateErasureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"Candidate of case #{self.case_id} erased ({self.get_cause_display()})"

@@ -48,8 +48,15 @@ def _editable(field: models.Field) -> bool:
     )
 
 
+# Models whose every field is set by a service (non-editable): the field to edit and its new value.
+EDIT_HINTS: dict[str, tuple[str, Any]] = {"privacy.CandidateErasure": ("cause", "rejected_candidates")}
+
+
 def an_edit(instance: models.Model) -> tuple[models.Field, Any]:
     """Pick a plain field of `instance` and a new valid value for it (text first, then flags, then numbers)."""
+    if instance._meta.label in EDIT_HINTS:
+        name, value = EDIT_HINTS[instance._meta.label]
+        return instance._meta.get_field(name), value
     fields = [f for f in instance._meta.concrete_fields if _editable(f)]
     for kinds in (
         (models.TextField,),

@@ -91,7 +91,8 @@ def test_update_records_only_the_saved_fields_with_update_fields():
     assert reveal_changes(update.changes) == {"full_name": ["Ann Lee", "Ann Smith"]}
     # The unsaved change is still pending and shows up when it is saved.
     employee.save(update_fields=["timezone"])
-    assert events_of(employee, AuditAction.UPDATE)[-1].changes == {"timezone": ["Europe/Paris", "Asia/Tokyo"]}
+    latest = events_of(employee, AuditAction.UPDATE)[-1]
+    assert reveal_changes(latest.changes) == {"timezone": ["Europe/Paris", "Asia/Tokyo"]}
 
 
 def test_a_stale_instance_that_writes_back_an_old_value_is_recorded_as_that_change():

@@ -26,6 +26,7 @@ from apps.audit.checkpoints import (
 )
 from apps.audit.constants import GENESIS_HASH, AuditAction
 from apps.audit.models import AuditEvent, AuditSeal
+from apps.audit.personal import reveal
 from apps.audit.sealer import audit_seal_pending
 from ritualcriteria.settings.env import audit_checkpoint_storage, local_secret, require_audit_chain_key
 from tests.audit.helpers import tamper
@@ -206,7 +207,7 @@ def test_hr_downloads_the_latest_checkpoint_from_the_audit_list_and_the_download
     assert response["Content-Disposition"].startswith('attachment; filename="audit-checkpoint-')
     assert parse_checkpoint(response.content) == checkpoint
     event = AuditEvent.objects.get(action=AuditAction.CHECKPOINT_DOWNLOADED)
-    assert event.actor_name == "hr" and event.context["checkpoint"].endswith(".json")
+    assert reveal(event.actor_name) == "hr" and event.context["checkpoint"].endswith(".json")
 
 
 @pytest.mark.django_db

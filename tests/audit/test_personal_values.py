@@ -7,15 +7,19 @@ import json
 import time
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.urls import reverse
 
 from apps.audit.constants import AuditAction
 from apps.audit.models import AuditEvent, PersonKey
 from apps.audit.personal import (
     ERASED,
+    OUTSIDE_APPLICATION,
     PREFIX,
     PersonalAuditAction,
+    erase_person_keys,
     is_encrypted,
     person_erase,
     person_key_for,
@@ -24,6 +28,7 @@ from apps.audit.personal import (
 )
 from apps.audit.sealer import audit_seal_pending, unsealed_events
 from apps.audit.selectors import audit_chain_verify
+from apps.common.context import Actor, acting_as, system_actor
 from apps.org.models import Employee
 from tests.audit.helpers import events_of, tamper
 from tests.factories.org import EmployeeFactory, OrgUnitFactory, UserFactory
@@ -71,7 +76,7 @@ def test_an_employees_create_and_update_events_hold_only_ciphertext_of_name_and_
         assert event.object_repr.startswith(PREFIX)
     assert all(is_encrypted(value) for value in created.changes["full_name"][1:])
     assert created.changes["full_name"][0] is None  # nothing before a create: nothing to hide
-    assert created.changes["employee_number"][1] == employee.employee_number  # not a personal field: clear
+    assert created.changes["org_unit"][1] == employee.org_unit_id  # a link, not a personal value: clear
 
 
 def test_reveal_gives_the_values_back(employee):
@@ -119,10 +124,46 @@ def test_the_erasure_is_recorded_without_any_value(employee, admin_user):
     assert "Ada" not in _stored(event) and "Ada" not in json.dumps(event.context)
 
 
-def test_only_an_administrator_can_erase(employee):
+def test_only_an_administrator_or_hr_with_the_erase_permission_can_erase(employee):
     with pytest.raises(PermissionDenied):
         person_erase(label="org.employee", pk=employee.pk, by=UserFactory())
     assert reveal(events_of(employee)[0].object_repr) != ERASED
+
+    hr = UserFactory(username="hr-privacy")
+    hr.user_permissions.add(Permission.objects.get(codename="erase_person", content_type__app_label="privacy"))
+    person_erase(label="org.employee", pk=employee.pk, by=User.objects.get(pk=hr.pk))  # permissions read afresh
+    assert reveal(events_of(employee)[0].object_repr) == ERASED
+
+
+def test_a_system_process_may_erase_without_a_user_but_an_anonymous_request_may_not(employee):
+    with acting_as(Actor(user_id=None, name="anonymous")), pytest.raises(PermissionDenied):
+        person_erase(label="org.employee", pk=employee.pk, by=None)
+
+    with acting_as(system_actor("privacy.retention")):
+        person_erase(label="org.employee", pk=employee.pk, by=None)
+
+    assert reveal(events_of(employee)[0].object_repr) == ERASED
+
+
+def test_erase_person_keys_erases_every_key_of_a_person_at_once(employee, admin_user):
+    user = UserFactory(first_name="Ada", last_name="King")
+    employee.user = user
+    employee.save()
+
+    erased = erase_person_keys([("org.employee", employee.pk), ("auth.user", str(user.pk))], by=admin_user)
+
+    assert len(erased) == 2 and all(key.erased_at is not None for key in erased)
+    assert reveal(events_of(employee)[0].object_repr) == ERASED
+    assert reveal_changes(events_of(user, AuditAction.CREATE)[0].changes)["last_name"] == [None, ERASED]
+    recorded = AuditEvent.objects.filter(action=PersonalAuditAction.PERSON_KEY_ERASED)
+    assert sorted(recorded.values_list("object_type", flat=True)) == ["auth.user", "org.employee"]
+
+
+def test_erase_person_keys_erases_nothing_when_refused(employee):
+    with pytest.raises(PermissionDenied):
+        erase_person_keys([("org.employee", employee.pk)], by=UserFactory())
+
+    assert not PersonKey.objects.filter(erased_at__isnull=False).exists()
 
 
 def test_new_events_about_an_erased_person_hold_no_readable_value(employee, admin_user):
@@ -206,3 +247,85 @@ def test_the_hash_covers_the_ciphertext(employee):
     report = audit_chain_verify()
     assert not report.intact
     assert "hash mismatch" in report.broken.reason
+
+
+# ------------------------------------------------------------------------------------------ the actor's name
+
+
+def test_a_persons_name_as_actor_is_stored_encrypted_and_a_process_name_in_clear(admin_user):
+    unit = OrgUnitFactory()
+    with acting_as(Actor(user_id=admin_user.pk, name="dpo")):
+        unit.name = "Renamed by a person"
+        unit.save()
+    with acting_as(system_actor("reminders.plan")):
+        unit.name = "Renamed by a process"
+        unit.save()
+
+    by_person, by_process = events_of(unit, AuditAction.UPDATE)
+    assert is_encrypted(by_person.actor_name) and "dpo" not in _stored(by_person)
+    assert reveal(by_person.actor_name) == "dpo"
+    assert by_process.actor_name == "system: reminders.plan"
+
+
+def test_the_actors_key_is_read_once_per_request_not_once_per_event(admin_user, django_assert_num_queries):
+    units = [OrgUnitFactory(), OrgUnitFactory()]
+    with acting_as(Actor(user_id=admin_user.pk, name="dpo")):
+        units[0].name = "First"
+        with django_assert_num_queries(4):  # savepoint-free: old values, UPDATE, person key, event
+            units[0].save()
+        units[1].name = "Second"
+        with django_assert_num_queries(3):  # the same request and actor: no key read
+            units[1].save()
+
+    first, second = (events_of(unit, AuditAction.UPDATE)[0] for unit in units)
+    assert first.actor_name == second.actor_name and reveal(second.actor_name) == "dpo"
+
+
+def test_a_long_actor_name_still_fits_its_column_once_encrypted(admin_user):
+    with acting_as(Actor(user_id=admin_user.pk, name="ö" * 150)):
+        unit = OrgUnitFactory()
+
+    (created,) = events_of(unit, AuditAction.CREATE)
+    assert len(created.actor_name) <= AuditEvent._meta.get_field("actor_name").max_length
+    assert str(reveal(created.actor_name)).startswith("ööö")
+
+
+def test_the_admin_shows_the_actors_name_and_erased_person_once_erased(client, admin_user):
+    actor = UserFactory(username="rita.vance", is_staff=True)
+    with acting_as(Actor(user_id=actor.pk, name="rita.vance")):
+        OrgUnitFactory(name="Finance")
+    client.force_login(admin_user)
+    listing = reverse("admin:audit_auditevent_changelist")
+
+    assert "rita.vance" in client.get(listing, {"actor": actor.pk}).content.decode()
+
+    person_erase(label="auth.user", pk=actor.pk, by=admin_user)
+
+    page = client.get(listing, {"actor": actor.pk}).content.decode()
+    assert f"Erased person #{actor.pk}" in page and "rita.vance</td>" not in page
+
+
+# ------------------------------------------------------------------------- writes outside the ORM (PostgreSQL)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgres_the_database_trigger_names_personal_changes_without_their_values():
+    user = UserFactory(username="grace", first_name="Grace", email="grace@example.com")
+    recorded = len(events_of(user))
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE auth_user SET first_name = 'Amazing', email = 'amazing@example.com', is_staff = true WHERE id = %s",
+            [user.pk],
+        )
+
+    (event,) = events_of(user)[recorded:]
+    assert event.context["captured_by"] == "database trigger"
+    assert event.changes == {
+        "first_name": [OUTSIDE_APPLICATION, OUTSIDE_APPLICATION],
+        "email": [OUTSIDE_APPLICATION, OUTSIDE_APPLICATION],
+        "is_staff": [False, True],
+    }
+    assert event.object_repr == f"user #{user.pk}"
+    assert "grace" not in _stored(event).lower() and "amazing" not in _stored(event).lower()

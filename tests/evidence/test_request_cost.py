@@ -50,10 +50,10 @@ def test_a_list_page_costs_six_queries_with_a_token_whatever_it_holds(people, dj
 
 def test_creating_a_draft_costs_a_fixed_number_of_queries(people, django_assert_max_num_queries):
     client = token_client(people["owner"].user)
-    # token with user and employee, groups; category; insert, its audit event; the answer is
-    # the saved draft with its files (none yet, one query); here the view's transaction is a savepoint of the
-    # test's (two statements)
-    with django_assert_max_num_queries(8):
+    # token with user and employee, groups; category; insert, the owner's and the actor's audit keys (their
+    # personal values are stored encrypted), its audit event; the answer is the saved draft with its files (none
+    # yet, one query); here the view's transaction is a savepoint of the test's (two statements)
+    with django_assert_max_num_queries(10):
         response = client.post(LIST, new_draft_body(), format="json")
     assert response.status_code == 201
     assert response.json()["owner"]["id"] == people["owner"].pk
@@ -68,8 +68,9 @@ def test_submitting_costs_a_fixed_number_of_queries(people, django_assert_max_nu
     active_phrases()  # the score-solicitation phrases, read once a process (and again at most every 30 s)
     # token, groups, whether the caller manages anyone, the item (get_object), the lock with the relations the
     # answer shows, its files (scanned for flags, then shown), update, the audit trail's two events, the event
-    # queued for the reminders' worker; here the view's transaction is a savepoint of the test's (two statements)
-    with django_assert_max_num_queries(12):
+    # queued for the reminders' worker, the audit keys (the owner's and the actor's for the update, the owner's
+    # again for the domain event); here the view's transaction is a savepoint of the test's (two statements)
+    with django_assert_max_num_queries(15):
         response = client.post(f"/api/evidence/{item.pk}/submit/")
     assert response.status_code == 200
     assert response.json()["status"] == EvidenceStatus.SUBMITTED

@@ -33,6 +33,7 @@ from apps.reports.models import ExportJob
 from tests.factories.cases import ApprovalRouteFactory, DelegationFactory, PolicyExceptionFactory
 from tests.factories.evidence import AttachmentFactory
 from tests.factories.org import JourneyStageFactory, TouchpointFactory, UserFactory
+from tests.factories.privacy import LegalHoldFactory
 from tests.factories.reminders import ReminderFactory, ReminderPreferenceFactory
 from tests.factories.reports import ExportJobFactory
 
@@ -178,6 +179,14 @@ MATRIX: dict[str, tuple] = {
     "reports_api:export-download": row(
         "GET", "/api/reports/exports/{export}/download/", 401, 403, 403, 403, 404, 404, 404
     ),
+    # Privacy requests: holders of privacy.erase_person / export_person only (this cast's HR group was not
+    # granted them); an empty erasure request is refused input (400), nothing erased.
+    "privacy_api:employee-erase": row(
+        "POST", "/api/privacy/employees/{employee}/erase/", 401, 403, 403, 403, 403, 403, 400
+    ),
+    "privacy_api:employee-export": row(
+        "GET", "/api/privacy/employees/{employee}/export/", 401, 403, 403, 403, 403, 403, 200
+    ),
     "reports:dashboard": row("GET", "/reports/", 302, 403, 403, 403, 200, 200, 200),
     "reports:export": row("POST", "/reports/export/compliance.csv", 302, 403, 403, 403, 200, 200, 200),
     "reports:job-status": row("GET", "/reports/jobs/{export}/", 302, 403, 403, 403, 200, 404, 200),
@@ -228,6 +237,33 @@ MATRIX: dict[str, tuple] = {
         "GET", "/admin/cases/case/{case}/exception/", 302, 302, 302, 302, 302, 302, 200
     ),
     "admin:cases_case_attest": row("GET", "/admin/cases/case/{case}/attest/hr/", 302, 302, 302, 302, 302, 302, 200),
+    # Privacy requests: Dana has an open case, so the erasure page shows the refusal (200) and changes nothing.
+    "admin:org_employee_erase_personal_data": row(
+        "GET", "/admin/org/employee/{employee}/erase-personal-data/", 302, 302, 302, 302, 302, 302, 200
+    ),
+    "admin:org_employee_export_personal_data": row(
+        "GET", "/admin/org/employee/{employee}/export-personal-data/", 302, 302, 302, 302, 302, 302, 200
+    ),
+    "admin:auth_user_erase_personal_data": row(
+        "GET", "/admin/auth/user/{user}/erase-personal-data/", 302, 302, 302, 302, 302, 302, 200
+    ),
+    "admin:auth_user_export_personal_data": row(
+        "GET", "/admin/auth/user/{user}/export-personal-data/", 302, 302, 302, 302, 302, 302, 200
+    ),
+    # Retention and legal holds (HR's own admin pages): the dry run, the run's confirmation, a release of a hold
+    # that does not exist (404), and erasing the candidate of Dana's case (no candidate: the page says why, 200).
+    "admin:privacy_retentionrule_dry_run": row(
+        "GET", "/admin/privacy/retentionrule/dry-run/", 302, 302, 302, 302, 302, 302, 200
+    ),
+    "admin:privacy_retentionrule_run": row(
+        "GET", "/admin/privacy/retentionrule/run/", 302, 302, 302, 302, 302, 302, 200
+    ),
+    "admin:privacy_legalhold_release": row(
+        "GET", "/admin/privacy/legalhold/999999/release/", 302, 302, 302, 302, 302, 302, 404
+    ),
+    "admin:privacy_erase_candidate": row(
+        "GET", "/admin/privacy/retentionrule/erase-candidate/{case}/", 302, 302, 302, 302, 302, 302, 200
+    ),
     "admin:cases_case_attestation_withdraw": row(
         "GET", "/admin/cases/case/{case}/attestations/999999/withdraw/", 302, 302, 302, 302, 302, 302, 404
     ),
@@ -327,6 +363,7 @@ def world(cast) -> World:
         "version": cast.case.pinned_versions.first().pk,
         "app_label": "evidence",
         "user": cast.users["employee"].pk,
+        "employee": cast.users["employee"].employee.pk,
     }
     clients = {role: cast.client(role) for role in ROLES}
     assert Attachment.objects.exists() and PolicyException.objects.exists() and ExportJob.objects.exists()
@@ -390,6 +427,7 @@ def one_of(model: type) -> object:
         "cases.delegation": DelegationFactory,
         "reminders.reminder": ReminderFactory,
         "reminders.reminderpreference": ReminderPreferenceFactory,
+        "privacy.legalhold": LegalHoldFactory,
     }
     maker = makers.get(model._meta.label_lower)
     assert maker is not None, f"no {model._meta.label} to open in the admin: add a maker to one_of()"

@@ -10,12 +10,15 @@ Reports show only met / not met, so each case gets the engine's verdict (`Compil
 decision as a full evaluation, without reasons or result objects), and its evidence arrives as `StreamFact` rows
 shaped in SQL exactly as `apps.evidence.selectors.fact_from_row` shapes them in Python: no EvidenceFact is built per
 item. `tests/reports/test_live.py` checks every verdict against the case's live checklist.
+
+Reports no longer call it: they read the stored evaluations of open cases (`apps.cases.evaluations`). It stays as the
+bounded-memory way to judge a whole cycle live (work that must not read stored results, such as a policy preview run
+as a job), and its `StreamFact` rows feed the engine's verdict tests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -30,30 +33,9 @@ from apps.policies.engine import CompiledPolicy, RequirementSpec, compile_policy
 from apps.policies.selectors import category_names_get
 
 from .sql import AsFloat
-from .streams import Snapshot
+from .streams import CaseRows, Snapshot
 
 _NO_ROLES: frozenset[str] = frozenset()
-
-
-class _Stream:
-    """Rows `(case_id, ...)` in ascending case id, handed out one case at a time."""
-
-    __slots__ = ("_rows", "_next")
-
-    def __init__(self, rows: Iterator[tuple[Any, ...]]) -> None:
-        self._rows = rows
-        self._next: tuple[Any, ...] | None = next(rows, None)
-
-    def take(self, case_id: int) -> list[tuple[Any, ...]]:
-        """The rows of `case_id`; rows of cases before it (cases the walk skipped) are dropped."""
-        found: list[tuple[Any, ...]] = []
-        row = self._next
-        while row is not None and row[0] <= case_id:
-            if row[0] == case_id:
-                found.append(row)
-            row = next(self._rows, None)
-        self._next = row
-        return found
 
 
 class StreamFact(NamedTuple):
@@ -133,14 +115,14 @@ class LiveEvaluator:
         self.names = names
         self.compiled: dict[tuple[int, ...], CompiledPolicy] = {}
         self.by_versions: dict[tuple[int, ...], CompiledPolicy] = {}
-        self.pinned = _Stream(
+        self.pinned = CaseRows(
             snapshot.rows(
                 through.objects.filter(case_id__in=open_ids)
                 .order_by("case_id")
                 .values_list("case_id", "policyversion_id")
             )
         )
-        self.own = _Stream(
+        self.own = CaseRows(
             snapshot.rows(
                 scope.filter(
                     subject_employee__evidence__is_current=True,
@@ -150,7 +132,7 @@ class LiveEvaluator:
                 .values_list("pk", *fact_columns("subject_employee__evidence__"))
             )
         )
-        self.linked = _Stream(
+        self.linked = CaseRows(
             snapshot.rows(
                 CaseEvidence.objects.filter(
                     case_id__in=open_ids, evidence__is_current=True, evidence__status=EvidenceStatus.VERIFIED
@@ -159,7 +141,7 @@ class LiveEvaluator:
                 .values_list("case_id", *fact_columns("evidence__"))
             )
         )
-        self.attestations = _Stream(
+        self.attestations = CaseRows(
             snapshot.rows(
                 Attestation.objects.filter(case_id__in=open_ids).order_by("case_id").values_list("case_id", "role")
             )

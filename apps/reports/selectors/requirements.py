@@ -6,20 +6,19 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
+from django.db.models import Count, Q
+
 from apps.cases.constants import CaseStatus
-from apps.cases.models import Case
-from apps.cases.selectors import CASE_REF_FIELDS, CaseRef
+from apps.cases.models import Case, CaseRequirementResult
 from apps.org.selectors import OrgTree
 from apps.policies.engine.requirement_kinds import MODIFIER_KINDS
 from apps.policies.models import Requirement
 from apps.policies.selectors import InventoryRow, category_names_get, group_additions_inventory, requirement_label
 
 from ..filters import ReportFilters
-from .live import LiveEvaluator
 from .scope import case_scope, subtree_ids
 from .sql import json_elements, json_true, run, subquery_sql
 from .stats import rate
-from .streams import read_snapshot
 
 JUDGED_AT_DECISION = (CaseStatus.APPROVED, CaseStatus.APPROVED_WITH_EXCEPTION, CaseStatus.REJECTED)
 
@@ -40,7 +39,8 @@ def requirements_inventory(*, filters: ReportFilters, tree: OrgTree, today: dt.d
 
 @dataclass(slots=True)
 class UnmetRow:
-    """One requirement and the cases it blocks: open cases short of it now, decided cases short of it then."""
+    """One requirement and the cases it blocks: open cases short of it at their stored evaluation, decided cases
+    short of it at their decision."""
 
     requirement_id: int
     label: str
@@ -69,10 +69,11 @@ class UnmetRow:
 
 
 def unmet_requirements(*, filters: ReportFilters, tree: OrgTree, today: dt.date) -> list[UnmetRow]:
-    """Requirements ranked by the cases they block (withdrawn cases aside): eleven queries whatever the cases.
+    """Requirements ranked by the cases they block (withdrawn cases aside): four queries whatever the cases.
 
-    Decided cases: their frozen evaluation, read by one JSON aggregate query. Open cases: judged live as of
-    today by the streaming evaluator (seven queries, one case's facts in memory at a time).
+    Decided cases: their frozen evaluation, read by one JSON aggregate query. Open cases: their stored evaluation
+    (`CaseRequirementResult`, kept current by the services and the nightly sweep), counted by one GROUP BY; no
+    engine run. `today` is unused since then and kept for the callers' uniform signature.
     """
     scope = case_scope(filters, tree)
     counts: dict[int, Counter[str]] = {}
@@ -90,19 +91,17 @@ def unmet_requirements(*, filters: ReportFilters, tree: OrgTree, today: dt.date)
         if not json_true(met):
             counter["waived" if status == CaseStatus.APPROVED_WITH_EXCEPTION else "rejected_unmet"] += n
 
-    open_scope = scope.filter(status=CaseStatus.OPEN)
-    with read_snapshot() as snapshot:
-        refs = snapshot.rows(open_scope.order_by("pk").values_list(*CASE_REF_FIELDS))
-        evaluator: LiveEvaluator | None = None
-        for row in refs:
-            if evaluator is None:
-                evaluator = LiveEvaluator(open_scope, today=today, snapshot=snapshot)
-            verdict = evaluator.verdict(CaseRef(*row))
-            for requirement_id, met in zip(verdict.requirement_ids, verdict.met, strict=True):
-                counter = counts.setdefault(requirement_id, Counter())
-                counter["open_judged"] += 1
-                if not met:
-                    counter["open_blocked"] += 1
+    stored = (
+        CaseRequirementResult.objects.filter(case_id__in=scope.filter(status=CaseStatus.OPEN).order_by().values("pk"))
+        .values("requirement_id")
+        .annotate(judged=Count("pk"), blocked=Count("pk", filter=Q(met=False)))
+        .order_by()
+        .values_list("requirement_id", "judged", "blocked")
+    )
+    for requirement_id, judged, blocked in stored:
+        counter = counts.setdefault(requirement_id, Counter())
+        counter["open_judged"] += judged
+        counter["open_blocked"] += blocked
 
     requirements = Requirement.objects.filter(pk__in=list(counts)).select_related(
         "version__policy__ritual_type", "version__policy__scope"

@@ -40,6 +40,28 @@ class Snapshot:
         self._streams.clear()
 
 
+class CaseRows:
+    """Rows `(case_id, ...)` of one stream in ascending case id, handed out one case at a time, while the cases are
+    walked in the same order (a merge join): memory holds one case's rows."""
+
+    __slots__ = ("_rows", "_next")
+
+    def __init__(self, rows: Iterator[tuple[Any, ...]]) -> None:
+        self._rows = rows
+        self._next: tuple[Any, ...] | None = next(rows, None)
+
+    def take(self, case_id: int) -> list[tuple[Any, ...]]:
+        """The rows of `case_id`; rows of cases before it (cases the walk skipped) are dropped."""
+        found: list[tuple[Any, ...]] = []
+        row = self._next
+        while row is not None and row[0] <= case_id:
+            if row[0] == case_id:
+                found.append(row)
+            row = next(self._rows, None)
+        self._next = row
+        return found
+
+
 @contextmanager
 def read_snapshot(*, chunk_size: int = STREAM_CHUNK_SIZE) -> Iterator[Snapshot]:
     """Read every stream from one snapshot.
