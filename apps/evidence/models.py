@@ -123,6 +123,8 @@ class Evidence(AuditedModel):
         indexes = [
             models.Index(fields=["owner", "status", "impact_date"]),
             models.Index(fields=["status", "submitted_at"]),
+            # The lists' order (newest impact first): a page, and a cursor page, read the index and stop early.
+            models.Index(fields=["impact_date", "id"], name="evidence_impact_date_id_idx"),
         ]
         constraints = [
             models.CheckConstraint(
