@@ -16,14 +16,13 @@ from django.utils.html import format_html
 
 from apps.common.errors import InvalidTransition
 from apps.common.users import signed_in_user
-from apps.policies.models import PolicyVersion
 
 from .admin_workbench import CaseWorkbenchMixin, CycleOpeningMixin, ExceptionDecisionMixin
 from .constants import ExceptionStatus, StepRole
 from .forms import DecisionNoteForm, NominationsForm
 from .models import ApprovalRoute, ApprovalStep, Attestation, Case, Cycle, Delegation, PolicyException, StepRecord
 from .nominations import COLUMNS, cycle_nominations_import
-from .preview import policy_preview
+from .preview.admin_views import PolicyPreviewAdminMixin
 from .selectors import approvable_q, cases_waiting_for_role, checklist_with_titles, live_evaluations
 from .services import case_exception_decide, case_step_decide
 from .timeline import case_timeline
@@ -165,7 +164,7 @@ class AttestationInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(CaseWorkbenchMixin, admin.ModelAdmin):
+class CaseAdmin(PolicyPreviewAdminMixin, CaseWorkbenchMixin, admin.ModelAdmin):
     list_display = ("subject", "cycle", "ritual", "policy_unit", "status", "compliance", "opened_on")
     list_filter = (
         "status", ComplianceFilter, WaitingForFilter, "cycle__ritual_type", "cycle", "policy_unit__customer_layer",
@@ -272,27 +271,11 @@ class CaseAdmin(CaseWorkbenchMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/cases/case/reject_note.html", context)
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.preview_view)
         return [
-            path("preview/<int:version_id>/", view, name="cases_case_preview"),
+            *self.preview_urls(),
             *self.workbench_urls(),
             *super().get_urls(),
         ]
-
-    def preview_view(self, request: HttpRequest, version_id: int) -> HttpResponse:
-        """Which open cases would change compliance if this (draft) version were in force."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        version = get_object_or_404(PolicyVersion.objects.select_related("policy"), pk=version_id)
-        preview = policy_preview(version=version, today=timezone.localdate())
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": f"Preview of {version}",
-            "preview": preview,
-            "version": version,
-        }
-        return TemplateResponse(request, "admin/cases/case/preview.html", context)
 
 
 class ExceptionDecisionFilter(admin.SimpleListFilter):

@@ -16,5 +16,6 @@ class CasesConfig(AppConfig):
         # CaseRequirementResult is derived data: each row is the engine's reading of inputs that the trail already
         # records (reviews, attestations, links, pinned versions), rewritten nightly for every open case; auditing it
         # would add an event per open case and requirement each night and tell nothing new.
-        register_tracked_app(self, exclude=["CaseRequirementResult"])
+        # PreviewFlip is derived too: a preview job's result rows, recomputed by running the (audited) job again.
+        register_tracked_app(self, exclude=["CaseRequirementResult", "PreviewFlip"])
         register_actions(CaseAuditAction)

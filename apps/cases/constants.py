@@ -82,3 +82,21 @@ class CaseAuditAction(models.TextChoices):
     EXCEPTION_DECISION_REFUSED = "exception_decision_refused", "Exception decision refused"
     ATTESTATION_REFUSED = "attestation_refused", "Attestation refused"
     ATTESTATION_WITHDRAWAL_REFUSED = "attestation_withdrawal_refused", "Attestation withdrawal refused"
+
+
+class PreviewStatus(models.TextChoices):
+    """Life of a policy preview job: queued, running (progress per chunk of cases), then done or failed."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_PREVIEW_STATUSES = frozenset({PreviewStatus.QUEUED, PreviewStatus.RUNNING})
+# Open cases evaluated per chunk of a preview: memory holds one chunk's cases and evidence facts.
+PREVIEW_CHUNK_SIZE = 500
+# A queued or running preview older than this is taken as abandoned (its worker died): HR may start another.
+PREVIEW_ABANDONED_AFTER_HOURS = 2
+# Progress of a running preview is kept in the cache (not on the audited job row).
+PREVIEW_PROGRESS_CACHE_KEY = "cases:preview-progress:{job_id}"

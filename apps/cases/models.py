@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from apps.audit.models import AuditedModel
 from apps.audit.querysets import AuditedQuerySet
@@ -18,12 +19,15 @@ from apps.org.models import Employee, OrgUnit
 from apps.policies.models import PolicyVersion, Requirement, RitualType
 
 from .constants import (
+    ACTIVE_PREVIEW_STATUSES,
     DECIDED_STATUSES,
     DEFAULT_REMINDER_OFFSETS,
+    PREVIEW_ABANDONED_AFTER_HOURS,
     AttestationRole,
     CaseStatus,
     CycleStatus,
     ExceptionStatus,
+    PreviewStatus,
     StepDecision,
     StepRole,
 )
@@ -382,3 +386,78 @@ class StepRecord(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.step_name}: {self.get_decision_display()}"
+
+
+class PreviewJobQuerySet(AuditedQuerySet["PreviewJob"]):
+    """Reusable filters for policy preview jobs."""
+
+    def active(self) -> PreviewJobQuerySet:
+        """Queued or running jobs asked for recently: a job whose worker died long ago no longer blocks a new one."""
+        since = timezone.now() - dt.timedelta(hours=PREVIEW_ABANDONED_AFTER_HOURS)
+        return self.filter(status__in=ACTIVE_PREVIEW_STATUSES, created_at__gte=since)
+
+
+class PreviewJob(AuditedModel):
+    """A preview of a draft policy version against the open cases it would cover, run by a worker in chunks."""
+
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="preview_jobs")
+    requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+", editable=False)
+    status = models.CharField(max_length=10, choices=PreviewStatus.choices, default=PreviewStatus.QUEUED)
+    as_of = models.DateField(
+        help_text="The day the cases are judged at (each cycle's evidence deadline at the latest)."
+    )
+    total = models.PositiveIntegerField(
+        default=0, help_text="Open cases the draft's policy covers, counted at the start."
+    )
+    examined = models.PositiveIntegerField(null=True, blank=True, help_text="Open cases evaluated, once done.")
+    would_fail = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Cases that meet their policy now but not with the draft."
+    )
+    would_pass = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Cases short now that would meet the draft."
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PreviewJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Preview of {self.version_id} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_PREVIEW_STATUSES
+
+    @property
+    def flips(self) -> int:
+        return (self.would_fail or 0) + (self.would_pass or 0)
+
+
+class PreviewFlip(models.Model):
+    """One open case whose compliance a preview job found would flip under the draft (derived data, not audited)."""
+
+    job = models.ForeignKey(PreviewJob, on_delete=models.CASCADE, related_name="flip_rows")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    # Copied from the case so the result page filters without a join.
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    would_be_compliant = models.BooleanField(help_text="True: would start to meet the policy; False: would fall short.")
+    newly_unmet = models.JSONField(default=list, blank=True, help_text="Labels of requirements it would newly miss.")
+    newly_met = models.JSONField(default=list, blank=True, help_text="Labels of requirements it would newly meet.")
+
+    class Meta:
+        ordering = ["job", "case"]
+        constraints = [models.UniqueConstraint(fields=["job", "case"], name="one_flip_per_job_and_case")]
+        indexes = [models.Index(fields=["job", "would_be_compliant"], name="cases_flip_job_direction")]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id}: {'would pass' if self.would_be_compliant else 'would fail'}"
+
+    @property
+    def now_compliant(self) -> bool:
+        return not self.would_be_compliant

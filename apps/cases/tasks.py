@@ -1,4 +1,4 @@
-"""Thin Celery tasks of cases: the nightly sweep of stored evaluations."""
+"""Thin Celery tasks of cases: the nightly sweep of stored evaluations, policy preview jobs."""
 
 from __future__ import annotations
 
@@ -19,3 +19,18 @@ from .evaluations import evaluations_sweep
 def sweep_evaluations() -> int:
     """Beat, nightly: re-evaluate every open case as of today (date windows); return how many changed compliance."""
     return evaluations_sweep().changed
+
+
+@shared_task(
+    name="cases.preview_run",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+    ignore_result=True,
+)
+def preview_run(job_id: int) -> None:
+    """Run one queued policy preview (a job that is gone or already finished is left alone)."""
+    from .preview import preview_job_run
+
+    preview_job_run(job_id=job_id)

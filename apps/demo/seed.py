@@ -7,17 +7,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.cases.constants import CaseAuditAction, CaseStatus, ExceptionStatus
 from apps.cases.demo import as_person, seed_cases
 from apps.cases.models import Attestation, Case, PolicyException
+from apps.cases.preview import preview_job_request, preview_job_run
 from apps.common.credentials import new_password, remember_credentials
 from apps.common.roles import Role, ensure_role_groups, grant_hr_permissions
 from apps.evidence.demo import seed_evidence, seed_showcase_review
 from apps.org.demo import seed_org
+from apps.policies.constants import VersionStatus
 from apps.policies.demo import seed_policies
+from apps.policies.models import PolicyVersion
+from apps.policies.services import requirement_params_clean
 from apps.privacy.demo import seed_privacy
 from apps.privacy.demo_person import seed_erased_person
 from apps.reminders.constants import ReminderKind
@@ -80,6 +85,25 @@ def notification_line() -> str:
     return "Notifications: " + ", ".join(parts) + "; the bell in the portal lists them (/me/notifications/)."
 
 
+def seed_preview(*, hr: User) -> str:
+    """HR tightens next year's draft (four distinct categories instead of three) and runs its background preview
+    once, so the result page (who would fall short) is there to open."""
+    draft = PolicyVersion.objects.filter(status=VersionStatus.DRAFT).order_by("pk").first()
+    if draft is None:
+        return "Preview: no draft version to preview."
+    with as_person(hr):
+        tightened = draft.requirements.filter(kind="distinct_categories").order_by("order").first()
+        if tightened is not None:
+            tightened.params = requirement_params_clean(kind=tightened.kind, params={**tightened.params, "count": 4})
+            tightened.save(update_fields=["params"])
+        job = preview_job_request(version=draft, by=hr, today=timezone.localdate())
+    done = preview_job_run(job_id=job.pk) or job
+    return (
+        f"Preview: the draft {draft} would make {_counted(done.would_fail or 0, 'open case')} fall short and "
+        f"{_counted(done.would_pass or 0, 'case')} start to meet the policy (Admin, Cases, preview job #{job.pk})."
+    )
+
+
 def seed_all(*, employees: int, rng: random.Random) -> DemoSummary:
     """Create the whole demo company and return what to print."""
     groups = ensure_role_groups()
@@ -128,6 +152,7 @@ def seed_all(*, employees: int, rng: random.Random) -> DemoSummary:
         seed_showcase_review(owner=dana, by=users["manager"])
     cases = seed_cases(units=org.units, heads=org.heads, users=users, today=timezone.localdate(), rng=rng)
     seed_reminders(heads=org.heads)
+    preview_line = seed_preview(hr=users["hr"])
     # Privacy: last year's rejected candidates for the retention dry run (one under legal hold), and one person
     # erased on request ("Erased person #N" on the pages, the trail still verifying).
     with as_person(users["hr"]):
@@ -144,6 +169,7 @@ def seed_all(*, employees: int, rng: random.Random) -> DemoSummary:
             + ".",
             "Cases: " + ", ".join(f"{count} {status.lower()}" for status, count in cases.items()) + ".",
             workbench_line(users=users),
+            preview_line,
             f"Retention: {_counted(privacy['cases'], 'rejected candidate')} of last year for the dry run, "
             f"{_counted(privacy['holds'], 'legal hold')}.",
             erased_line,

@@ -362,6 +362,10 @@ CELERY_BEAT_SCHEDULE["cases-sweep-evaluations"] = {
     "schedule": crontab(hour=CASES_SWEEP_HOUR, minute=10),
 }
 
+# Policy preview (docs/policies.md): a draft covering at most this many open cases is previewed inside the request;
+# more runs as a background job with a progress bar.
+CASES_PREVIEW_INLINE_CASES = env_int("CASES_PREVIEW_INLINE_CASES", 2_000)
+
 # Reminders and escalations (docs/reminders.md).
 # Absolute links in e-mails start with this (no trailing slash); unset, the local server on RC_PORT (default 8000).
 SITE_URL = env_site_url()

@@ -14,6 +14,7 @@ from apps.cases.models import (
     Cycle,
     Delegation,
     PolicyException,
+    PreviewJob,
     StepRecord,
 )
 from apps.policies.models import RitualType
@@ -127,3 +128,14 @@ class StepRecordFactory(factory.django.DjangoModelFactory):
     decision = "approve"
     by = factory.SubFactory(UserFactory)
     comment = "Strong references."
+
+
+class PreviewJobFactory(factory.django.DjangoModelFactory):
+    """A queued preview of a draft version, asked for by a user."""
+
+    class Meta:
+        model = PreviewJob
+
+    version = factory.SubFactory("tests.factories.policies.PolicyVersionFactory")
+    requested_by = factory.SubFactory(UserFactory)
+    as_of = factory.LazyFunction(timezone.localdate)

@@ -224,6 +224,9 @@ MATRIX: dict[str, tuple] = {
         "GET", "/admin/cases/cycle/{cycle}/nominations/", 302, 302, 302, 302, 302, 302, 200
     ),
     "admin:cases_case_preview": row("GET", "/admin/cases/case/preview/{version}/", 302, 302, 302, 302, 302, 302, 200),
+    "admin:cases_case_preview_job": row(
+        "GET", "/admin/cases/case/preview/job/999999/", 302, 302, 302, 302, 302, 302, 404
+    ),
     "admin:policies_policyversion_publish_confirm": row(
         "GET", "/admin/policies/policyversion/{version}/publish/confirm/", 302, 302, 302, 302, 302, 302, 302
     ),

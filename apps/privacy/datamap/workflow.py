@@ -88,6 +88,32 @@ CASES = (
         ),
     ),
     Entry(
+        model="cases.previewjob",
+        purpose="A background preview of a draft policy version against the open cases it would cover.",
+        legal_basis=LEGITIMATE,
+        retention=NOT_KEPT_BY_RULE,
+        subjects=(),
+        fields=(
+            *tech("id", "version", "status", "as_of", "total", "examined", "error", "created_at", "started_at"),
+            *tech("finished_at"),
+            *plain("would_fail", "would_pass", note="Counts of cases, about no one in particular."),
+            *tech("requested_by", note="Who asked: a link to a user."),
+        ),
+    ),
+    Entry(
+        model="cases.previewflip",
+        purpose="A preview job's result: an open case whose compliance the draft would flip.",
+        legal_basis=LEGITIMATE,
+        retention="With its preview job; deleted with the case.",
+        subjects=CASE_SUBJECT,
+        fields=(
+            *tech("id", "job", "case", "cycle", "unit"),
+            Field("would_be_compliant", C.JUDGEMENT, E.KEEP, "What the draft would decide, for HR's review."),
+            Field("newly_unmet", C.JUDGEMENT, E.KEEP, "Labels of requirements, no personal value."),
+            Field("newly_met", C.JUDGEMENT, E.KEEP, "Labels of requirements, no personal value."),
+        ),
+    ),
+    Entry(
         model="cases.caseevidence",
         purpose="Evidence linked to a case by hand (candidates' and units' cases).",
         legal_basis=CONTRACT,
