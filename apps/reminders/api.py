@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.common.limits import MAX_DATABASE_ID
-from apps.common.pagination import DefaultPagination
+from apps.common.pagination import PageOrCursorPagination
 from apps.common.schema import CONSTRAINTS
 
 from .messages import notification_title
@@ -45,7 +45,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         return notification_link(reminder)
 
 
-class NotificationPagination(DefaultPagination):
+class NotificationPagination(PageOrCursorPagination):
     """The default pages, plus `unread`: how many of all the caller's notifications are unread (for a bell)."""
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +97,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = NotificationSerializer
     pagination_class = NotificationPagination
+    cursor_ordering = ("-created_at", "-id")  # the list's own order
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .selectors import ComplianceReport, EvidenceMix
+from .selectors import BoundaryReport, ComplianceFigures, ComplianceReport, EvidenceMix
 
 WIDTH = 640
 LABEL_WIDTH = 170
@@ -44,10 +44,13 @@ class HBarChart:
     plot_width: int = WIDTH - LABEL_WIDTH - 60
     label_width: int = LABEL_WIDTH
     ticks: list[tuple[float, str]] = field(default_factory=list)
+    empty: str = "No decided cases for these filters yet."
 
 
-def hbar_chart(title: str, description: str, bars: list[HBar]) -> HBarChart:
+def hbar_chart(title: str, description: str, bars: list[HBar], empty: str | None = None) -> HBarChart:
     chart = HBarChart(title=title, description=description, bars=bars)
+    if empty:
+        chart.empty = empty
     for index, bar in enumerate(bars):
         bar.y = 24 + index * (BAR_HEIGHT + GAP)
         bar.label_y = bar.y + BAR_HEIGHT // 2 + 5
@@ -74,6 +77,49 @@ def compliance_by_unit_chart(report: ComplianceReport) -> HBarChart:
         "Compliance at decision by unit",
         "Share of decided cases that met their policy at decision, for each unit with its sub-units.",
         bars,
+    )
+
+
+def _compliance_bar(label: str, f: ComplianceFigures) -> HBar:
+    return HBar(label=label, value=f.compliance_rate,
+                text=f"{_pct(f.compliance_rate)} ({f.compliant_at_decision} of {f.decided})")  # fmt: skip
+
+
+def compliance_by_ritual_chart(rows: list[tuple[str, ComplianceFigures]]) -> HBarChart:
+    """Compliance at decision of each ritual (every cycle of it added up)."""
+    return hbar_chart(
+        "Compliance at decision by ritual",
+        "Share of decided cases that met their policy at decision, for each ritual over all its cycles.",
+        [_compliance_bar(label, figures) for label, figures in rows[:12]],
+    )
+
+
+def compliance_by_layer_chart(report: ComplianceReport) -> HBarChart:
+    """Compliance at decision of each customer layer: do back-office groups take part?"""
+    return hbar_chart(
+        "Compliance at decision by customer layer",
+        "Share of decided cases that met their policy at decision, for each customer layer (0 touches external "
+        "customers, 1 serves layer 0, and so on).",
+        [_compliance_bar(f"Layer {row.customer_layer}", row.figures) for row in report.layers[:12]],
+    )
+
+
+def taking_part_chart(boundary: BoundaryReport) -> HBarChart:
+    """Per customer layer, the share of active units whose people brought verified evidence in the period."""
+    bars = [
+        HBar(
+            label=f"Layer {layer.customer_layer}",
+            value=layer.share_taking_part,
+            text=f"{_pct(layer.share_taking_part)} ({layer.taking_part} of {layer.units})",
+        )
+        for layer in boundary.layers[:12]
+    ]
+    return hbar_chart(
+        "Units taking part by customer layer",
+        "Share of active units of each customer layer whose people brought verified evidence in the period; the "
+        "others are the units with no verified evidence.",
+        bars,
+        empty="No active units for these filters.",
     )
 
 

@@ -27,6 +27,7 @@ from .filters import ReportFilters
 from .models import ExportJob
 from .renderers import Renderer, Section, renderer_for
 from .selectors import Reports, reports_get
+from .sizing import ExportEstimate, export_estimate
 from .tables import case_sections, report_sections
 
 logger = logging.getLogger(__name__)
@@ -34,19 +35,48 @@ logger = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class PreparedExport:
-    """An export ready to write: its sections (rows may still be a stream), row count and download name."""
+    """An export ready to write: its estimated cost, download name and (built when first read) its sections.
+
+    Nothing of the report runs until `sections` is read: the decision to run it as a job (`is_large`) needs only
+    the estimate, so a large export costs the request a couple of counts, not the report itself.
+    """
 
     kind: str
     renderer: Renderer
     filters: ReportFilters
     filename: str
-    rows: int
-    sections: list[Section]
+    estimate: ExportEstimate
+    reports: Reports
+    built: list[Section] | None = None
+    counted: int | None = None
 
     @property
     def is_large(self) -> bool:
-        """More rows than a request should stream: run it as a job."""
-        return self.rows > settings.REPORTS_ASYNC_EXPORT_ROWS
+        """More work than a request should do (REPORTS_ASYNC_EXPORT_ROWS row-equivalents): run it as a job."""
+        return self.estimate.work > settings.REPORTS_ASYNC_EXPORT_ROWS
+
+    @property
+    def sections(self) -> list[Section]:
+        """The report's sections (computed now if not yet); a case detail's rows stay a stream."""
+        if self.built is None:
+            if self.kind == ReportKind.CASES:
+                self.built = case_sections(self.reports.case_detail())
+            else:
+                self.built = report_sections(self.kind, self.reports)
+                self.counted = 0
+                for section in self.built:
+                    section.rows = listed = list(section.rows)
+                    self.counted += len(listed)
+        return self.built
+
+    @property
+    def rows(self) -> int:
+        """The rows written or computed so far, else the rows expected (exact for the case detail)."""
+        return self.estimate.rows if self.counted is None else self.counted
+
+    @rows.setter
+    def rows(self, value: int) -> None:
+        self.counted = value
 
 
 def export_filename(*, kind: str, filters: ReportFilters, renderer: Renderer, reports: Reports) -> str:
@@ -66,32 +96,25 @@ def export_filename(*, kind: str, filters: ReportFilters, renderer: Renderer, re
 
 
 def export_prepare(*, kind: str, export_format: str, filters: ReportFilters, today: dt.date) -> PreparedExport:
-    """Compute the report (or count the cases) and build its sections; nothing is written or recorded yet."""
+    """Estimate the export's cost and name it; the report itself runs only when its sections are read."""
     if kind not in ReportKind.values:
         raise ValueError(f"Unknown report {kind!r}; choose one of {', '.join(ReportKind.values)}.")
     renderer = renderer_for(export_format)
     reports = reports_get(filters=filters, today=today)
-    if kind == ReportKind.CASES:
-        detail = reports.case_detail()
-        sections, rows = case_sections(detail), detail.count()
-    else:
-        sections = report_sections(kind, reports)
-        rows = 0
-        for section in sections:
-            section.rows = listed = list(section.rows)
-            rows += len(listed)
     return PreparedExport(
         kind=kind,
         renderer=renderer,
         filters=filters,
         filename=export_filename(kind=kind, filters=filters, renderer=renderer, reports=reports),
-        rows=rows,
-        sections=sections,
+        estimate=export_estimate(kind=kind, export_format=renderer.format, filters=filters, tree=reports.tree),
+        reports=reports,
     )
 
 
 def export_record(*, export: PreparedExport, destination: str, job: ExportJob | None = None, **extra: Any) -> None:
     """Write the EXPORT_MADE audit event: who, which report and filters, how many rows, where to."""
+    if export.kind != ReportKind.CASES:
+        export.sections  # noqa: B018 - computes the report, so the event carries its exact row count
     audit_record(
         action=AuditAction.EXPORT_MADE,
         obj=job,

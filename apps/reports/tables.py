@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .constants import ReportKind
-from .renderers import Section
+from .renderers import Chart, Section
 from .selectors import CaseDetail, ComplianceFigures, Reports
 
 FIGURE_COLUMNS = (
@@ -14,6 +14,8 @@ FIGURE_COLUMNS = (
     "approved with exception", "exception rate (%)", "rejected", "withdrawn", "open", "open short of policy",
     "open not yet evaluated", "median verified evidence per case",
 )  # fmt: skip
+# The figures the summary's native charts draw (XLSX).
+RATE_COLUMNS = ("compliance at decision (%)", "exception rate (%)")
 
 
 def percent(value: float | None) -> float | None:
@@ -37,6 +39,7 @@ def compliance_sections(reports: Reports) -> list[Section]:
             "Compliance by cycle",
             ("cycle", "ritual", "opens on", *FIGURE_COLUMNS),
             [[r.name, r.ritual, r.opens_on, *figure_cells(r.figures)] for r in report.cycles],
+            chart=Chart("Compliance by cycle", category="cycle", values=RATE_COLUMNS),
         ),
         Section(
             "Compliance by unit",
@@ -47,6 +50,7 @@ def compliance_sections(reports: Reports) -> list[Section]:
             "Compliance by layer",
             ("customer layer", "units with cases", *FIGURE_COLUMNS),
             [[r.customer_layer, r.units, *figure_cells(r.figures)] for r in report.layers],
+            chart=Chart("Compliance by customer layer", category="customer layer", values=RATE_COLUMNS),
         ),
         Section(
             "Compliance by cycle and unit",

@@ -1,4 +1,4 @@
-"""The leadership dashboard and its downloads, under /reports/."""
+"""The leadership dashboard, its drill-down tables and its downloads, under /reports/."""
 
 from django.urls import path
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("export/<str:kind>.<str:export_format>", views.export, name="export"),
     path("jobs/<int:pk>/", views.job_status, name="job-status"),
     path("jobs/<int:pk>/download/", views.job_download, name="job-download"),
+    path("<slug:slug>/", views.table, name="table"),
 ]

@@ -1,5 +1,6 @@
 """Browser test: Leadership opens the dashboard in Debian's Chromium with every outside request blocked; the charts
-render (drawn, coloured by the app's own stylesheet), a report downloads, and a screenshot is kept.
+render (drawn, coloured by the app's own stylesheet), a chart's link opens its table with the filters, the table
+sorts and downloads, and screenshots are kept.
 
 See tests/e2e/test_evidence_flow.py for why Playwright drives /usr/bin/chromium, why the test skips without it, and
 why DJANGO_ALLOW_ASYNC_UNSAFE is set for this test only.
@@ -72,13 +73,15 @@ def sign_in(page: Page, username: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_dashboard_renders_its_charts_without_network(browser_page: Page, tmp_path: Path):
+def test_dashboard_charts_lead_to_their_tables_without_network(browser_page: Page, tmp_path: Path):
     page = browser_page
     sign_in(page, "leader")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
 
     expect(page.get_by_role("heading", name="Compliance dashboard")).to_be_visible()
-    for name in ("Compliance at decision by unit", "Trend across cycles", "Evidence mix"):
+    for name in ("Compliance at decision by ritual", "Compliance at decision by customer layer",
+                 "Compliance at decision by unit", "Trend across cycles", "Evidence mix",
+                 "Units taking part by customer layer"):  # fmt: skip
         expect(page.get_by_role("img", name=name)).to_be_visible()
     # The bars are drawn with a width and filled by reports.css (served by the app): #1f4e8c for the first series.
     bar = page.locator('[data-chart="chart-units"] rect.bar').first
@@ -87,7 +90,8 @@ def test_dashboard_renders_its_charts_without_network(browser_page: Page, tmp_pa
     assert bar.evaluate("el => getComputedStyle(el).fill") == "rgb(31, 78, 140)"
     assert page.locator('[data-chart="chart-trend"] rect.bar').count() == 2  # H1 decided, H2 open
     assert page.locator('[data-chart="chart-mix"] rect.bar').count() >= 3
-    expect(page.get_by_role("row", name="Payroll")).to_contain_text("3")
+    expect(page.locator('[data-figure="compliant"]')).to_have_text("50%")
+    assert page.locator("table").count() == 0  # the first screen has figures and charts, no table
 
     folder = Path(SCREENSHOT_DIR) if SCREENSHOT_DIR else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
@@ -99,8 +103,22 @@ def test_dashboard_renders_its_charts_without_network(browser_page: Page, tmp_pa
     assert shot.stat().st_size > 20_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    # From the unit chart to its table, filtered to Finance on the first screen: the filter follows.
+    page.get_by_label("Unit", exact=True).select_option("finance")
+    page.get_by_role("button", name="Apply").click()
+    page.get_by_role("link", name="See the table: compliance by unit").click()
+    expect(page.get_by_role("heading", name="Compliance by unit", level=1)).to_be_visible()
+    assert "unit=finance" in page.url
+    expect(page.get_by_role("row", name="Payroll")).to_contain_text("3")
+    expect(page.get_by_role("row", name="Front desk")).to_have_count(0)
+    page.get_by_role("link", name="Unit", exact=True).click()
+    page.get_by_role("link", name="Unit ▲").click()  # a second click reverses the order
+    assert "sort=-unit" in page.url and "unit=finance" in page.url
+    expect(page.locator("tbody tr").first).to_contain_text("Payroll")
+    page.screenshot(path=str(folder / "dashboard-table.png"), full_page=True)
+
     with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download compliance as CSV").click()
+        page.get_by_role("button", name="Download Compliance by unit as CSV").click()
     download = download_info.value
     assert download.suggested_filename.startswith("ritual-criteria-compliance-")
     assert "Compliance by unit" in Path(download.path()).read_text(encoding="utf-8-sig")

@@ -54,7 +54,7 @@ def test_leadership_and_hr_see_the_figures(company, client_for, who):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Compliance dashboard" in html
-    assert re.search(r"Compliant at decision</dt><dd>50%", html)
+    assert re.search(r'Compliant at decision</dt><dd data-figure="compliant">50%', html)
     assert "Payroll" in html and "Legal" in html  # a unit of the tree, and a silent unit
     assert "One operational KPI" in html  # ranking and inventory
     assert 'aria-current="page">Dashboard</a>' in html  # the nav link
@@ -77,9 +77,9 @@ def test_leadership_never_sees_evidence_text(company, client_for):
 def test_the_charts_are_inline_svg_with_their_figures_and_no_external_resource(company, client_for):
     html = client_for(company.users["leader"]).get(reverse("reports:dashboard")).content.decode()
 
-    assert html.count('class="chart-svg"') == 3  # the three charts (the bell in the top bar is an icon)
+    assert html.count('class="chart-svg"') == 6  # the six charts (the bell in the top bar is an icon)
     assert "<img" not in html and '<script src="http' not in html
-    for chart in ("chart-units", "chart-trend", "chart-mix"):
+    for chart in ("chart-rituals", "chart-layers", "chart-units", "chart-trend", "chart-mix", "chart-taking-part"):
         assert f'data-chart="{chart}"' in html
     assert "Front desk: 50% (1 of 2)" in html  # the unit chart's bar
     assert "Promotions H1: 50%" in html  # the trend's bar
@@ -98,7 +98,9 @@ def test_invalid_filters_show_the_error_and_no_figures(company, client_for):
 def test_filters_narrow_the_dashboard(company, client_for):
     html = client_for(company.users["leader"]).get(reverse("reports:dashboard"), {"unit": "payroll"}).content.decode()
 
-    assert "Front desk" not in html.split('id="compliance-title"')[1].split("</table>")[0]
+    units_chart = html.split('data-chart="chart-units"')[1].split("</svg>")[0]
+    assert "Payroll: 50% (1 of 2)" in units_chart
+    assert "Front desk" not in units_chart
 
 
 def test_exports_need_post(company, client_for):

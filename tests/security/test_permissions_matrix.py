@@ -191,6 +191,7 @@ MATRIX: dict[str, tuple] = {
     "reports:export": row("POST", "/reports/export/compliance.csv", 302, 403, 403, 403, 200, 200, 200),
     "reports:job-status": row("GET", "/reports/jobs/{export}/", 302, 403, 403, 403, 200, 404, 200),
     "reports:job-download": row("GET", "/reports/jobs/{export}/download/", 302, 403, 403, 403, 404, 404, 404),
+    "reports:table": row("GET", "/reports/units/", 302, 403, 403, 403, 200, 200, 200),
     # ------------------------------------------------------------------ admin (nobody but the HR admin gets in)
     "admin:index": row("GET", "/admin/", 302, 302, 302, 302, 302, 302, 200),
     "admin:login": row("GET", "/admin/login/", 200, 200, 200, 200, 200, 200, 302),

@@ -35,7 +35,8 @@ FUZZ_SETTINGS = settings(
 # a documented 400 that says which. Every other check still runs for them; only "schema-valid input is accepted"
 # (positive_data_acceptance, ST202) is off.
 DATABASE_DEPENDENT_INPUT = {
-    "GET /api/evidence/": "category codes (evidence categories are rows)",
+    "GET /api/evidence/": "category codes (evidence categories are rows); a cursor only from a next/previous link",
+    "GET /api/notifications/": "a cursor is opaque: only one handed out by a next/previous link is valid",
     "POST /api/evidence/": "category code",
     "PUT /api/evidence/{id}/": "category code",
     "PATCH /api/evidence/{id}/": "category code",

@@ -22,6 +22,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.common.pagination import PageOrCursorPagination
 from apps.common.parsers import StrictFormParser, StrictMultiPartParser
 from apps.common.users import signed_in_user
 
@@ -141,6 +142,8 @@ class EvidenceViewSet(EvidenceReadMixin, viewsets.ModelViewSet):
     filterset_class = EvidenceFilter
     queryset = Evidence.objects.none()
     lookup_value_regex = "[0-9]+"
+    pagination_class = PageOrCursorPagination
+    cursor_ordering = ("-impact_date", "-id")  # the default order, along the (impact_date, id) index
 
     def _require_owner(self, evidence: Evidence, what: str) -> None:
         if not is_owner(self.request.user, evidence):

@@ -15,6 +15,17 @@ from ..constants import ExportFormat
 Progress = Callable[[int], None]
 
 
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A native column chart of a section (XLSX only): one bar per row, labelled by one column, a series per
+    value column, all named by their column titles and drawn from the sheet's own cells."""
+
+    title: str
+    category: str
+    values: Sequence[str]
+    axis: str = "%"
+
+
 @dataclass(slots=True)
 class Section:
     """One table of an export: a sheet in XLSX, a titled block in CSV."""
@@ -26,6 +37,7 @@ class Section:
     # neutralises just those and leaves the rest (numbers, dates, our own words) to the csv module: the case
     # detail has dozens of columns and 100k rows. None: every cell is checked.
     text_columns: Sequence[int] | None = None
+    chart: Chart | None = None
 
 
 class Renderer(Protocol):
