@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.html import format_html_join
 
 from apps.common.pagination import EstimatedCountAdminMixin
-from apps.org.constants import MAX_CUSTOMER_LAYER
+from apps.org.admin_filters import CustomerLayerFilter
 from apps.org.models import Employee
 
 from .gaming import CompiledPhrase, find_solicitations, phrase_regex
@@ -28,20 +28,11 @@ class AttachmentInline(admin.TabularInline):
         return False
 
 
-class CustomerLayerFilter(admin.SimpleListFilter):
-    """The owner's customer layer, from the fixed range of layers (no DISTINCT over the evidence table)."""
+class OwnerLayerFilter(CustomerLayerFilter):
+    """The owner's customer layer (fixed choices: no DISTINCT over the evidence table)."""
 
     title = "owner's customer layer"
-    parameter_name = "layer"
-
-    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
-        return [(str(layer), f"Layer {layer}") for layer in range(MAX_CUSTOMER_LAYER + 1)]
-
-    def queryset(self, request: Any, queryset: Any) -> Any:
-        value = self.value()
-        if value is not None and value.isdigit():
-            return queryset.filter(owner__org_unit__customer_layer=int(value))
-        return queryset
+    layer_lookup = "owner__org_unit__customer_layer"
 
 
 # Above this many owners matching a search, their ids are matched through a subquery instead of a list.
@@ -58,7 +49,7 @@ class EvidenceAdmin(EstimatedCountAdminMixin, admin.ModelAdmin):
     """
 
     list_display = ("title", "owner", "category", "status", "customer_type", "impact_date", "flagged", "version")
-    list_filter = ("status", "category", "customer_type", CustomerLayerFilter, "is_current", "impact_date")
+    list_filter = ("status", "category", "customer_type", OwnerLayerFilter, "is_current", "impact_date")
     # Plus the owner's name or employee number (get_search_results).
     search_fields = ("title", "customer_quote", "source_reference")
     list_select_related = ("owner", "category")

@@ -8,6 +8,9 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from apps.common.pagination import EstimatedCountAdminMixin
+
+from .admin_filters import CustomerLayerFilter
 from .forms import OrgImportForm
 from .importers import COLUMNS, EXAMPLES, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, ImportKind, org_csv_import
 from .models import Employee, JourneyStage, OrgUnit, Touchpoint
@@ -81,10 +84,13 @@ class OrgUnitAdmin(CsvImportAdmin):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(CsvImportAdmin):
+class EmployeeAdmin(EstimatedCountAdminMixin, CsvImportAdmin):
+    """A company's people, up to the hundreds of thousands: no whole-table COUNT(*) (EstimatedCountAdminMixin)."""
+
     import_kind = ImportKind.EMPLOYEES
+    show_full_result_count = False
     list_display = ("full_name", "employee_number", "org_unit", "job_level", "job_function", "manager", "active")
-    list_filter = ("active", "job_level", "job_function", "org_unit__customer_layer", "org_unit")
+    list_filter = ("active", "job_level", "job_function", CustomerLayerFilter, "org_unit")
     search_fields = ("full_name", "employee_number", "email", "org_unit__name")
     list_select_related = ("org_unit", "manager")
     autocomplete_fields = ("org_unit", "manager", "user")
