@@ -108,6 +108,31 @@ def _local(moment: dt.datetime) -> dt.date:
     return timezone.localdate(moment)
 
 
+def _removal(
+    rule: RetentionRule, object_type: str, object_id: int, label: str, since: dt.date, held_by: int | None
+) -> Removal:
+    """One item of `rule`, due `keep_days` after the day its period counts from."""
+    return Removal(
+        kind=rule.kind,
+        object_type=object_type,
+        object_id=object_id,
+        label=label,
+        due_on=since + dt.timedelta(days=rule.keep_days),
+        rule_id=rule.pk,
+        rule_enabled=rule.enabled,
+        held_by=held_by,
+    )
+
+
+def _case_removal(
+    rule: RetentionRule, pk: int, status: str, decided_at: dt.datetime, ritual: str, held_by: int | None
+) -> Removal:
+    """A decided case, due `keep_days` after its decision; labelled without personal content."""
+    decided_on = _local(decided_at)
+    label = f"Case #{pk} ({ritual.lower()}, {CaseStatus(status).label.lower()} {decided_on:%Y-%m-%d})"
+    return _removal(rule, CASE_TYPE, pk, label, decided_on, held_by)
+
+
 def _candidate_cases(rule: RetentionRule, until: dt.date, holds: Holds) -> list[Removal]:
     """Hiring cases (a candidate, not an employee) decided `keep_days` before `until` or earlier, not yet erased."""
     statuses = REJECTED if rule.kind == RetentionKind.REJECTED_CANDIDATES else HIRED
@@ -123,24 +148,11 @@ def _candidate_cases(rule: RetentionRule, until: dt.date, holds: Holds) -> list[
         .order_by("decided_at", "pk")
         .values_list("pk", "status", "decided_at", "cycle__ritual_type__name")
     )
-    found = []
-    for pk, status, decided_at, ritual in rows:
-        if decided_at is None:  # the filter excludes it; the check tells the type checker
-            continue
-        decided_on = _local(decided_at)
-        found.append(
-            Removal(
-                kind=rule.kind,
-                object_type=CASE_TYPE,
-                object_id=pk,
-                label=f"Case #{pk} ({ritual.lower()}, {CaseStatus(status).label.lower()} {decided_on:%Y-%m-%d})",
-                due_on=decided_on + dt.timedelta(days=rule.keep_days),
-                rule_id=rule.pk,
-                rule_enabled=rule.enabled,
-                held_by=holds.first(cases=[pk]),
-            )
-        )
-    return found
+    return [
+        _case_removal(rule, pk, status, decided_at, ritual, holds.first(cases=[pk]))
+        for pk, status, decided_at, ritual in rows
+        if decided_at is not None  # the filter excludes it; the check tells the type checker
+    ]
 
 
 def _leaver_attachments(rule: RetentionRule, until: dt.date, holds: Holds) -> list[Removal]:
@@ -158,15 +170,13 @@ def _leaver_attachments(rule: RetentionRule, until: dt.date, holds: Holds) -> li
         for evidence_id, case_id in links.values_list("evidence_id", "case_id"):
             held_links.setdefault(evidence_id, holds.by_case[case_id])
     return [
-        Removal(
-            kind=rule.kind,
-            object_type=ATTACHMENT_TYPE,
-            object_id=pk,
-            label=f"Attachment #{pk} of evidence #{evidence_id} (owner left {left_on:%Y-%m-%d})",
-            due_on=left_on + dt.timedelta(days=rule.keep_days),
-            rule_id=rule.pk,
-            rule_enabled=rule.enabled,
-            held_by=held_links.get(evidence_id) or holds.first(employees=[owner_id]),
+        _removal(
+            rule,
+            ATTACHMENT_TYPE,
+            pk,
+            f"Attachment #{pk} of evidence #{evidence_id} (owner left {left_on:%Y-%m-%d})",
+            left_on,
+            held_links.get(evidence_id) or holds.first(employees=[owner_id]),
         )
         for pk, evidence_id, owner_id, left_on in rows
         if left_on is not None
@@ -194,18 +204,9 @@ def _reminder_logs(rule: RetentionRule, until: dt.date, holds: Holds) -> list[Re
     for pk, kind, status, updated_at, case_id, subject_id, recipient_id, owner_id in rows:
         last = _local(updated_at)
         kind_label = ReminderKind(kind).label.lower() if kind in ReminderKind.values else kind
-        found.append(
-            Removal(
-                kind=rule.kind,
-                object_type=REMINDER_TYPE,
-                object_id=pk,
-                label=f"Reminder #{pk} ({kind_label}, {ReminderStatus(status).label.lower()}, last {last:%Y-%m-%d})",
-                due_on=last + dt.timedelta(days=rule.keep_days),
-                rule_id=rule.pk,
-                rule_enabled=rule.enabled,
-                held_by=holds.first(cases=[case_id], employees=[subject_id, recipient_id, owner_id]),
-            )
-        )
+        label = f"Reminder #{pk} ({kind_label}, {ReminderStatus(status).label.lower()}, last {last:%Y-%m-%d})"
+        held_by = holds.first(cases=[case_id], employees=[subject_id, recipient_id, owner_id])
+        found.append(_removal(rule, REMINDER_TYPE, pk, label, last, held_by))
     return found
 
 
@@ -217,24 +218,11 @@ def _decided_cases(rule: RetentionRule, until: dt.date, holds: Holds) -> list[Re
         .order_by("decided_at", "pk")
         .values_list("pk", "status", "decided_at", "cycle__ritual_type__name", "subject_employee_id")
     )
-    found = []
-    for pk, status, decided_at, ritual, subject_id in rows:
-        if decided_at is None:
-            continue
-        decided_on = _local(decided_at)
-        found.append(
-            Removal(
-                kind=rule.kind,
-                object_type=CASE_TYPE,
-                object_id=pk,
-                label=f"Case #{pk} ({ritual.lower()}, {CaseStatus(status).label.lower()} {decided_on:%Y-%m-%d})",
-                due_on=decided_on + dt.timedelta(days=rule.keep_days),
-                rule_id=rule.pk,
-                rule_enabled=rule.enabled,
-                held_by=holds.first(cases=[pk], employees=[subject_id]),
-            )
-        )
-    return found
+    return [
+        _case_removal(rule, pk, status, decided_at, ritual, holds.first(cases=[pk], employees=[subject_id]))
+        for pk, status, decided_at, ritual, subject_id in rows
+        if decided_at is not None
+    ]
 
 
 FINDERS: dict[str, Callable[[RetentionRule, dt.date, Holds], list[Removal]]] = {
