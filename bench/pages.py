@@ -100,6 +100,7 @@ def main() -> None:
     print(f"database: {connection.vendor}; python {platform.python_version()} on {platform.machine()}")
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
 
+    call_command("migrate", interactive=False, verbosity=0)  # a new database gets the schema first
     with acting_as(system_actor("bench.pages")):
         started = time.perf_counter()
         if not (args.keep and Employee.objects.count() >= args.employees):

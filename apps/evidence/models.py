@@ -103,6 +103,16 @@ class Evidence(AuditedModel):
     gaming_flags = models.JSONField(default=list, blank=True, editable=False)
     flags_acknowledged = models.BooleanField(default=False, editable=False)
 
+    responds_to = models.ForeignKey(
+        "insights.InsightRoute",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+        editable=False,
+        help_text="The customer insight (in a unit's inbox) this item responds to.",
+    )
+
     version = models.PositiveIntegerField(default=1, editable=False)
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="correction", editable=False

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.evidence",
     "apps.cases",
     "apps.reminders",
+    "apps.insights",
     "apps.reports",
     "apps.privacy",
     "apps.portal",
@@ -424,3 +425,7 @@ CELERY_BEAT_SCHEDULE["reminders-sweep"] = {
     "schedule": float(REMINDERS_SWEEP_EVERY),
     "options": {"expires": float(REMINDERS_SWEEP_EVERY)},
 }
+
+# Customer insights (docs/insights.md): an insight counts as answered in time when a verified response is linked to
+# it within this many days of its arrival in the unit's inbox (the monitor report and the dashboard).
+INSIGHTS_RESPONSE_DAYS = env_int("INSIGHTS_RESPONSE_DAYS", 14)

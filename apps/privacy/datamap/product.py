@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .types import (
     CONTRACT,
+    LEGITIMATE,
     NONE,
     Category,
     Entry,
@@ -154,6 +155,7 @@ EVIDENCE = (
                 "id",
                 "owner",
                 "category",
+                "responds_to",
                 "source_type",
                 "customer_type",
                 "internal_customer_unit",
@@ -212,4 +214,68 @@ EVIDENCE = (
     ),
 )
 
-PRODUCT = (*ORG, *POLICIES, *EVIDENCE, *CASES, *REMINDERS, *REPORTS, *PRIVACY)
+INSIGHTS = (
+    Entry(
+        model="insights.insight",
+        purpose="What customers said or did, routed to the groups that should hear it (the customer-insight stream).",
+        legal_basis=LEGITIMATE,
+        retention="As long as reports count it; an internal customer's raiser is blanked on erasure.",
+        subjects=(Subject("employee", "raised_by"),),
+        fields=(
+            *tech(
+                "id",
+                "source_system",
+                "source_id",
+                "channel",
+                "said_on",
+                "customer_type",
+                "touchpoint",
+                "journey_stage",
+                "from_unit",
+                "is_score_only",
+                "received_at",
+            ),
+            *tech("raised_by", note="Who raised it from the portal: a link to an employee."),
+            Field("text", C.NOT_PERSONAL, E.KEEP, "A customer's words; about the company's service, not an employee."),
+            Field("score", C.NOT_PERSONAL, E.KEEP),
+            Field("gaming_flags", C.NOT_PERSONAL, E.KEEP, "Score-solicitation flags on the text."),
+        ),
+    ),
+    Entry(
+        model="insights.routingrule",
+        purpose="Which unit hears insights about which touchpoint or journey stage.",
+        legal_basis=NONE,
+        retention=NOT_KEPT_BY_RULE,
+        subjects=(),
+        fields=(
+            *tech("id", "unit", "touchpoint", "journey_stage", "active", "created_at", "updated_at"),
+            *plain("name"),
+        ),
+    ),
+    Entry(
+        model="insights.insightroute",
+        purpose="An insight in one unit's inbox: who took it, and whether and when the unit responded.",
+        legal_basis=LEGITIMATE,
+        retention="With its insight.",
+        subjects=(Subject("employee", "taken_by"),),
+        fields=(
+            *tech(
+                "id",
+                "insight",
+                "unit",
+                "reason",
+                "rule",
+                "said_on",
+                "status",
+                "taken_at",
+                "responded_at",
+                "closed_at",
+                "routed_at",
+            ),
+            *tech("taken_by", note="Who took it: a link to an employee."),
+            Field("no_action_reason", C.JUDGEMENT, E.KEEP, "About the unit's choice, not about a person."),
+        ),
+    ),
+)
+
+PRODUCT = (*ORG, *POLICIES, *EVIDENCE, *INSIGHTS, *CASES, *REMINDERS, *REPORTS, *PRIVACY)
