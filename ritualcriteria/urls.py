@@ -43,6 +43,7 @@ urlpatterns = [
     path("api/", include("apps.reports.urls_api")),
     path("api/", include("apps.reminders.urls_api")),
     path("api/privacy/", include("apps.privacy.urls_api")),
+    path("api/insights/", include("apps.insights.urls_api")),
     path("reports/", include("apps.reports.urls")),
     path("", include("apps.portal.urls")),
 ]
