@@ -12,7 +12,7 @@ from apps.audit.personal import reveal_changes
 from apps.audit.querysets import AuditedQuerySet, UnauditedBulkWrite
 from apps.audit.registry import tracked_models
 from apps.org.constants import JobFunction
-from apps.org.models import Employee, OrgUnit, Touchpoint
+from apps.org.models import Employee, JourneyStage, OrgUnit, Touchpoint
 from tests.audit.helpers import events_of
 from tests.factories.org import EmployeeFactory, OrgUnitFactory, TouchpointFactory
 
@@ -87,6 +87,25 @@ def test_bulk_create_writes_one_create_event_per_object():
     created[0].full_name = "Renamed"
     created[0].save()
     assert reveal_changes(events_of(created[0], AuditAction.UPDATE)[0].changes)["full_name"] == ["Bulk 0", "Renamed"]
+
+
+def test_a_large_bulk_create_writes_its_events_in_bounded_statements(monkeypatch):
+    """One INSERT per WRITE_BATCH events, not one statement for the whole batch (which exhausted PostgreSQL's memory
+    on the 100,000-employee demo)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.audit import capture
+
+    monkeypatch.setattr(capture, "WRITE_BATCH", 4)
+    stages = [JourneyStage(name=f"Stage {n}", code=f"bulk-stage-{n}") for n in range(10)]
+
+    with CaptureQueriesContext(connection) as ctx:
+        JourneyStage.objects.bulk_create(stages)
+
+    inserts = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "audit_event"')]
+    assert len(inserts) == 3  # 4 + 4 + 2
+    assert AuditEvent.objects.filter(object_type="org.journeystage", action=AuditAction.CREATE).count() == 10
 
 
 def test_bulk_create_that_may_skip_or_overwrite_rows_is_refused():
