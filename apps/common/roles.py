@@ -48,8 +48,9 @@ def is_cx_reviewer(user: object) -> bool:
     return Role.CX_REVIEWER in user_role_names(user)
 
 
-# What the HR group may do in the admin: run the criteria, cycles, cases and reminders; read evidence and the trail.
-HR_FULL_APPS = ("org", "policies", "cases", "reminders", "reports", "privacy")
+# What the HR group may do in the admin: run the criteria, cycles, cases, reminders and the insight stream; read evidence
+# and the trail.
+HR_FULL_APPS = ("org", "policies", "cases", "reminders", "reports", "privacy", "insights")
 HR_VIEW_APPS = ("evidence", "audit", "auth")
 
 
