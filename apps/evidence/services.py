@@ -329,7 +329,14 @@ def evidence_correct(*, evidence: Evidence, by: User) -> Evidence:
         raise InvalidTransition("Only the current verified version of an item can be corrected.")
     if Evidence.objects.filter(previous_id=evidence.pk).exists():
         raise InvalidTransition("A correction of this item already exists; continue that one.")
-    copy = Evidence(owner_id=evidence.owner_id, created_by=by, previous=evidence, version=evidence.version + 1)
+    copy = Evidence(
+        owner_id=evidence.owner_id,
+        created_by=by,
+        previous=evidence,
+        version=evidence.version + 1,
+        # A correction still answers the customer insight the item responded to.
+        responds_to_id=evidence.responds_to_id,
+    )
     for name in EDITABLE_FIELDS:
         setattr(copy, name, getattr(evidence, name))
     copy.save()

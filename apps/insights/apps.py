@@ -11,4 +11,6 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         from apps.audit.registry import register_tracked_app
 
+        from . import receivers  # noqa: F401 - registers the evidence-verified receiver
+
         register_tracked_app(self)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import account, cases, evidence, notifications, review
+from .views import account, cases, evidence, inbox, notifications, review
 
 app_name = "portal"
 
@@ -27,6 +27,14 @@ urlpatterns = [
     path("review/<int:pk>/", review.review_item, name="review"),
     path("me/cases/", cases.my_cases, name="my-cases"),
     path("me/notifications/", notifications.notifications, name="notifications"),
+    path("me/inbox/", inbox.inbox, name="inbox"),
+    path("me/inbox/<int:pk>/", inbox.inbox_route, name="inbox-route"),
+    path("me/inbox/<int:pk>/take/", inbox.inbox_take_view, name="inbox-take"),
+    path("me/inbox/<int:pk>/release/", inbox.inbox_release_view, name="inbox-release"),
+    path("me/inbox/<int:pk>/respond/", inbox.inbox_respond_view, name="inbox-respond"),
+    path("me/inbox/<int:pk>/no-action/", inbox.inbox_no_action_view, name="inbox-no-action"),
+    path("me/inbox/<int:pk>/reopen/", inbox.inbox_reopen_view, name="inbox-reopen"),
+    path("me/insights/raise/", inbox.insight_raise_view, name="insight-raise"),
     path("cases/<int:pk>/", cases.case_detail, name="case-detail"),
     path("cases/<int:pk>/decide/", cases.case_decide, name="case-decide"),
     path("cases/<int:pk>/exception/", cases.case_exception_request_view, name="case-exception-request"),

@@ -20,7 +20,7 @@ from .abilities import Abilities
 # Set by the workflow, shown to everyone who may see the item, never written through the API.
 WORKFLOW_FIELDS = (
     "status", "submitted_at", "reviewer", "review_comment", "reviewed_at", "gaming_flags", "flags_acknowledged",
-    "version", "previous", "is_current", "attachments", "can", "created_at", "updated_at",
+    "version", "previous", "is_current", "responds_to", "attachments", "can", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -111,6 +111,12 @@ class EvidenceSerializer(serializers.ModelSerializer):
     )
     previous: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="The version this one corrects."
+    )
+    responds_to: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The inbox row (a customer insight in one unit's inbox, /api/insights/routes/<id>/) this item "
+        "responds to; set when the item is started from the inbox.",
     )
     gaming_flags = GamingFlagSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)

@@ -1,0 +1,19 @@
+"""Evidence events the inboxes follow: a verified response marks its insight responded in that unit's inbox.
+
+Registered at import time (apps.insights.apps.InsightsConfig.ready) as an in-transaction receiver, so the inbox row
+changes in the verification's own transaction and commits or rolls back with it.
+"""
+
+from __future__ import annotations
+
+from apps.evidence.constants import EvidenceStatus
+from apps.evidence.hooks import register_in_transaction
+
+from .inbox import inbox_mark_responded
+
+
+@register_in_transaction
+def mark_route_responded(evidence_id: int, event: str) -> None:
+    """Only verification answers a customer: drafts, submissions, rejections and requests for changes do not."""
+    if event == EvidenceStatus.VERIFIED:
+        inbox_mark_responded(evidence_id=evidence_id)
