@@ -48,7 +48,7 @@ def is_cx_reviewer(user: object) -> bool:
     return Role.CX_REVIEWER in user_role_names(user)
 
 
-# What the HR group may do in the admin: run the criteria, cycles, cases, reminders and the insight stream; read evidence
+# What the HR group may do in the admin: run the criteria, cycles, cases, reminders and insights; read evidence
 # and the trail.
 HR_FULL_APPS = ("org", "policies", "cases", "reminders", "reports", "privacy", "insights")
 HR_VIEW_APPS = ("evidence", "audit", "auth")

@@ -18,6 +18,7 @@ from apps.cases.preview import preview_job_request, preview_job_run
 from apps.common.credentials import new_password, remember_credentials
 from apps.common.roles import Role, ensure_role_groups, grant_hr_permissions
 from apps.evidence.demo import seed_evidence, seed_showcase_review
+from apps.insights.demo import seed_insights
 from apps.org.demo import seed_org
 from apps.policies.constants import VersionStatus
 from apps.policies.demo import seed_policies
@@ -153,6 +154,9 @@ def seed_all(*, employees: int, rng: random.Random) -> DemoSummary:
     cases = seed_cases(units=org.units, heads=org.heads, users=users, today=timezone.localdate(), rng=rng)
     seed_reminders(heads=org.heads)
     preview_line = seed_preview(hr=users["hr"])
+    # Customers' insights in the units' inboxes, some answered with verified evidence (after the cases and the
+    # preview, whose figures they would otherwise move).
+    insights_line = seed_insights(units=org.units, users=users, rng=rng, today=timezone.localdate())
     # Privacy: last year's rejected candidates for the retention dry run (one under legal hold), and one person
     # erased on request ("Erased person #N" on the pages, the trail still verifying).
     with as_person(users["hr"]):
@@ -170,6 +174,7 @@ def seed_all(*, employees: int, rng: random.Random) -> DemoSummary:
             "Cases: " + ", ".join(f"{count} {status.lower()}" for status, count in cases.items()) + ".",
             workbench_line(users=users),
             preview_line,
+            insights_line,
             f"Retention: {_counted(privacy['cases'], 'rejected candidate')} of last year for the dry run, "
             f"{_counted(privacy['holds'], 'legal hold')}.",
             erased_line,

@@ -17,14 +17,14 @@ from .models import Evidence
 FACT_FIELDS = (
     "id", "owner_id", "category__code", "category__is_outcome", "status", "impact_date", "customer_type",
     "internal_customer_unit_id", "touchpoint__code", "customer_quote", "source_type", "source_reference",
-    "metric_kind", "baseline", "result", "direction",
+    "metric_kind", "baseline", "result", "direction", "responds_to__unit_id",
 )  # fmt: skip
 
 
 def fact_from_row(row: tuple[Any, ...]) -> EvidenceFact:
     """Build an engine fact from a FACT_FIELDS row."""
     (pk, _owner, code, category_outcome, status, impact_date, customer_type, internal_unit, touchpoint, quote,
-     source_type, source_reference, metric_kind, baseline, result, direction) = row  # fmt: skip
+     source_type, source_reference, metric_kind, baseline, result, direction, insight_unit) = row  # fmt: skip
     return EvidenceFact(
         id=pk,
         category_code=code,
@@ -41,6 +41,7 @@ def fact_from_row(row: tuple[Any, ...]) -> EvidenceFact:
         baseline=float(baseline) if baseline is not None else None,
         result=float(result) if result is not None else None,
         direction=direction or None,
+        insight_unit_id=insight_unit,
     )
 
 

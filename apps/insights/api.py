@@ -258,6 +258,7 @@ def with_routes(queryset: QuerySet[Insight]) -> QuerySet[Insight]:
     )
 
 
+app_name = "insights_api"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("ingest/", IngestView.as_view(), name="insight-ingest"),
     path("", InsightListView.as_view(), name="insight-list"),

@@ -16,6 +16,7 @@ class ReminderKind(models.TextChoices):
     STEP_WAITING = "step_waiting", "Approval step waiting"
     CASE_DECIDED = "case_decided", "Case decided"
     EXCEPTION_WAITING = "exception_waiting", "Exception waiting"
+    INSIGHTS_DIGEST = "insights_digest", "Weekly customer-insight digest of a unit"
 
 
 class ReminderStatus(models.TextChoices):

@@ -65,6 +65,11 @@ def subject_for(reminder: Reminder, content: dict[str, Any]) -> str:
     if kind == ReminderKind.CASE_DECIDED:
         whose = "Your case" if content.get("own_case") else f"The case of {content['subject']}"
         return f"{whose} in {content['cycle']} was {content['status_label'].lower()}"
+    if kind == ReminderKind.INSIGHTS_DIGEST:
+        return (
+            f"{content['unit']} this week: {_plural(int(content['new_count']), 'new customer insight')}, "
+            f"{int(content['open_count'])} open"
+        )
     if kind == ReminderKind.EXCEPTION_WAITING:
         return f"An exception for {content['subject']} ({content['cycle']}) waits for a second HR decision"
     return "Ritual Criteria notification"
@@ -97,6 +102,8 @@ PLANNED_SUBJECT_KINDS = frozenset(
         ReminderKind.STEP_WAITING,
         ReminderKind.CASE_DECIDED,
         ReminderKind.EXCEPTION_WAITING,
+        # Written from what the unit's inbox held when planned (the reminders app reads no insight).
+        ReminderKind.INSIGHTS_DIGEST,
     }
 )
 

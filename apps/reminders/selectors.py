@@ -69,6 +69,9 @@ def reminder_content(reminder: Reminder, *, now: dt.datetime) -> Verdict:
         return Verdict(base)
     if kind == ReminderKind.EXCEPTION_WAITING:
         return _exception_waiting(reminder, base)
+    if kind == ReminderKind.INSIGHTS_DIGEST:
+        # Everything it shows was gathered by apps.insights.digest when planned, links included.
+        return Verdict(base)
     if kind == ReminderKind.EVIDENCE_REVIEWED:
         name = (
             "portal:evidence-edit"
@@ -309,6 +312,8 @@ def notification_link(reminder: Reminder) -> str:
         return reverse("admin:cases_policyexception_change", args=[reminder.context["exception_id"]])
     if kind == ReminderKind.DIGEST:
         return reverse("portal:my-cases")
+    if kind == ReminderKind.INSIGHTS_DIGEST:
+        return str(reminder.context.get("inbox_path") or "")
     if case_id:
         return reverse("portal:case-detail", args=[case_id])
     return ""

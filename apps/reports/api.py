@@ -25,8 +25,9 @@ from .filters import ReportFilters, filters_from_query
 from .models import ExportJob
 from .permissions import ReportsPermission
 from .renderers import renderer_for
-from .selectors import ComplianceFigures, Reports, reports_get
+from .selectors import ComplianceFigures, MonitorFigures, Reports
 from .services import export_job_request, export_prepare, export_progress
+from .snapshots import stored_reports
 
 FILTER_PARAMETERS = [
     OpenApiParameter("cycle", OpenApiTypes.INT, description="Cycle id."),
@@ -34,6 +35,12 @@ FILTER_PARAMETERS = [
     OpenApiParameter("unit", OpenApiTypes.STR, description="Org unit code: the unit and every unit under it."),
     OpenApiParameter("from", OpenApiTypes.DATE, description="First day (cases opened, evidence dated, reviews)."),
     OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, included."),
+    OpenApiParameter(
+        "refresh",
+        OpenApiTypes.STR,
+        enum=["1"],
+        description="1: compute the figures now instead of serving those computed in the last few minutes.",
+    ),
 ]
 ERRORS = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid filters."),
@@ -77,8 +84,10 @@ class _ReportView(APIView):
 
     def get(self, request: Request) -> Response:
         filters = _filters(request)
-        reports = reports_get(filters=filters, today=timezone.localdate())
-        return Response({"filters": filters.as_json(), **self.payload(reports)})
+        refresh = request.query_params.get("refresh") == "1"
+        reports = stored_reports(filters=filters, today=timezone.localdate(), refresh=refresh)
+        payload = self.payload(reports)
+        return Response({"filters": filters.as_json(), "computed_at": reports.computed_at.isoformat(), **payload})
 
     def payload(self, reports: Reports) -> dict[str, Any]:
         raise NotImplementedError
@@ -148,6 +157,50 @@ class UnmetRequirementsView(_ReportView):
 
     def payload(self, reports: Reports) -> dict[str, Any]:
         return {"requirements": plain(reports.unmet)}
+
+
+def _monitor_figures(figures: MonitorFigures) -> dict[str, Any]:
+    return {
+        "received": figures.received,
+        "responded": figures.responded,
+        "responded_in_time": figures.in_time,
+        "share_in_time": figures.share_in_time,
+        "median_days_to_response": figures.median_days,
+    }
+
+
+class InsightsView(_ReportView):
+    @_report_schema("Customer insights: received, responded in time and median days to response, by unit and layer")
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+    def payload(self, reports: Reports) -> dict[str, Any]:
+        monitor = reports.insights
+        return {
+            "as_of": monitor.as_of.isoformat(),
+            "response_days": monitor.response_days,
+            "total": _monitor_figures(monitor.total),
+            "units": [
+                {
+                    "unit": row.code,
+                    "name": row.name,
+                    "customer_layer": row.customer_layer,
+                    **_monitor_figures(row.figures),
+                    "no_response": row.unanswered,
+                }
+                for row in monitor.units
+            ],
+            "layers": [
+                {
+                    "customer_layer": row.customer_layer,
+                    "units": row.units,
+                    "units_with_no_response": row.units_unanswered,
+                    **_monitor_figures(row.figures),
+                }
+                for row in monitor.layers
+            ],
+            "units_with_no_response": [row.code for row in monitor.unanswered],
+        }
 
 
 class ExportRequestSerializer(serializers.Serializer):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .selectors import BoundaryReport, ComplianceFigures, ComplianceReport, EvidenceMix
+from .selectors import BoundaryReport, ComplianceFigures, ComplianceReport, EvidenceMix, InsightMonitor
 
 WIDTH = 640
 LABEL_WIDTH = 170
@@ -251,3 +251,22 @@ def evidence_mix_chart(mix: EvidenceMix) -> StackedChart:
         chart.bars.append(StackedBar(label=label, y=10 + index * 44, segments=segments))
     chart.height = 10 + len(chart.bars) * 44
     return chart
+
+
+def insights_answered_chart(monitor: InsightMonitor) -> HBarChart:
+    """Units answering their customers: per customer layer, the share of insights answered within the window."""
+    bars = [
+        HBar(
+            label=f"Layer {layer.customer_layer}",
+            value=layer.figures.share_in_time,
+            text=f"{_pct(layer.figures.share_in_time)} ({layer.figures.in_time} of {layer.figures.received})",
+        )
+        for layer in monitor.layers[:12]
+    ]
+    return hbar_chart(
+        "Units answering their customers",
+        f"Share of the customer insights routed to the units of each customer layer that a verified response "
+        f"answered within {monitor.response_days} days.",
+        bars,
+        empty="No customer insight reached any unit for these filters.",
+    )

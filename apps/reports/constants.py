@@ -12,6 +12,7 @@ class ReportKind(models.TextChoices):
     BOUNDARY = "boundary", "Boundary: units without verified evidence"
     INVENTORY = "inventory", "Requirements inventory (group additions)"
     UNMET = "unmet", "Unmet requirements ranking"
+    INSIGHTS = "insights", "Customer insights: responses by unit"
     SUMMARY = "summary", "All reports"
     CASES = "cases", "Case detail (one row per case)"
 

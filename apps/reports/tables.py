@@ -7,7 +7,7 @@ from typing import Any
 
 from .constants import ReportKind
 from .renderers import Chart, Section
-from .selectors import CaseDetail, ComplianceFigures, Reports
+from .selectors import CaseDetail, ComplianceFigures, MonitorFigures, Reports
 
 FIGURE_COLUMNS = (
     "cases", "decided", "compliant at decision", "compliance at decision (%)", "approved",
@@ -235,6 +235,38 @@ def unmet_sections(reports: Reports) -> list[Section]:
     ]
 
 
+def monitor_cells(f: MonitorFigures) -> list[Any]:
+    return [f.received, f.responded, f.in_time, percent(f.share_in_time), f.median_days]
+
+
+def insight_sections(reports: Reports) -> list[Section]:
+    monitor = reports.insights
+    figures = (
+        "insights received",
+        "responded",
+        f"responded within {monitor.response_days} days",
+        "responded in time (%)",
+        "median days to response",
+    )
+    return [
+        Section(
+            "Insights by unit",
+            ("unit", "code", "customer layer", *figures, "no response at all"),
+            [[r.name, r.code, r.customer_layer, *monitor_cells(r.figures), r.unanswered] for r in monitor.units],
+        ),
+        Section(
+            "Insights by layer",
+            ("customer layer", "units with insights", "units with no response", *figures),
+            [[r.customer_layer, r.units, r.units_unanswered, *monitor_cells(r.figures)] for r in monitor.layers],
+            chart=Chart(
+                "Insights answered in time by customer layer",
+                category="customer layer",
+                values=("responded in time (%)",),
+            ),
+        ),
+    ]
+
+
 BUILDERS: dict[str, Callable[[Reports], list[Section]]] = {
     ReportKind.COMPLIANCE: compliance_sections,
     ReportKind.EVIDENCE_MIX: evidence_mix_sections,
@@ -243,12 +275,16 @@ BUILDERS: dict[str, Callable[[Reports], list[Section]]] = {
     ReportKind.INVENTORY: inventory_sections,
     ReportKind.UNMET: unmet_sections,
 }
+# Reports with their own download that the all-in-one summary leaves out (it predates them).
+OWN_BUILDERS: dict[str, Callable[[Reports], list[Section]]] = {ReportKind.INSIGHTS: insight_sections}
 
 
 def report_sections(kind: str, reports: Reports) -> list[Section]:
     """The sections of one report, or of every report for SUMMARY."""
     if kind == ReportKind.SUMMARY:
         return [section for builder in BUILDERS.values() for section in builder(reports)]
+    if kind in OWN_BUILDERS:
+        return OWN_BUILDERS[kind](reports)
     return BUILDERS[kind](reports)
 
 

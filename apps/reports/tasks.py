@@ -1,4 +1,4 @@
-"""Thin Celery tasks of the reports: run a queued export, remove old export files."""
+"""Thin Celery tasks of the reports: run a queued export, remove old export files, keep dashboard figures stored."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from .services import export_job_run, export_jobs_cleanup
+from .snapshots import snapshots_refresh
 
 
 @shared_task(
@@ -25,3 +26,9 @@ def export_run(job_id: int) -> None:
 def export_cleanup() -> int:
     """Beat, hourly: remove export files past their retention."""
     return export_jobs_cleanup()
+
+
+@shared_task(name="reports.refresh_snapshots", ignore_result=True, expires=120)
+def refresh_snapshots() -> int:
+    """Beat, every few minutes: recompute the stored dashboard figures people read (see snapshots.py)."""
+    return len(snapshots_refresh())

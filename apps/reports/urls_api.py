@@ -13,6 +13,7 @@ urlpatterns = [
     path("reports/boundary/", api.BoundaryView.as_view(), name="boundary"),
     path("reports/inventory/", api.InventoryView.as_view(), name="inventory"),
     path("reports/unmet-requirements/", api.UnmetRequirementsView.as_view(), name="unmet-requirements"),
+    path("reports/insights/", api.InsightsView.as_view(), name="insights"),
     path("reports/exports/", api.ExportListView.as_view(), name="exports"),
     path("reports/exports/<int:pk>/", api.ExportDetailView.as_view(), name="export-detail"),
     path("reports/exports/<int:pk>/download/", api.ExportDownloadView.as_view(), name="export-download"),

@@ -280,6 +280,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "apps.cases.constants.CaseStatus",
         "CycleStatusEnum": "apps.cases.constants.CycleStatus",
         "ExceptionStatusEnum": "apps.cases.constants.ExceptionStatus",
+        "InboxStatusEnum": "apps.insights.constants.InboxStatus",
     },
     # The default hook (enum components), then ours: the standard 400/401/403/404/429 answers, the control-character
     # rule on free text, int64 ids, closed request bodies (apps/common/schema.py).
@@ -363,6 +364,15 @@ CELERY_BEAT_SCHEDULE["cases-sweep-evaluations"] = {
     "schedule": crontab(hour=CASES_SWEEP_HOUR, minute=10),
 }
 
+# Stored dashboard figures (docs/reports.md, "Stored figures"): the dashboard and its tables read every report of a
+# set of filters computed at most this many seconds ago (0: always live); beat recomputes the whole company's and
+# the recently opened ones before they age out.
+REPORTS_SNAPSHOT_SECONDS = env_int("REPORTS_SNAPSHOT_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["reports-refresh-snapshots"] = {
+    "task": "reports.refresh_snapshots",
+    "schedule": max(60.0, REPORTS_SNAPSHOT_SECONDS * 0.8),
+}
+
 # Policy preview (docs/policies.md): a draft covering at most this many open cases is previewed inside the request;
 # more runs as a background job with a progress bar.
 CASES_PREVIEW_INLINE_CASES = env_int("CASES_PREVIEW_INLINE_CASES", 2_000)
@@ -429,3 +439,11 @@ CELERY_BEAT_SCHEDULE["reminders-sweep"] = {
 # Customer insights (docs/insights.md): an insight counts as answered in time when a verified response is linked to
 # it within this many days of its arrival in the unit's inbox (the monitor report and the dashboard).
 INSIGHTS_RESPONSE_DAYS = env_int("INSIGHTS_RESPONSE_DAYS", 14)
+# The weekly customer-insight digest of each unit (apps/insights/digest.py): planned hourly, written once per unit,
+# recipient and ISO week (unique reminder keys), sent in each recipient's sending hours by the reminder sender.
+INSIGHTS_DIGEST_PLAN_EVERY = env_int("INSIGHTS_DIGEST_PLAN_EVERY", 3600)
+CELERY_BEAT_SCHEDULE["insights-plan-digests"] = {
+    "task": "insights.plan_digests",
+    "schedule": float(INSIGHTS_DIGEST_PLAN_EVERY),
+    "options": {"expires": float(INSIGHTS_DIGEST_PLAN_EVERY)},
+}

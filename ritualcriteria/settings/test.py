@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .env import env_str
+from .env import env_int, env_str
 
 DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY", "test-only-secret-key-not-for-production")
@@ -19,6 +19,8 @@ STORAGES = {
 if not REDIS_URL:  # noqa: F405
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STATIC_ROOT = tempfile.mkdtemp(prefix="rc-test-static-")
+# Reports compute live in tests (the cache outlives a test's data); tests of stored figures turn them on.
+REPORTS_SNAPSHOT_SECONDS = env_int("REPORTS_SNAPSHOT_SECONDS", 0)
 
 if not REDIS_URL:  # noqa: F405
     # A broker folder per test session: runs in the same checkout (or `make run`) must not take each other's tasks.

@@ -42,6 +42,7 @@ from apps.policies.models import RitualType
 from apps.policies.services import policy_create, policy_version_create, policy_version_publish, requirement_add
 from tests.factories.cases import CycleFactory
 from tests.factories.evidence import EvidenceFactory, category
+from tests.factories.insights import InsightRouteFactory
 from tests.factories.org import EmployeeFactory, OrgUnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +84,10 @@ def company(db):
         ("outcome_cap", {"max": 1}),
         ("attestation", {"role": "manager"}),
     ])  # fmt: skip
-    _publish(promotion, desk, [("internal_customer", {"count": 1, "within_days": 30})])
+    _publish(promotion, desk, [
+        ("internal_customer", {"count": 1, "within_days": 30}),
+        ("responds_to_insights", {"count": 1, "within_days": 30}),
+    ])  # fmt: skip
     hiring = RitualType.objects.get(code="hiring")
     _publish(hiring, None, [("min_evidence", {"count": 2, "within_days": 25})])
     return {
@@ -94,6 +98,8 @@ def company(db):
         "hr_b": hr_b,
         "promotion": CycleFactory(ritual_type=promotion, name="Promotions"),
         "hiring": CycleFactory(ritual_type=hiring, name="Hiring"),
+        # One customer insight in each unit's inbox, for evidence that responds to it.
+        "routes": [InsightRouteFactory(unit=unit) for unit in (hotel, desk, back)],
     }
 
 
@@ -152,6 +158,8 @@ class World:
             metric_kind="outcome" if code == "outcome_score" else "",
             baseline=40 if code == "outcome_score" else None,
             result=60 if code == "outcome_score" else None,
+            # Every third item answers an insight, of the owner's unit or another's, so responses come and go.
+            responds_to=pick(c["routes"], i) if age % 3 == 0 else None,
             **(extra if internal else {}),
         )
         if outcome == "verify":

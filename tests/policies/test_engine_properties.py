@@ -25,7 +25,7 @@ UNITS = (None, 1, 2)
 WINDOWS = (None, 1, 7, 30, 365)
 EDGE_AGES = (-1, 0, 1, 2, 6, 7, 8, 29, 30, 31, 364, 365, 366)
 STATUSES = ("verified",) * 5 + ("submitted", "draft", "changes_requested", "rejected")
-COUNT_KINDS = ("min_evidence", "metric_improvement", "customer_voice", "internal_customer")
+COUNT_KINDS = ("min_evidence", "metric_improvement", "customer_voice", "internal_customer", "responds_to_insights")
 
 # No deadline and no too_slow check: CI shares two cores with other suites, and a slow example is not a bug.
 PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -79,6 +79,7 @@ def fact_fields(draw: st.DrawFn) -> dict[str, Any]:
         "quote": quote,
         "source_type": source_type,
         "source_reference": source_reference,
+        "insight_unit_id": draw(st.sampled_from(UNITS)),
         **draw(metric_fields()),
     }
 
@@ -182,6 +183,8 @@ def reference_qualifies(f: EvidenceFact, spec: RequirementSpec, unit: int | None
         return bool(f.quote.strip() and f.source_type.strip() and f.source_reference.strip())
     if spec.kind == "internal_customer":
         return f.customer_type == "internal" and f.internal_customer_unit_id not in (None, unit)
+    if spec.kind == "responds_to_insights":
+        return f.insight_unit_id is not None and f.insight_unit_id == unit
     return spec.kind == "distinct_categories"
 
 

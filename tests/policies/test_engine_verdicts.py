@@ -30,7 +30,7 @@ def as_row(fact: EvidenceFact) -> StreamFact:
     return StreamFact(
         1, fact.id, fact.category_code, fact.is_outcome, fact.status, fact.impact_date, fact.customer_type,
         fact.internal_customer_unit_id, fact.touchpoint_code, fact.quote, fact.source_type, fact.source_reference,
-        fact.metric_kind, fact.baseline, fact.result, fact.direction,
+        fact.metric_kind, fact.baseline, fact.result, fact.direction, fact.insight_unit_id,
     )  # fmt: skip
 
 

@@ -150,7 +150,7 @@ def test_unknown_kind_lists_every_valid_kind() -> None:
     assert errors == {
         "kind": [
             "Unknown requirement kind 'x'. Choose one of: min_evidence, metric_improvement, "
-            "distinct_categories, customer_voice, internal_customer, outcome_cap, attestation."
+            "distinct_categories, customer_voice, internal_customer, outcome_cap, attestation, responds_to_insights."
         ]
     }
 

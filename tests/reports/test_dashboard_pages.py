@@ -86,7 +86,7 @@ def test_every_chart_links_to_its_table_with_the_filters(company, client_for):
     links = see_table_links(html)
     assert [link.split("?")[0] for link in links] == [
         reverse("reports:table", args=[slug])
-        for slug in ("rituals", "layers", "units", "cycles", "evidence", "silent-units", "blocking")
+        for slug in ("rituals", "layers", "units", "cycles", "evidence", "silent-units", "insights", "blocking")
     ]
     for link in links:
         assert link.endswith("?ritual=promotion&unit=finance&from=2026-01-01&to=2026-12-31")

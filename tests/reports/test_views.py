@@ -77,9 +77,17 @@ def test_leadership_never_sees_evidence_text(company, client_for):
 def test_the_charts_are_inline_svg_with_their_figures_and_no_external_resource(company, client_for):
     html = client_for(company.users["leader"]).get(reverse("reports:dashboard")).content.decode()
 
-    assert html.count('class="chart-svg"') == 6  # the six charts (the bell in the top bar is an icon)
+    assert html.count('class="chart-svg"') == 7  # the seven charts (the bell in the top bar is an icon)
     assert "<img" not in html and '<script src="http' not in html
-    for chart in ("chart-rituals", "chart-layers", "chart-units", "chart-trend", "chart-mix", "chart-taking-part"):
+    for chart in (
+        "chart-rituals",
+        "chart-layers",
+        "chart-units",
+        "chart-trend",
+        "chart-mix",
+        "chart-taking-part",
+        "chart-insights",
+    ):
         assert f'data-chart="{chart}"' in html
     assert "Front desk: 50% (1 of 2)" in html  # the unit chart's bar
     assert "Promotions H1: 50%" in html  # the trend's bar

@@ -32,6 +32,7 @@ from apps.evidence.models import Attachment
 from apps.reports.models import ExportJob
 from tests.factories.cases import ApprovalRouteFactory, DelegationFactory, PolicyExceptionFactory
 from tests.factories.evidence import AttachmentFactory
+from tests.factories.insights import InsightRouteFactory, RoutingRuleFactory
 from tests.factories.org import JourneyStageFactory, TouchpointFactory, UserFactory
 from tests.factories.privacy import LegalHoldFactory
 from tests.factories.reminders import ReminderFactory, ReminderPreferenceFactory
@@ -187,6 +188,63 @@ MATRIX: dict[str, tuple] = {
     "privacy_api:employee-export": row(
         "GET", "/api/privacy/employees/{employee}/export/", 401, 403, 403, 403, 403, 403, 200
     ),
+    "reports_api:insights": row("GET", "/api/reports/insights/", 401, 403, 403, 403, 200, 200, 200),
+    # ------------------------------------------------------------------ customer insights
+    # Ingest: holders of insights.add_insight (a source system's service user; the HR admin here). An empty batch is
+    # refused input (400), nothing written. Reading every insight: HR and Leadership.
+    "insights_api:insight-ingest": row("POST", "/api/insights/ingest/", 401, 403, 403, 403, 403, 403, 400),
+    "insights_api:insight-list": row("GET", "/api/insights/", 401, 403, 403, 403, 200, 200, 200),
+    "insights_api:insight-detail": row("GET", "/api/insights/{insight}/", 401, 403, 403, 403, 200, 200, 200),
+    # A unit's inbox ({route}: an insight routed to Dana's unit): its members, managers above them and HR read it;
+    # others get 404. Taking, responding and raising need an employee record (HR, Leadership and the HR admin have
+    # none in this cast: 403).
+    "portal:inbox": row("GET", "/me/inbox/", 302, 200, 200, 200, 200, 200, 200),
+    "portal:inbox-route": row("GET", "/me/inbox/{route}/", 302, 200, 200, 404, 200, 404, 200),
+    "portal:inbox-take": row("POST", "/me/inbox/{route}/take/", 302, 302, 302, 404, 403, 404, 403),
+    "portal:inbox-release": row("POST", "/me/inbox/{route}/release/", 302, 302, 302, 404, 302, 404, 302),
+    "portal:inbox-respond": row("POST", "/me/inbox/{route}/respond/", 302, 302, 302, 404, 403, 404, 403),
+    "portal:inbox-no-action": row("GET", "/me/inbox/{route}/no-action/", 302, 200, 200, 404, 200, 404, 200),
+    "portal:inbox-reopen": row("POST", "/me/inbox/{route}/reopen/", 302, 403, 302, 404, 302, 404, 302),
+    "portal:insight-raise": row("GET", "/me/insights/raise/", 302, 200, 200, 200, 200, 200, 200),
+    "insights_inbox_api:inbox": row("GET", "/api/insights/inbox/", 401, 200, 200, 200, 200, 200, 200),
+    "insights_inbox_api:route-detail": row("GET", "/api/insights/routes/{route}/", 401, 200, 200, 404, 200, 404, 200),
+    "insights_inbox_api:route-take": row(
+        "POST", "/api/insights/routes/{route}/take/", 401, 200, 200, 404, 403, 404, 403
+    ),
+    "insights_inbox_api:route-release": row(
+        "POST", "/api/insights/routes/{route}/release/", 401, 409, 409, 404, 409, 404, 409
+    ),
+    "insights_inbox_api:route-no-action": row(
+        "POST",
+        "/api/insights/routes/{route}/no-action/",
+        401,
+        200,
+        200,
+        404,
+        403,
+        404,
+        403,
+        body={"reason": "The vendor owns it, passed on."},
+    ),
+    "insights_inbox_api:route-reopen": row(
+        "POST", "/api/insights/routes/{route}/reopen/", 401, 403, 409, 404, 409, 404, 409
+    ),
+    "insights_inbox_api:route-respond": row(
+        "POST", "/api/insights/routes/{route}/respond/", 401, 201, 201, 404, 403, 404, 403
+    ),
+    # Raising an insight about the CX unit: the CX reviewer belongs to it (one's own unit is refused input, 400).
+    "insights_inbox_api:raise": row(
+        "POST",
+        "/api/insights/raise/",
+        401,
+        201,
+        201,
+        400,
+        403,
+        403,
+        403,
+        body={"to_unit": "cx", "text": "Your hand-offs lack the contract number."},
+    ),
     "reports:dashboard": row("GET", "/reports/", 302, 403, 403, 403, 200, 200, 200),
     "reports:export": row("POST", "/reports/export/compliance.csv", 302, 403, 403, 403, 200, 200, 200),
     "reports:job-status": row("GET", "/reports/jobs/{export}/", 302, 403, 403, 403, 200, 404, 200),
@@ -208,6 +266,7 @@ MATRIX: dict[str, tuple] = {
         "GET", "/admin/audit/auditevent/checkpoint/", 302, 302, 302, 302, 302, 302, 302
     ),
     "admin:org_orgunit_import": row("GET", "/admin/org/orgunit/import/", 302, 302, 302, 302, 302, 302, 200),
+    "admin:insights_insight_import": row("GET", "/admin/insights/insight/import/", 302, 302, 302, 302, 302, 302, 200),
     "admin:org_employee_import": row("GET", "/admin/org/employee/import/", 302, 302, 302, 302, 302, 302, 200),
     "admin:policies_policy_inventory": row(
         "GET", "/admin/policies/policy/inventory/", 302, 302, 302, 302, 302, 302, 200
@@ -356,6 +415,7 @@ def world(cast) -> World:
     exception = PolicyExceptionFactory(case=cast.case, requested_by=cast.users["manager"])
     exception.waived_requirements.set(cast.case.pinned_versions.first().requirements.all())
     export = ExportJobFactory(requested_by=cast.users["superuser"])
+    route = InsightRouteFactory(unit=cast.users["employee"].employee.org_unit)
     values = {
         "draft": cast.draft.pk,
         "submitted": cast.submitted.pk,
@@ -368,6 +428,8 @@ def world(cast) -> World:
         "app_label": "evidence",
         "user": cast.users["employee"].pk,
         "employee": cast.users["employee"].employee.pk,
+        "route": route.pk,
+        "insight": route.insight_id,
     }
     clients = {role: cast.client(role) for role in ROLES}
     assert Attachment.objects.exists() and PolicyException.objects.exists() and ExportJob.objects.exists()
@@ -432,6 +494,7 @@ def one_of(model: type) -> object:
         "reminders.reminder": ReminderFactory,
         "reminders.reminderpreference": ReminderPreferenceFactory,
         "privacy.legalhold": LegalHoldFactory,
+        "insights.routingrule": RoutingRuleFactory,
     }
     maker = makers.get(model._meta.label_lower)
     assert maker is not None, f"no {model._meta.label} to open in the admin: add a maker to one_of()"

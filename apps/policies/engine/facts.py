@@ -36,6 +36,8 @@ class EvidenceFact:
     baseline: float | None = None
     result: float | None = None
     direction: str | None = None
+    # The unit whose inbox held the customer insight this item responds to (None: not a response).
+    insight_unit_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,8 @@ class Fact(Protocol):
     def result(self) -> float | None: ...
     @property
     def direction(self) -> str | None: ...
+    @property
+    def insight_unit_id(self) -> int | None: ...
 
 
 _by_id = attrgetter("id")

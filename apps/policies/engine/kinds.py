@@ -115,6 +115,19 @@ def _internal_explain(window: Sequence[Fact], unit: int | None) -> list[str]:
     return notes
 
 
+def _insight_pick(items: Sequence[Fact], unit: int | None) -> list[Fact]:
+    # Only insights of the subject's own unit count: answering another group's customers is that group's work.
+    return [f for f in items if f.insight_unit_id is not None and f.insight_unit_id == unit]
+
+
+def _insight_explain(window: Sequence[Fact], unit: int | None) -> list[str]:
+    elsewhere = sum(1 for f in window if f.insight_unit_id is not None and f.insight_unit_id != unit)
+    if elsewhere:
+        what = _plural(elsewhere, "response answers", "responses answer")
+        return [f"{what} insights sent to another group"]
+    return []
+
+
 def _compile_rule(spec: RequirementSpec, names: Mapping[str, str] | None) -> _Rule | None:
     try:
         kind = RequirementKind(spec.kind)
@@ -132,4 +145,6 @@ def _compile_rule(spec: RequirementSpec, names: Mapping[str, str] | None) -> _Ru
         return _CountRule(spec, kind, _voice_pick, _voice_explain, names)
     if kind is RequirementKind.INTERNAL_CUSTOMER:
         return _CountRule(spec, kind, _internal_pick, _internal_explain, names)
+    if kind is RequirementKind.RESPONDS_TO_INSIGHTS:
+        return _CountRule(spec, kind, _insight_pick, _insight_explain, names)
     return _AttestationRule(spec, kind, names)

@@ -22,6 +22,7 @@ class RequirementKind(StrEnum):
     INTERNAL_CUSTOMER = "internal_customer"
     OUTCOME_CAP = "outcome_cap"
     ATTESTATION = "attestation"
+    RESPONDS_TO_INSIGHTS = "responds_to_insights"
 
 
 # Modifiers change how other requirements count; they are never unmet themselves.
@@ -32,6 +33,7 @@ COUNT_KINDS: Final[frozenset[RequirementKind]] = frozenset(
         RequirementKind.METRIC_IMPROVEMENT,
         RequirementKind.CUSTOMER_VOICE,
         RequirementKind.INTERNAL_CUSTOMER,
+        RequirementKind.RESPONDS_TO_INSIGHTS,
     }
 )
 
@@ -55,6 +57,7 @@ KIND_LABELS: Final[dict[RequirementKind, str]] = {
     RequirementKind.INTERNAL_CUSTOMER: "Internal customers in other units",
     RequirementKind.OUTCOME_CAP: "Cap on survey-score evidence",
     RequirementKind.ATTESTATION: "Attestation by a role",
+    RequirementKind.RESPONDS_TO_INSIGHTS: "Responses to customer insights",
 }
 KIND_CHOICES: Final[list[tuple[str, str]]] = [(kind.value, label) for kind, label in KIND_LABELS.items()]
 
@@ -99,6 +102,13 @@ KIND_HELP: Final[dict[RequirementKind, str]] = {
     RequirementKind.ATTESTATION: (
         "Met when the case carries an attestation by the named role: manager, hr, leadership or "
         'skip_level_manager. Example: {"role": "manager"} = "the manager has attested to the evidence".'
+    ),
+    RequirementKind.RESPONDS_TO_INSIGHTS: (
+        "At least N verified evidence items that respond to a customer insight routed to the person's own "
+        "group (created from the group's insight inbox), with an impact date inside the window. Responses to "
+        "insights of other groups do not count, so the group's customers are the ones answered. "
+        'Example: {"count": 2, "within_days": 90} = "at least 2 verified responses to customer insights sent '
+        "to the person's group, from the last 90 days\"."
     ),
 }
 
@@ -238,6 +248,7 @@ _SCHEMAS: Final[dict[RequirementKind, dict[str, _Field]]] = {
     RequirementKind.INTERNAL_CUSTOMER: {"count": _REQUIRED_COUNT, "within_days": _WINDOW},
     RequirementKind.OUTCOME_CAP: {"max": _Field(_cap_max, required=True)},
     RequirementKind.ATTESTATION: {"role": _Field(_one_of(ATTESTATION_ROLES), required=True)},
+    RequirementKind.RESPONDS_TO_INSIGHTS: {"count": _REQUIRED_COUNT, "within_days": _WINDOW},
 }
 
 
@@ -351,6 +362,10 @@ def requirement_phrase(
         if plural:
             return f"verified items for internal customers in other units{window}"
         return f"verified item for an internal customer in another unit{window}"
+    if parsed is RequirementKind.RESPONDS_TO_INSIGHTS:
+        days = params.get("within_days")
+        since = "" if days is None else (", from the last day" if days == 1 else f", from the last {days} days")
+        return f"verified response{s} to customer insights sent to the person's group{since}"
     if parsed is RequirementKind.OUTCOME_CAP:
         return f"survey-score item{s}"
     return f"attestation{s}"
@@ -369,6 +384,9 @@ def describe(kind: str, params: Mapping[str, Any], *, category_names: Mapping[st
         role = params.get("role", "")
         return f"Attestation by {ROLE_LABELS.get(role, role)}"
     count = params["count"]
+    if parsed is RequirementKind.RESPONDS_TO_INSIGHTS:
+        # Read by HR deciding whether a group answered its customers: "at least" says more can be done.
+        return f"At least {count} {requirement_phrase(parsed, params, plural=count != 1)}"
     return f"{count} {requirement_phrase(parsed, params, plural=count != 1, category_names=category_names)}"
 
 

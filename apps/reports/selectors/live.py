@@ -57,6 +57,7 @@ class StreamFact(NamedTuple):
     baseline: float | None
     result: float | None
     direction: str | None
+    insight_unit_id: int | None = None
 
 
 _as_fact = partial(tuple.__new__, StreamFact)
@@ -83,6 +84,7 @@ def fact_columns(prefix: str) -> tuple[Any, ...]:
         AsFloat(F(f"{prefix}baseline")),
         AsFloat(F(f"{prefix}result")),
         NullIf(F(f"{prefix}direction"), Value("")),
+        F(f"{prefix}responds_to__unit_id"),
     )
 
 

@@ -19,14 +19,15 @@ from ..charts import (
     compliance_by_ritual_chart,
     compliance_by_unit_chart,
     evidence_mix_chart,
+    insights_answered_chart,
     taking_part_chart,
     trend_chart,
 )
 from ..constants import ExportFormat
 from ..filters import filters_from_query
 from ..models import ExportJob
-from ..selectors import reports_get
 from ..selectors.stats import rate
+from ..snapshots import stored_reports
 from .common import filter_pairs, reports_required
 from .exports import job_json
 from .tables import DRILL_DOWNS, DrillDown, ritual_rows
@@ -53,12 +54,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     if filters is None:
         return render(request, "reports/dashboard.html", context, status=400)
-    reports = reports_get(filters=filters, today=timezone.localdate())
+    reports = stored_reports(filters=filters, today=timezone.localdate(), refresh=request.GET.get("refresh") == "1")
     pairs = filter_pairs(filters, form)
     mix = {row.key: row for row in reports.evidence_mix.metrics}
     boundary = reports.boundary
     context.update(
         reports=reports,
+        snapshot=reports,
+        refresh_url=_with_query(reverse("reports:dashboard"), [*filter_pairs(filters, form), ("refresh", "1")]),
         filters=filters,
         filter_pairs=pairs,
         # Template names cannot hold a hyphen: review-queue is links.review_queue.
@@ -71,6 +74,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "silent": len(boundary.silent),
             "units": len(boundary.units),
             "silent_share": rate(len(boundary.silent), len(boundary.units)),
+            "insights": reports.insights.total,
+            "insights_unanswered": len(reports.insights.unanswered),
         },
         blocking=reports.unmet[:BLOCKING_ON_FIRST_SCREEN],
         charts={
@@ -80,6 +85,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "layers": compliance_by_layer_chart(reports.compliance),
             "mix": evidence_mix_chart(reports.evidence_mix),
             "taking_part": taking_part_chart(boundary),
+            "insights": insights_answered_chart(reports.insights),
         },
     )
     return render(request, "reports/dashboard.html", context)
@@ -115,7 +121,7 @@ def table(request: HttpRequest, slug: str) -> HttpResponse:
     if filters is None or "sort_error" in context:
         return render(request, "reports/table.html", context, status=400)
     pairs = filter_pairs(filters, form)
-    reports = reports_get(filters=filters, today=timezone.localdate())
+    reports = stored_reports(filters=filters, today=timezone.localdate())
     rows = spec.rows(reports)
     if sort:
         rows = _sorted_rows(spec, rows, sort)
@@ -124,6 +130,7 @@ def table(request: HttpRequest, slug: str) -> HttpResponse:
     here = reverse("reports:table", args=[slug])
     sort_pairs = [*pairs, ("sort", sort)] if sort else pairs
     context.update(
+        snapshot=reports,
         filter_pairs=pairs,
         page=page,
         total=len(rows),

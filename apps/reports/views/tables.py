@@ -242,6 +242,27 @@ DRILL_DOWNS: dict[str, DrillDown] = {
             empty="No case is judged by a requirement for these filters.",
         ),
         DrillDown(
+            slug="insights",
+            title="Customer insights: responses by unit",
+            hint="Insights routed to each unit's own inbox in the period (by the day they arrived), those answered "
+            "by verified evidence, and those answered within the response window (calendar days from arrival to "
+            "the verification of the first response). Units with insights but no response at all say so. Cycle "
+            "and ritual filters do not apply: insights belong to no case.",
+            kind=ReportKind.INSIGHTS,
+            rows=lambda reports: reports.insights.units,
+            columns=(
+                Column("unit", "Unit", lambda row: row.name),
+                Column("layer", "Customer layer", lambda row: row.customer_layer, numeric=True),
+                Column("received", "Insights received", lambda row: row.figures.received, numeric=True),
+                Column("responded", "Responded", lambda row: row.figures.responded, numeric=True),
+                Column("in-time", "Responded in time", lambda row: row.figures.in_time, numeric=True),
+                Column("share", "Share in time", lambda row: row.figures.share_in_time, pct, numeric=True),
+                Column("median", "Median days to response", lambda row: row.figures.median_days, number, numeric=True),
+                Column("unanswered", "No response at all", lambda row: row.unanswered, yes_no),
+            ),
+            empty="No insight reached any unit for these filters. Widen the dates or choose another unit.",
+        ),
+        DrillDown(
             slug="inventory",
             title="Requirements inventory: what groups add",
             hint="Requirements groups added on top of the baseline, in force on the end date (today without one). "
