@@ -1,5 +1,5 @@
 """Browser test: a survey tool sends an insight through the API, it appears in Billing's inbox, a member responds with
-evidence and submits it, her manager verifies it, and the insight shows "Responded".
+evidence and submits it, her manager verifies it, the insight shows "Responded" and a leader's report counts it.
 
 Same set-up as tests/e2e/test_evidence_flow.py (Debian's Chromium, DJANGO_ALLOW_ASYNC_UNSAFE for this test only; see
 that module's docstring for why).
@@ -17,6 +17,7 @@ from django.contrib.auth.models import Permission
 from django.db import connections
 from rest_framework.authtoken.models import Token
 
+from apps.common.roles import Role, ensure_role_groups
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.models import Evidence
 from apps.insights.constants import InboxStatus
@@ -46,6 +47,7 @@ def people(transactional_db: Any) -> dict[str, Any]:
         full_name="Lena Lead", org_unit=OrgUnitFactory(name="Finance"), user=UserFactory(username="lead")
     )
     bea = EmployeeFactory(full_name="Bea Biller", org_unit=billing, manager=lead, user=UserFactory(username="bea"))
+    UserFactory(username="leader").groups.add(ensure_role_groups()[Role.LEADERSHIP])
     tool = UserFactory(username="survey-tool")
     tool.user_permissions.add(Permission.objects.get(codename="add_insight", content_type__app_label="insights"))
     return {"bea": bea, "token": Token.objects.create(user=tool).key}
@@ -131,3 +133,15 @@ def test_an_insight_sent_by_api_is_answered_with_evidence_and_shows_responded(pa
     route = InsightRoute.objects.get(insight__source_id="R-1001")
     assert route.status == InboxStatus.RESPONDED
     assert Evidence.objects.get(responds_to=route).status == EvidenceStatus.VERIFIED
+
+    # A leader follows the dashboard's insights chart to its table: Billing received one and answered it in time.
+    sign_out(page)
+    sign_in(page, "leader")
+    page.goto("/reports/")
+    page.get_by_role("link", name="See the table: customer insights by unit").click()
+    expect(page.get_by_role("heading", name="Customer insights: responses by unit")).to_be_visible()
+    billing = page.get_by_role("row", name=re.compile("^Billing"))
+    expect(billing.locator("td").nth(1)).to_have_text("1")  # received
+    expect(billing.locator("td").nth(2)).to_have_text("1")  # responded
+    expect(billing.locator("td").nth(3)).to_have_text("1")  # in time
+    expect(billing.locator("td").nth(4)).to_have_text("100%")
