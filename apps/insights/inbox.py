@@ -175,11 +175,14 @@ def inbox_reopen(*, route: InsightRoute, by: User) -> InsightRoute:
     return route
 
 
-def _response_category() -> EvidenceCategory:
-    category = (
-        EvidenceCategory.objects.active().filter(code=RESPONSE_CATEGORY_CODE).first()
-        or EvidenceCategory.objects.active().filter(kind=RESPONSE_CATEGORY_KIND).order_by("id").first()
-        or EvidenceCategory.objects.active().order_by("id").first()
+def _response_category(*, outcome: bool = False) -> EvidenceCategory:
+    """A customer story; for a score without words, an outcome-score category (a score is outcome data, and the
+    policies' outcome caps apply to it)."""
+    active = EvidenceCategory.objects.active()
+    category = (active.filter(is_outcome=True).order_by("id").first() if outcome else None) or (
+        active.filter(code=RESPONSE_CATEGORY_CODE).first()
+        or active.filter(kind=RESPONSE_CATEGORY_KIND).order_by("id").first()
+        or active.order_by("id").first()
     )
     if category is None:
         raise ValidationError("HR has no active evidence category yet; ask them to add one.")
@@ -200,7 +203,9 @@ def response_data(insight: Insight) -> dict[str, Any]:
     """The draft's fields from the insight: the customer's words (Listen), where they said it, whose customer."""
     internal = insight.customer_type == CustomerType.INTERNAL and insight.from_unit_id is not None
     return {
-        "category": _response_category(),
+        # A score without words is outcome data, not an operational KPI: the draft starts as an outcome score (the
+        # owner adds the scores before and after, or turns it into a story).
+        "category": _response_category(outcome=insight.is_score_only),
         "title": response_title(insight),
         "customer_quote": insight.text.strip(),
         "source_type": SOURCE_TYPE_OF_CHANNEL.get(insight.channel, SourceType.OTHER),

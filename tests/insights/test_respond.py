@@ -104,13 +104,21 @@ def test_an_internal_customers_insight_becomes_evidence_for_that_group(people: P
     assert (evidence.customer_type, evidence.internal_customer_unit) == (CustomerType.INTERNAL, people.support)
 
 
-def test_a_score_only_insight_can_be_responded_to(people: People) -> None:
+def test_a_score_only_insight_is_answered_as_outcome_data_not_an_operational_kpi(people: People) -> None:
     route = routed(people.billing, text="", score=2)
 
     evidence = inbox_respond(route=route, by=people.bea)
 
     assert evidence.customer_quote == ""
     assert "score of 2" in evidence.title
+    assert evidence.category.is_outcome  # outcome caps of the policies apply to it
+
+
+def test_an_insight_with_words_is_answered_as_a_customer_story(people: People) -> None:
+    evidence = inbox_respond(route=routed(people.billing, score=2), by=people.bea)
+
+    assert evidence.category.code == "customer_story"
+    assert not evidence.category.is_outcome
 
 
 def test_responding_puts_the_responder_on_it(people: People) -> None:
