@@ -73,6 +73,8 @@ def export_estimate(*, kind: str, export_format: str, filters: ReportFilters, tr
         compute += open_cases * PER_OPEN_CASE
     if kind in (ReportKind.BOUNDARY, ReportKind.SUMMARY):
         rows += units + layers  # at worst every unit is without evidence
+    if kind in (ReportKind.INSIGHTS, ReportKind.SUMMARY):
+        rows += units + layers  # at worst every unit received insights (one aggregate query computes them)
     if kind in EVIDENCE_KINDS:
         compute += evidence * PER_EVIDENCE
     return ExportEstimate(rows=rows, work=rows * ROW_WEIGHT.get(export_format, 1.0) + compute)

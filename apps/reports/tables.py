@@ -274,17 +274,14 @@ BUILDERS: dict[str, Callable[[Reports], list[Section]]] = {
     ReportKind.BOUNDARY: boundary_sections,
     ReportKind.INVENTORY: inventory_sections,
     ReportKind.UNMET: unmet_sections,
+    ReportKind.INSIGHTS: insight_sections,
 }
-# Reports with their own download that the all-in-one summary leaves out (it predates them).
-OWN_BUILDERS: dict[str, Callable[[Reports], list[Section]]] = {ReportKind.INSIGHTS: insight_sections}
 
 
 def report_sections(kind: str, reports: Reports) -> list[Section]:
     """The sections of one report, or of every report for SUMMARY."""
     if kind == ReportKind.SUMMARY:
         return [section for builder in BUILDERS.values() for section in builder(reports)]
-    if kind in OWN_BUILDERS:
-        return OWN_BUILDERS[kind](reports)
     return BUILDERS[kind](reports)
 
 

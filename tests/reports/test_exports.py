@@ -118,7 +118,8 @@ def test_the_summary_workbook_has_a_sheet_per_section(company, client_for):
         "Compliance by cycle", "Compliance by unit", "Compliance by layer", "Compliance by cycle and unit",
         "Compliance by cycle and layer", "Evidence by category", "Evidence by metric", "Evidence by customer",
         "Gaming flags", "Review health", "Review queue by reviewer", "Turnaround by reviewer", "Boundary by layer",
-        "Units without evidence", "Requirements inventory", "Unmet requirements",
+        "Units without evidence", "Requirements inventory", "Unmet requirements", "Insights by unit",
+        "Insights by layer",
     ]  # fmt: skip
     units = sheets["Compliance by unit"].values
     assert units[1][:4] == ["Acme", "0", "0", "7"]
