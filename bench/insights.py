@@ -9,7 +9,8 @@ touchpoint and on every stage (or reuses them with --keep), and a source system'
 `insights.add_insight`. Then it sends N insights (default 100,000) to `POST /api/insights/ingest/` in batches of 1,000
 with Django's test `Client` (token authentication, the CI settings), each row reaching two or three units (a
 touchpoint rule, a stage rule, one in ten also naming a unit). Each batch's statements are counted
-(`CaptureQueriesContext`): the first and the last batch must match. Every tenth batch is followed by the reference:
+(`CaptureQueriesContext`): they must not grow with the batches (max − min ≤ 1: the score-phrase list is re-checked
+by the clock, at most every 30 s, one statement). Every tenth batch is followed by the reference:
 the same number of rows inserted with a plain `bulk_create` (no checks, routing or audit events) in a transaction
 rolled back, so both share the machine's noise. A --keep run sends its insights under a new source system name, so
 the database grows by N per run.
@@ -18,7 +19,7 @@ Then a third of the inbox rows are marked responded (1, 5 or 20 days after routi
 (`apps.reports.selectors.insights.insight_monitor`, the whole company, no filter) is timed: median of 5 after a
 warm-up, with its statement count.
 
-Targets (issue 22): statements per batch flat (first = last); the report under 1 s. The last line is the verdict.
+Targets (issue 22): statements per batch flat (max − min ≤ 1); the report under 1 s. The last line is the verdict.
 """
 
 from __future__ import annotations
@@ -134,13 +135,16 @@ def main() -> None:
     report_ms, report_statements = _report()
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
-    flat = statements[0] == statements[-1]
+    # Flat: the same statements for the hundredth batch as for the first, give or take the one statement that comes
+    # and goes by the clock (the score-phrase list is re-checked at most every RECHECK_SECONDS).
+    flat = max(statements) - min(statements) <= 1
     report_ok = report_ms is not None and report_ms < TARGET_REPORT_SECONDS * 1000
     met = flat and report_ok and total >= TARGET_INSIGHTS and OrgUnit.objects.count() >= UNITS
     report = f"report {report_ms:.0f} ms ({report_statements} stmts)" if report_ms is not None else "report n/a"
     print(
         f"insights: ingest {rate:,.0f}/s ({rate / reference_rate:.2f}× reference), queries per batch "
-        f"{statements[0]}→{statements[-1]}, {report} (target flat queries, report < 1 s) {'met' if met else 'missed'}"
+        f"{statements[0]}→{statements[-1]} (min {min(statements)}, max {max(statements)}), {report} "
+        f"(target flat queries: max - min <= 1; report < 1 s) {'met' if met else 'missed'}"
     )
 
 
