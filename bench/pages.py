@@ -71,6 +71,10 @@ from apps.reports.snapshots import snapshots_refresh  # noqa: E402
 from apps.reports.views.tables import DRILL_DOWNS  # noqa: E402
 
 TARGET_EMPLOYEES = 100_000
+# The issue's company has about 130,000 open cases; the demo seed opens a few thousand, so the bench adds a promotion
+# cycle with a case for every active employee (once; --keep reuses it).
+TARGET_OPEN_CASES = 100_000
+OPEN_CHUNK = 10_000
 TARGET_RATIO = 10.0
 TARGET_PEAK_MB = 300.0
 DRAFT_NOTE = "bench/pages: the promotion baseline plus one sourced customer quote"
@@ -114,6 +118,8 @@ def main() -> None:
             print(f"seed: {Employee.objects.count():,} employees in {time.perf_counter() - started:.1f} s")
         else:
             print(f"seed: reused ({Employee.objects.count():,} employees)")
+        if Case.objects.open().count() < TARGET_OPEN_CASES:
+            _open_company_cycle()
         print(
             f"data: {Evidence.objects.count():,} evidence items, {Case.objects.count():,} cases "
             f"({Case.objects.open().count():,} open)"
@@ -182,6 +188,34 @@ def main() -> None:
         f"(target <= {TARGET_RATIO:.0f}x), preview peak {preview['peak_mb']:.0f} MB, export peak "
         f"{exported['peak_mb']:.0f} MB (target < {TARGET_PEAK_MB:.0f} MB) {'met' if met else 'missed'}"
     )
+
+
+def _open_company_cycle() -> None:
+    """An open promotion cycle with a case for every active employee, opened 10,000 at a time (each batch its own
+    transaction, evaluated and stored as HR's opening would)."""
+    import datetime as dt
+
+    from django.db import transaction
+
+    from apps.cases.models import Cycle
+    from apps.cases.services import case_open_many
+    from apps.policies.models import RitualType
+
+    started = time.perf_counter()
+    today = timezone.localdate()
+    cycle = Cycle.objects.create(
+        ritual_type=RitualType.objects.get(code="promotion"),
+        name=f"Bench pages: the whole company {time.strftime('%Y%m%d-%H%M%S')}",
+        opens_on=today - dt.timedelta(days=10),
+        evidence_deadline=today + dt.timedelta(days=30),
+        decision_deadline=today + dt.timedelta(days=60),
+    )
+    people = list(Employee.objects.active().order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(people), OPEN_CHUNK):
+        chunk = Employee.objects.filter(pk__in=people[start : start + OPEN_CHUNK])
+        with transaction.atomic():
+            case_open_many(cycle=cycle, subjects=[{"subject_employee": person} for person in chunk], today=today)
+    print(f"open: {len(people):,} cases of {cycle.name} in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 class Beat:
