@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 Receiver = Callable[[int, str], None]
 _receivers: list[Receiver] = []
-_in_transaction_receivers: list[tuple[Receiver, bool]] = []
+_in_transaction_receivers: list[tuple[Receiver, bool, frozenset[str] | None]] = []
 
 EVENTS = frozenset({"submitted", *(s.value for s in EvidenceStatus)})
 
@@ -37,18 +37,25 @@ def register(receiver: Receiver) -> Receiver:
 
 
 @overload
-def register_in_transaction(receiver: Receiver, *, savepoint: bool = True) -> Receiver: ...
+def register_in_transaction(
+    receiver: Receiver, *, savepoint: bool = True, events: frozenset[str] | None = None
+) -> Receiver: ...
 @overload
-def register_in_transaction(receiver: None = None, *, savepoint: bool = True) -> Callable[[Receiver], Receiver]: ...
-def register_in_transaction(receiver: Receiver | None = None, *, savepoint: bool = True) -> object:
+def register_in_transaction(
+    receiver: None = None, *, savepoint: bool = True, events: frozenset[str] | None = None
+) -> Callable[[Receiver], Receiver]: ...
+def register_in_transaction(
+    receiver: Receiver | None = None, *, savepoint: bool = True, events: frozenset[str] | None = None
+) -> object:
     """Decorator: call `receiver(evidence_id, event)` inside the transaction of each evidence event.
 
     `@register_in_transaction(savepoint=False)` runs it without a savepoint of its own: its failure then fails the
     change, so only for a single write that cannot fail on its own (no constraint but its primary key).
+    `events=frozenset({...})` calls it for those events only (the others pay no savepoint for it).
     """
 
     def add(function: Receiver) -> Receiver:
-        _in_transaction_receivers.append((function, savepoint))
+        _in_transaction_receivers.append((function, savepoint, events))
         return function
 
     return add if receiver is None else add(receiver)
@@ -56,7 +63,9 @@ def register_in_transaction(receiver: Receiver | None = None, *, savepoint: bool
 
 def evidence_event(*, evidence_id: int, event: str) -> None:
     """Announce an evidence event: in-transaction receivers now, the others once the transaction commits."""
-    for receiver, savepoint in list(_in_transaction_receivers):
+    for receiver, savepoint, events in list(_in_transaction_receivers):
+        if events is not None and event not in events:
+            continue
         if not savepoint:
             receiver(evidence_id, event)
             continue

@@ -12,7 +12,13 @@ from django.db.models import Q
 
 from apps.common.roles import is_cx_reviewer, is_hr
 from apps.org.models import Employee
-from apps.org.selectors import has_reports, is_in_manager_chain, reports_subtree_sql, self_and_reports_sql
+from apps.org.selectors import (
+    has_reports,
+    heads_whole_organisation,
+    is_in_manager_chain,
+    reports_subtree_sql,
+    self_and_reports_sql,
+)
 
 from .constants import EDITABLE_STATUSES, EvidenceStatus
 from .models import Evidence, EvidenceQuerySet
@@ -56,6 +62,9 @@ def evidence_visible_to(user: object, queryset: EvidenceQuerySet | None = None) 
     # Most people manage nobody: their items are simply their own.
     if not has_reports(employee.pk):
         return queryset.filter(owner_id=employee.pk)
+    # The head of the whole organisation: everyone is a report, so the draft rule alone decides (no subtree to walk).
+    if employee.manager_id is None and heads_whole_organisation(employee.pk):
+        return queryset.filter(Q(owner_id=employee.pk) | beyond_draft)
     # A manager: the owners they may see (themselves and their reports at any depth, one recursive subquery the
     # owner index joins to), then the draft rule on those few rows.
     mine_or_reports = queryset.filter(owner_id__in=self_and_reports_sql(employee.pk))
@@ -74,6 +83,8 @@ def review_queue_for(user: object, queryset: EvidenceQuerySet | None = None) -> 
         return queryset
     if employee is None:
         return queryset.none()
+    if employee.manager_id is None and heads_whole_organisation(employee.pk):
+        return queryset
     return queryset.filter(owner_id__in=reports_subtree_sql(employee.pk))
 
 

@@ -12,8 +12,8 @@ from apps.evidence.hooks import register_in_transaction
 from .inbox import inbox_mark_responded
 
 
-@register_in_transaction
+@register_in_transaction(events=frozenset({EvidenceStatus.VERIFIED}))
 def mark_route_responded(evidence_id: int, event: str) -> None:
-    """Only verification answers a customer: drafts, submissions, rejections and requests for changes do not."""
-    if event == EvidenceStatus.VERIFIED:
-        inbox_mark_responded(evidence_id=evidence_id)
+    """Only verification answers a customer: drafts, submissions, rejections and requests for changes do not (and
+    pay no savepoint for it)."""
+    inbox_mark_responded(evidence_id=evidence_id)

@@ -81,6 +81,17 @@ def self_and_reports_sql(employee_id: int) -> RawSQL:
     return _subtree_sql("id", employee_id)
 
 
+def heads_whole_organisation(employee_id: int) -> bool:
+    """Is this employee the only one with no manager, so that everyone reports to them at some depth?
+
+    One index lookup. Manager chains cannot loop (`Employee.clean`), so with a single person at the top every other
+    employee's chain ends with them: callers can skip walking a subtree of the whole company (`self_and_reports_sql`
+    over 100,000 people costs a second per list) and filter on their own rows instead.
+    """
+    tops = list(Employee.objects.filter(manager__isnull=True).order_by("pk").values_list("pk", flat=True)[:2])
+    return tops == [employee_id]
+
+
 def has_reports(employee_id: int) -> bool:
     """Does anyone report to this employee?"""
     return Employee.objects.filter(manager_id=employee_id).exists()

@@ -4,6 +4,7 @@ import pytest
 
 from apps.evidence.constants import EvidenceStatus
 from apps.evidence.permissions import can_edit, can_review, can_view, evidence_visible_to, review_queue_for
+from apps.org.selectors import heads_whole_organisation
 from tests.factories.evidence import EvidenceFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +80,26 @@ def test_review_rights(people, items):
     assert not can_review(people["owner"].user, items["submitted"])
     assert not can_review(people["peer"].user, items["submitted"])
     assert not can_review(people["stranger"], items["submitted"])
+
+
+def test_the_head_of_the_whole_organisation_sees_every_item_beyond_draft_and_reviews_every_submission(people, items):
+    director, reviewer = people["director"], people["reviewer"]
+    reviewer.manager = director  # now the director is the only person without a manager
+    reviewer.save()
+    theirs = EvidenceFactory(owner=reviewer, status=EvidenceStatus.SUBMITTED, title="The CX reviewer's submission")
+    own_draft = EvidenceFactory(owner=director, title="The director's own draft")
+
+    assert heads_whole_organisation(director.pk)
+    assert visible(director.user) == titles(items, "submitted", "verified", "peer_submitted") | {
+        theirs.title,
+        own_draft.title,
+    }
+    assert set(review_queue_for(director.user)) == {items["submitted"], items["peer_submitted"], theirs}
+
+
+def test_with_a_second_person_at_the_top_the_head_sees_only_their_own_tree(people, items):
+    outside = EvidenceFactory(owner=people["reviewer"], status=EvidenceStatus.SUBMITTED)
+
+    assert not heads_whole_organisation(people["director"].pk)  # the CX reviewer has no manager either
+    assert outside.title not in visible(people["director"].user)
+    assert outside not in set(review_queue_for(people["director"].user))

@@ -8,10 +8,11 @@ The services stay the authority; these flags only tell a client which buttons to
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cached_property
 
 from apps.common.roles import is_cx_reviewer, is_hr
 from apps.org.models import Employee
-from apps.org.selectors import reports_subtree_sql
+from apps.org.selectors import heads_whole_organisation, reports_subtree_sql
 
 from ..constants import EDITABLE_STATUSES, EvidenceStatus
 from ..models import Evidence
@@ -30,9 +31,14 @@ class Abilities:
     def __init__(self, user: object) -> None:
         employee = employee_of(user)
         self.employee_id: int | None = employee.pk if employee is not None else None
+        self.has_no_manager = employee is not None and employee.manager_id is None
         self.reviews_anyone = bool(getattr(user, "is_authenticated", False)) and (is_hr(user) or is_cx_reviewer(user))
         self._managed: set[int] = set()
         self._checked: set[int] = set()
+
+    @cached_property
+    def heads_whole_organisation(self) -> bool:
+        return self.employee_id is not None and self.has_no_manager and heads_whole_organisation(self.employee_id)
 
     def prime(self, items: Iterable[Evidence]) -> None:
         """Load, in one query, which owners of these submitted items the user manages (at any depth)."""
@@ -45,11 +51,14 @@ class Abilities:
         } - self._checked
         if not wanted:
             return
-        managed = (
-            Employee.objects.filter(pk__in=wanted)
-            .filter(pk__in=reports_subtree_sql(self.employee_id))
-            .values_list("pk", flat=True)
-        )
+        if self.heads_whole_organisation:
+            managed: Iterable[int] = wanted  # everyone reports to them
+        else:
+            managed = (
+                Employee.objects.filter(pk__in=wanted)
+                .filter(pk__in=reports_subtree_sql(self.employee_id))
+                .values_list("pk", flat=True)
+            )
         self._managed.update(managed)
         self._checked.update(wanted)
 
