@@ -9,10 +9,13 @@ It lays that database anew (drops and re-creates its `public` schema, then migra
 encrypted personal values, evidence created and edited, domain events) serve as templates, varied per row, and copied
 in with COPY; they are sealed with the product's hash function (`compute_hash`, seals copied in), and
 `write_checkpoint` writes a checkpoint into a folder kept beside the bench, so `--keep` reuses chain and checkpoint.
-Then it times `verify_trail()` --repeat times and prints, for each run, the wall time, the CPU time of this process
-(both its threads: the hashing, and the reading ahead), the peak RSS and the load average.
+Then it runs --repeat (3) rounds, each timing, in alternating order on the same chain, the previous walk (one
+process: check_chain() over chain_rows(), a dict per row) and `verify_trail()` (ranges checked by one worker process
+per core, tuples of stored text), and prints for each run the wall time, the CPU time (this process's threads and the
+worker processes': hashing and reading ahead; not PostgreSQL's), events per CPU second, the peak RSS and the load
+average, then the best and the median of each. `--workers N` passes N to verify_trail() (default: its own choice).
 
-`--profile` runs one more verification under cProfile and prints where the time goes.
+`--profile` runs one more verification in one process (`workers=1`) under cProfile and prints where the time goes.
 The last line is the verdict: `verify: <N> events in <s> s, <rate> events/s (target >= 50,000) met|missed`,
 judged on the best run's wall time.
 """
@@ -30,9 +33,12 @@ import pstats
 import random
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +178,8 @@ def _build(events: int) -> None:
     print(f"   copied {events} events in {time.perf_counter() - started:.0f} s")
     sealed = _seal(events)
     print(f"   sealed {sealed} events ({time.perf_counter() - started:.0f} s so far)")
+    with connection.cursor() as cursor:  # statistics of the new rows now, not whenever autovacuum gets to them
+        cursor.execute("ANALYZE audit_event, audit_seal")
     write_checkpoint(reason="bench", force=True)
     print(f"   checkpoint written ({time.perf_counter() - started:.0f} s in all)")
 
@@ -227,6 +235,47 @@ def _ready(events: int) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Run:
+    """One timed verification: wall and CPU seconds (this process's threads and the worker processes it waited
+    for), events verified, whether the chain verified, and the load average after it."""
+
+    wall: float
+    cpu: float
+    count: int
+    ok: bool
+    load: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.count} events in {self.wall:.2f} s wall ({self.count / self.wall:,.0f}/s), CPU {self.cpu:.2f} s "
+            f"({self.count / self.cpu:,.0f} per CPU second), peak RSS {_peak_rss_mb():.0f} MB, load {self.load}, "
+            f"{'ok' if self.ok else 'BROKEN'}"
+        )
+
+
+def _previous_walk() -> tuple[int, bool]:
+    """The walk verify_trail() did before it read tuples: check_chain() over chain_rows() (a dict per row)."""
+    from apps.audit.chain import check_chain
+    from apps.audit.checkpoints import chain_rows
+
+    report = check_chain(chain_rows())
+    return report.count, report.intact
+
+
+def _timed(name: str, verify: Any) -> Run:
+    def cpu_seconds() -> float:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + children.ru_utime + children.ru_stime
+
+    cpu, wall = cpu_seconds(), time.perf_counter()
+    result = verify()
+    wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+    count, ok = (result.report.count, result.ok) if name == "verify_trail" else result
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return Run(wall, cpu, count, ok, load)
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
@@ -235,8 +284,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=700_000, help="length of the chain to verify")
     parser.add_argument("--keep", action="store_true", help="reuse the chain already built, if long enough")
-    parser.add_argument("--repeat", type=int, default=2, help="timed verifications")
-    parser.add_argument("--profile", action="store_true", help="one more run under cProfile; print the top")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds, each timing both walks")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: verify_trail's choice)")
+    parser.add_argument("--profile", action="store_true", help="one more run in one process under cProfile")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         parser.error("set DATABASE_URL to a PostgreSQL database of the bench's own (it empties its audit tables)")
@@ -262,27 +312,35 @@ def main() -> int:
     else:
         print(f"1. building a chain of {args.events} events")
         _build(args.events)
-    print(f"2. verify_trail(), {args.repeat} runs (peak RSS before: {_peak_rss_mb():.0f} MB)")
-    runs = []
-    for _ in range(args.repeat):
-        cpu, wall = time.process_time(), time.perf_counter()
-        result = verify_trail()
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        count = result.report.count
-        runs.append((wall, count, result.ok))
-        load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(
+        f"2. {args.repeat} rounds, each timing the previous walk (check_chain over chain_rows, dict rows) and "
+        f"verify_trail() in turn (peak RSS before: {_peak_rss_mb():.0f} MB)"
+    )
+    runs: dict[str, list[Run]] = {"previous": [], "verify_trail": []}
+    for round_ in range(args.repeat):
+        order = ("previous", "verify_trail") if round_ % 2 == 0 else ("verify_trail", "previous")
+        for name in order:
+            run = _timed(
+                name, partial(verify_trail, workers=args.workers) if name == "verify_trail" else _previous_walk
+            )
+            runs[name].append(run)
+            print(f"   {name:12s} {run}")
+    for name, timed in runs.items():
+        rates = sorted(run.count / run.wall for run in timed)
+        cpu_rates = sorted(run.count / run.cpu for run in timed)
         print(
-            f"   {count} events in {wall:.2f} s wall ({count / wall:,.0f}/s), CPU {cpu:.2f} s ({count / cpu:,.0f} "
-            f"per CPU second), peak RSS {_peak_rss_mb():.0f} MB, load {load}, {'ok' if result.ok else result.problems}"
+            f"   {name:12s} best {rates[-1]:,.0f}/s, median {statistics.median(rates):,.0f}/s of wall time; "
+            f"best {cpu_rates[-1]:,.0f}, median {statistics.median(cpu_rates):,.0f} per CPU second"
         )
     if args.profile:
         profiler = cProfile.Profile()
-        profiler.runcall(verify_trail)
+        profiler.runcall(verify_trail, workers=1)
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
         print("3. profile (by own time):")
         print("\n".join("   " + line for line in out.getvalue().splitlines() if line.strip()))
-    wall, count, ok = min(runs)
+    best = min(runs["verify_trail"], key=lambda run: run.wall)
+    wall, count, ok = best.wall, best.count, best.ok
     rate = count / wall
     met = ok and rate >= TARGET_RATE
     print(

@@ -6,7 +6,9 @@ import csv
 import io
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.db import connection, transaction
 from django.urls import reverse
 
 from apps.audit.constants import AuditAction
@@ -96,6 +98,45 @@ def test_the_list_searches_by_request_id(client, hr_admin):
     page = client.get(reverse(CHANGELIST), {"q": "req-find-me-123"})
 
     assert page.context["cl"].result_count == 1
+
+
+def test_a_search_never_matches_ciphertext(client, hr_admin):
+    AuditEventFactory(object_repr="enc:v1:7:QUJDZGVmZ2hpamtsbW5vcA==")  # a person's value, encrypted
+    AuditEventFactory(object_repr="Onboarding playbook v2")
+
+    def found(term: str) -> list[str]:
+        page = client.get(reverse(CHANGELIST), {"q": term})
+        return [event.object_repr for event in page.context["cl"].result_list]
+
+    assert found("QUJD") == [] and found("enc:v1") == []
+    assert found("playbook") == ["Onboarding playbook v2"]
+
+
+def test_digits_find_an_object_id_or_an_acting_user_id(client, hr_admin):
+    unit = OrgUnitFactory()
+    actor = UserFactory(username="actor")
+    with acting_as(Actor(user_id=actor.pk, name="actor")):
+        AuditEventFactory(object_repr="Something else")
+
+    def found(term: str) -> set[int]:
+        return {event.pk for event in client.get(reverse(CHANGELIST), {"q": term}).context["cl"].result_list}
+
+    assert AuditEvent.objects.get(object_type="org.orgunit", object_id=str(unit.pk)).pk in found(str(unit.pk))
+    assert AuditEvent.objects.get(actor_user_id=actor.pk, object_repr="Something else").pk in found(str(actor.pk))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram index is PostgreSQL's")
+def test_the_text_search_reads_the_trigram_index_of_clear_texts(client, hr_admin):
+    from apps.audit.admin import AuditEventAdmin
+
+    AuditEventFactory.create_batch(5, object_repr="Onboarding playbook")
+    model_admin = AuditEventAdmin(AuditEvent, admin.site)
+    found, _ = model_admin.get_search_results(None, AuditEvent.objects.all(), "playbook")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny test table: ask whether the index can serve it
+        plan = found.explain()
+
+    assert "audit_event_object_text_trgm" in plan
 
 
 def test_each_audited_object_page_links_to_its_history(client, hr_admin):

@@ -22,9 +22,12 @@ from apps.audit.chain import (
     StoredJSON,
     chain_key,
     check_chain,
+    check_stored_chain,
     compute_hash,
     hash_input,
     quick_hash_input,
+    stored_hash_input,
+    stored_row_mapping,
 )
 from apps.audit.checkpoints import chain_rows, write_checkpoint
 from apps.audit.constants import GENESIS_HASH
@@ -32,7 +35,7 @@ from apps.audit.models import AuditEvent, AuditSeal
 from apps.audit.sealer import audit_seal_pending
 from apps.audit.serialization import canonical_json, canonical_json_quick, json_safe
 from apps.audit.services import audit_record
-from apps.audit.verification import verify_trail
+from apps.audit.verification import stored_rows, verify_trail
 from tests.audit.helpers import tamper
 from tests.factories.audit import AuditEventFactory
 
@@ -76,7 +79,10 @@ def _sealer_rows() -> Iterator[dict[str, Any]]:
 
 
 def _both_verdicts() -> tuple[ChainReport, ChainReport]:
-    return check_chain(chain_rows()), check_chain(_sealer_rows())
+    """The verifier's verdict (tuples of stored text) and the sealer's way's; the dict rows of chain_rows() agree."""
+    stored, reference = check_stored_chain(stored_rows()), check_chain(_sealer_rows())
+    assert check_chain(chain_rows()) == reference
+    return stored, reference
 
 
 def _sealed(n: int, **fields: Any) -> list[int]:
@@ -134,9 +140,13 @@ def test_a_random_stored_event_hashes_identically_by_the_sealer_and_by_the_verif
     assert row["sequence"] == seal.sequence
     assert isinstance(row["changes"], StoredJSON)
     assert hmac.new(chain_key(), hash_input(row), "sha256").hexdigest() == seal.hash  # the sealer's bytes, from text
+    stored = next(stored_rows(after=seal.sequence - 1))
+    assert hash_input(stored_row_mapping(stored)) == hash_input(row)
     if not _has_exponent_float([changes, context]) and not _has_big_int([changes, context]):
         assert quick_hash_input(row) == hash_input(row)  # the fast path confirms the seal: no second hashing
+        assert stored_hash_input(stored) == hash_input(row)
     assert check_chain([row], start=(seal.sequence - 1, seal.prev_hash)).intact
+    assert check_stored_chain([stored], start=(seal.sequence - 1, seal.prev_hash)).intact
 
 
 @pytest.mark.django_db
@@ -236,7 +246,7 @@ def test_the_stored_text_path_names_every_tampering_as_the_sealers_decoding_does
 @pytest.mark.django_db
 def test_a_seal_made_with_another_key_is_named_at_the_first_keyed_seal_by_both_paths():
     _sealed(3)
-    fast = check_chain(chain_rows(), key=b"another key")
+    fast = check_stored_chain(stored_rows(), key=b"another key")
     reference = check_chain(_sealer_rows(), key=b"another key")
 
     assert fast == reference
@@ -274,10 +284,12 @@ def test_the_chain_is_read_in_batches_of_the_size_asked_with_progress_after_each
     seen: list[int] = []
 
     with django_assert_num_queries(4):  # 3 + 3 + 3 + 1 rows: four bounded reads, never the whole chain at once
-        rows = list(chain_rows(batch_size=3, progress=seen.append))
+        rows = list(stored_rows(batch_size=3, progress=seen.append))
 
-    assert [row["sequence"] for row in rows] == list(range(1, 11))
+    assert [row[0] for row in rows] == list(range(1, 11))
     assert seen == [3, 6, 9, 10]
+    with django_assert_num_queries(4):  # the checkpoint writer's reader reads alike
+        assert [row["sequence"] for row in chain_rows(batch_size=3)] == list(range(1, 11))
 
 
 @pytest.mark.django_db
