@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from apps.common.errors import InvalidTransition
 from apps.common.limits import MAX_DATABASE_ID
+from apps.common.pagination import PageOrCursorPagination
 from apps.common.roles import is_hr
 from apps.common.users import signed_in_user
 from apps.policies.engine import Evaluation
@@ -120,6 +121,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     filterset_class = CaseFilter
     serializer_class = CaseSerializer
+    pagination_class = PageOrCursorPagination
+    cursor_ordering = ("-opened_at", "-id")  # the list's own order, along the (opened_at, id) index
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

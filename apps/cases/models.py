@@ -175,7 +175,12 @@ class Case(AuditedModel):
                 violation_error_message="This candidate already has a live case in this cycle.",
             ),
         ]
-        indexes = [models.Index(fields=["cycle", "status"]), models.Index(fields=["status", "compliant"])]
+        indexes = [
+            models.Index(fields=["cycle", "status"]),
+            models.Index(fields=["status", "compliant"]),
+            # The API list's order and its keyset (cursor) pages.
+            models.Index(fields=["opened_at", "id"], name="case_opened_at_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject_name} - {self.cycle}"

@@ -65,6 +65,25 @@ def test_list_query_count_does_not_grow_with_cases(cycle, org, django_assert_max
     assert all(row["requirements_total"] == 1 for row in response.json()["results"])
 
 
+def test_the_case_list_walks_in_cursor_pages_without_counting(cycle, org):
+    opened = [
+        case_open(cycle=cycle, subject_employee=EmployeeFactory(org_unit=org["unit"], manager=org["manager"]))
+        for _ in range(7)
+    ]
+    client = client_for(org["hr_a"])
+
+    seen, url = [], "/api/cases/?cursor=&page_size=3"
+    while url:
+        body = client.get(url).json()
+        assert "count" not in body and len(body["results"]) <= 3
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+
+    newest_first = sorted(opened, key=lambda case: (case.opened_at, case.pk), reverse=True)
+    assert seen == [case.pk for case in newest_first]
+    assert client.get("/api/cases/?cursor=not-a-cursor").status_code == 400
+
+
 def test_approve_of_a_short_case_is_a_400_listing_what_is_missing(case, org):
     response = client_for(org["hr_a"]).post(f"/api/cases/{case.pk}/decide/", {"decision": "approve"}, format="json")
 

@@ -824,3 +824,18 @@ def test_docs_page_needs_a_login_and_loads_nothing_from_a_cdn(people):
     external = re.findall(r"""(?:src|href)=["'](?:https?:)?//[^"']+""", html)
     assert external == []
     assert "jsdelivr" not in html and "//unpkg" not in html
+
+
+def test_the_review_queue_walks_in_cursor_pages_oldest_first(people):
+    _reports_items(people, 7)
+    client = as_role(people, "manager")
+
+    seen, url = [], f"{QUEUE}?cursor=&page_size=3"
+    while url:
+        body = client.get(url).json()
+        assert "count" not in body and len(body["results"]) <= 3
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+
+    assert seen == [row["id"] for row in client.get(QUEUE, {"page_size": 50}).json()["results"]]
+    assert len(seen) == 7

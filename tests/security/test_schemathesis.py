@@ -37,6 +37,12 @@ FUZZ_SETTINGS = settings(
 DATABASE_DEPENDENT_INPUT = {
     "GET /api/evidence/": "category codes (evidence categories are rows); a cursor only from a next/previous link",
     "GET /api/notifications/": "a cursor is opaque: only one handed out by a next/previous link is valid",
+    "GET /api/cases/": "a cursor only from a next/previous link",
+    "GET /api/review-queue/": "a cursor only from a next/previous link",
+    "GET /api/insights/": "touchpoint and unit codes; a cursor only from a next/previous link",
+    "GET /api/insights/inbox/": "the unit (one whose inbox the caller reads); a cursor only from a next/previous link",
+    "POST /api/insights/raise/": "the unit's code (a unit that exists, not the raiser's own)",
+    "GET /api/reports/insights/": "cycle, ritual and unit filters",
     "POST /api/evidence/": "category code",
     "PUT /api/evidence/{id}/": "category code",
     "PATCH /api/evidence/{id}/": "category code",

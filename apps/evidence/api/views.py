@@ -302,6 +302,8 @@ class ReviewQueueViewSet(EvidenceReadMixin, mixins.ListModelMixin, viewsets.Gene
 
     serializer_class = EvidenceSerializer
     queryset = Evidence.objects.none()
+    pagination_class = PageOrCursorPagination
+    cursor_ordering = ("submitted_at", "id")  # the queue's order, oldest first, along the (status, submitted_at) index
 
     def get_queryset(self) -> EvidenceQuerySet:
         visible = super().get_queryset()
