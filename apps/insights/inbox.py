@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.audit.capture import audit_snapshot
 from apps.common.errors import InvalidTransition
-from apps.evidence.constants import CustomerType, SourceType
+from apps.evidence.constants import CustomerType, EvidenceStatus, SourceType
 from apps.evidence.gaming import find_solicitations, solicitation_flag
 from apps.evidence.gaming_store import active_phrases
 from apps.evidence.models import Evidence
@@ -259,6 +259,26 @@ def inbox_mark_responded(*, evidence_id: int) -> InsightRoute | None:
     route.closed_at = now
     route.no_action_reason = ""
     route.save(update_fields=["status", "responded_at", "closed_at", "no_action_reason"], audit_before=before)
+    return route
+
+
+@transaction.atomic
+def inbox_response_withdrawn(*, evidence_id: int) -> InsightRoute | None:
+    """A response stopped being verified (HR revoked its verification): the insight is answered no more, unless another
+    verified response is linked to it. It goes back to the person who was on it (or to New), its times cleared."""
+    route_id = Evidence.objects.filter(pk=evidence_id).values_list("responds_to_id", flat=True).first()
+    if route_id is None:
+        return None
+    route = InsightRoute.objects.select_for_update().get(pk=route_id)
+    if route.status != InboxStatus.RESPONDED:
+        return route
+    if Evidence.objects.filter(responds_to_id=route_id, status=EvidenceStatus.VERIFIED, is_current=True).exists():
+        return route
+    before = audit_snapshot(route)
+    route.status = InboxStatus.IN_PROGRESS if route.taken_by_id is not None else InboxStatus.NEW
+    route.responded_at = None
+    route.closed_at = None
+    route.save(update_fields=["status", "responded_at", "closed_at"], audit_before=before)
     return route
 
 

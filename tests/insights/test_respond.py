@@ -19,6 +19,7 @@ from apps.evidence.services import (
     evidence_correct,
     evidence_reject,
     evidence_request_changes,
+    evidence_revoke,
     evidence_submit,
     evidence_update,
     evidence_verify,
@@ -250,3 +251,28 @@ def test_the_response_is_dated_today_even_for_an_old_insight(people: People) -> 
     evidence = inbox_respond(route=route, by=people.bea)
 
     assert evidence.impact_date == timezone.localdate()
+
+
+def test_revoking_the_only_verified_response_takes_the_answer_back(people: People) -> None:
+    route = routed(people.billing)
+    response = verify(respond_and_submit(route, people.bea), people.lead)
+
+    evidence_revoke(evidence=response, by=people.hr, comment="The guest never said this; gaming found later.")
+
+    route.refresh_from_db()
+    assert (route.status, route.responded_at, route.closed_at) == (InboxStatus.IN_PROGRESS, None, None)
+    assert route.taken_by == people.bea.employee
+
+
+def test_revoking_one_of_two_verified_responses_keeps_the_insight_responded(people: People) -> None:
+    route = routed(people.billing)
+    first = verify(respond_and_submit(route, people.bea), people.lead)
+    second = evidence_submit(evidence=EvidenceFactory(owner=people.ben.employee, responds_to=route), by=people.ben)
+    verify(second, people.lead)
+    route.refresh_from_db()
+    responded_at = route.responded_at
+
+    evidence_revoke(evidence=first, by=people.hr, comment="The guest never said this; gaming found later.")
+
+    route.refresh_from_db()
+    assert (route.status, route.responded_at) == (InboxStatus.RESPONDED, responded_at)
