@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 from django.apps import apps as django_apps
@@ -19,6 +18,7 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 
+from apps.common.middleware import VALID_REQUEST_ID
 from apps.common.pagination import EstimatedCountAdminMixin
 
 from .checkpoints import checkpoint_storage, latest_checkpoint_name, read_checkpoint
@@ -35,8 +35,7 @@ logger = logging.getLogger(__name__)
 _NOT_FILTERS = {"o", "p", "all", "_changelist_filters"}
 # Ciphertext starts with this whatever its version (apps/audit/personal.py): the search leaves those texts out.
 ENCRYPTED_PREFIX = PREFIX.split(":")[0] + ":"
-# A request id as the middleware accepts it (apps/common/middleware.py); searched from this length, with a digit.
-VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+# A request id (as the middleware accepts it) is searched from this length, with a digit.
 REQUEST_ID_MIN = 12
 # Users a name may match before the search stops adding more (a name matching hundreds of users says little).
 MATCHED_USERS_MAX = 200
@@ -187,7 +186,7 @@ class AuditEventAdmin(EstimatedCountAdminMixin, admin.ModelAdmin):
         if not term:
             return queryset, False
         found = Q(object_repr__icontains=term) & ~Q(object_repr__startswith=ENCRYPTED_PREFIX)
-        if len(term) >= REQUEST_ID_MIN and any(c.isdigit() for c in term) and VALID_REQUEST_ID.fullmatch(term):
+        if len(term) >= REQUEST_ID_MIN and any(c.isdigit() for c in term) and VALID_REQUEST_ID.match(term):
             found |= Q(request_id=term)
         if term.isdigit():
             found |= Q(object_id=term) | Q(actor_user_id=int(term))

@@ -23,7 +23,7 @@ from .text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller-supplied id is kept only when it is short and plain, so it cannot inject into logs.
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Seconds a client is told to wait after a 503 for a database outage.
 DATABASE_RETRY_AFTER_SECONDS = 5
 
@@ -38,7 +38,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else new_request_id()
+        request_id = incoming if VALID_REQUEST_ID.match(incoming) else new_request_id()
         request.request_id = request_id  # type: ignore[attr-defined]
         token = set_request_id(request_id)
         try:

@@ -63,7 +63,7 @@ def evidence_visible_to(user: object, queryset: EvidenceQuerySet | None = None) 
     if not has_reports(employee.pk):
         return queryset.filter(owner_id=employee.pk)
     # The head of the whole organisation: everyone is a report, so the draft rule alone decides (no subtree to walk).
-    if employee.manager_id is None and heads_whole_organisation(employee.pk):
+    if heads_whole_organisation(employee):
         return queryset.filter(Q(owner_id=employee.pk) | beyond_draft)
     # A manager: the owners they may see (themselves and their reports at any depth, one recursive subquery the
     # owner index joins to), then the draft rule on those few rows.
@@ -83,7 +83,7 @@ def review_queue_for(user: object, queryset: EvidenceQuerySet | None = None) -> 
         return queryset
     if employee is None:
         return queryset.none()
-    if employee.manager_id is None and heads_whole_organisation(employee.pk):
+    if heads_whole_organisation(employee):
         return queryset
     return queryset.filter(owner_id__in=reports_subtree_sql(employee.pk))
 

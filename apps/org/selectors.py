@@ -81,15 +81,18 @@ def self_and_reports_sql(employee_id: int) -> RawSQL:
     return _subtree_sql("id", employee_id)
 
 
-def heads_whole_organisation(employee_id: int) -> bool:
+def heads_whole_organisation(employee: Employee) -> bool:
     """Is this employee the only one with no manager, so that everyone reports to them at some depth?
 
-    One index lookup. Manager chains cannot loop (`Employee.clean`), so with a single person at the top every other
-    employee's chain ends with them: callers can skip walking a subtree of the whole company (`self_and_reports_sql`
-    over 100,000 people costs a second per list) and filter on their own rows instead.
+    Free for anyone with a manager (most people); one index lookup otherwise. Manager chains cannot loop
+    (`Employee.clean`), so with a single person at the top every other employee's chain ends with them: callers can
+    skip walking a subtree of the whole company (`self_and_reports_sql` over 100,000 people costs a second per list)
+    and filter on their own rows instead.
     """
+    if employee.manager_id is not None:
+        return False
     tops = list(Employee.objects.filter(manager__isnull=True).order_by("pk").values_list("pk", flat=True)[:2])
-    return tops == [employee_id]
+    return tops == [employee.pk]
 
 
 def has_reports(employee_id: int) -> bool:

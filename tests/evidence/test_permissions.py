@@ -89,7 +89,7 @@ def test_the_head_of_the_whole_organisation_sees_every_item_beyond_draft_and_rev
     theirs = EvidenceFactory(owner=reviewer, status=EvidenceStatus.SUBMITTED, title="The CX reviewer's submission")
     own_draft = EvidenceFactory(owner=director, title="The director's own draft")
 
-    assert heads_whole_organisation(director.pk)
+    assert heads_whole_organisation(director)
     assert visible(director.user) == titles(items, "submitted", "verified", "peer_submitted") | {
         theirs.title,
         own_draft.title,
@@ -100,6 +100,6 @@ def test_the_head_of_the_whole_organisation_sees_every_item_beyond_draft_and_rev
 def test_with_a_second_person_at_the_top_the_head_sees_only_their_own_tree(people, items):
     outside = EvidenceFactory(owner=people["reviewer"], status=EvidenceStatus.SUBMITTED)
 
-    assert not heads_whole_organisation(people["director"].pk)  # the CX reviewer has no manager either
+    assert not heads_whole_organisation(people["director"])  # the CX reviewer has no manager either
     assert outside.title not in visible(people["director"].user)
     assert outside not in set(review_queue_for(people["director"].user))

@@ -31,14 +31,14 @@ class Abilities:
     def __init__(self, user: object) -> None:
         employee = employee_of(user)
         self.employee_id: int | None = employee.pk if employee is not None else None
-        self.has_no_manager = employee is not None and employee.manager_id is None
+        self.employee = employee
         self.reviews_anyone = bool(getattr(user, "is_authenticated", False)) and (is_hr(user) or is_cx_reviewer(user))
         self._managed: set[int] = set()
         self._checked: set[int] = set()
 
     @cached_property
     def heads_whole_organisation(self) -> bool:
-        return self.employee_id is not None and self.has_no_manager and heads_whole_organisation(self.employee_id)
+        return self.employee is not None and heads_whole_organisation(self.employee)
 
     def prime(self, items: Iterable[Evidence]) -> None:
         """Load, in one query, which owners of these submitted items the user manages (at any depth)."""
