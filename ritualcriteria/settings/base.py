@@ -368,10 +368,11 @@ CELERY_BEAT_SCHEDULE["cases-sweep-evaluations"] = {
 # set of filters computed at most this many seconds ago (0: always live); beat recomputes the whole company's and
 # the recently opened ones before they age out.
 REPORTS_SNAPSHOT_SECONDS = env_int("REPORTS_SNAPSHOT_SECONDS", 300)
-CELERY_BEAT_SCHEDULE["reports-refresh-snapshots"] = {
-    "task": "reports.refresh_snapshots",
-    "schedule": max(60.0, REPORTS_SNAPSHOT_SECONDS * 0.8),
-}
+if REPORTS_SNAPSHOT_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["reports-refresh-snapshots"] = {
+        "task": "reports.refresh_snapshots",
+        "schedule": max(60.0, REPORTS_SNAPSHOT_SECONDS * 0.8),
+    }
 
 # Policy preview (docs/policies.md): a draft covering at most this many open cases is previewed inside the request;
 # more runs as a background job with a progress bar.
